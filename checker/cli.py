@@ -1,0 +1,360 @@
+"""The `dxguard` command: a thin front door onto the scan pipeline (checker.scan).
+
+It parses options, renders what the pipeline returns and maps outcomes to exit codes:
+0 every evaluated control satisfied · 1 a control not satisfied · 2 usage, input, catalog,
+config or engine error. No check or mapping logic lives here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checker import __version__
+from checker.errors import DxguardError
+from checker.loaders import DEFAULT_MAX_FILE_BYTES
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+FORMATS = ("table", "json")
+
+
+def _fail(err: DxguardError) -> None:
+    click.echo(f"dxguard: {err.kind}: {err}", err=True)
+    sys.exit(err.exit_code)
+
+
+def _write(text: str, output: str | None) -> None:
+    """stdout, or the file atomically: a report is complete or absent, never half-written."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _terminal_width() -> int:
+    try:
+        return max(60, min(os.get_terminal_size(sys.stdout.fileno()).columns, 120))
+    except OSError:
+        return 80
+
+
+class _Group(click.Group):
+    """Turn DxguardError and Ctrl-C into clear messages and exit codes everywhere."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DxguardError as err:
+            _fail(err)
+        except KeyboardInterrupt:
+            click.echo("dxguard: interrupted; no report was written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dxguard", message="%(prog)s %(version)s")
+def cli() -> None:
+    """dxguard — compliance evidence for clinical AI infrastructure.
+
+    Evaluates Kubernetes manifests with Rego checks on the real OPA and reports, control by
+    control, evidence for FDA SaMD, EU IVDR and ISO 13485 requirements.
+
+    \b
+    Typical use:
+      dxguard scan deploy/                      report on every framework
+      dxguard scan -f eu-ivdr --format json -o evidence.json deploy/
+      helm template chart/ | dxguard scan -     read manifests from stdin
+      dxguard checks list                       what is checked, and why
+      dxguard controls list -f fda-samd         which checks serve each clause
+
+    Exit codes: 0 every evaluated control satisfied, 1 a control not satisfied,
+    2 usage, input, catalog, config or engine error (never reported as a pass).
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "-f",
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="ID",
+    help="Report on this framework only (repeatable). Default: the config's list, "
+    "else every catalog. See `dxguard controls list`.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people, json for machines (schema: checker/schemas/report.schema.json).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (default stdout).")
+@click.option(
+    "-c",
+    "--config",
+    metavar="FILE",
+    help="dxguard.yaml with frameworks and check parameters (docs/configuration.md).",
+)
+@click.option(
+    "--as-of",
+    metavar="TIME",
+    help="Evaluation time (ISO 8601, UTC if no offset). Fix "
+    "it to reproduce a report byte for byte. Default: now.",
+)
+@click.option(
+    "--opa-url",
+    metavar="URL",
+    help="Use the OPA at URL (with the dxguard bundle loaded) instead of starting one.",
+)
+@click.option(
+    "--opa-binary",
+    metavar="PATH",
+    help="OPA binary to run (default: $DXGUARD_OPA, the "
+    "checkout's .tools/bin/opa, then opa on PATH).",
+)
+@click.option(
+    "--opa-timeout",
+    type=click.FloatRange(min=0.1),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for OPA's answer.",
+)
+@click.option(
+    "--max-file-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_FILE_BYTES,
+    show_default=True,
+    metavar="BYTES",
+    help="Refuse input files larger than this.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+def scan(
+    paths: tuple[str, ...],
+    frameworks: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    config: str | None,
+    as_of: str | None,
+    opa_url: str | None,
+    opa_binary: str | None,
+    opa_timeout: float,
+    max_file_size: int,
+    quiet: bool,
+) -> None:
+    """Scan manifests (files, folders, or - for stdin) and report control by control.
+
+    Folders are read recursively (.yaml, .yml, .json); other files and documents that are not
+    Kubernetes objects are listed as skipped, never silently dropped.
+    """
+    from checker.engine.server import install_signal_handlers
+    from checker.report.json_format import render_json
+    from checker.report.table import render_table
+    from checker.scan import ScanOptions, run_scan
+
+    install_signal_handlers()
+    progress = not quiet and sys.stderr.isatty()
+    if progress:
+        click.echo(f"dxguard: scanning {', '.join(paths)} …", err=True)
+    report = run_scan(
+        ScanOptions(
+            paths=list(paths),
+            frameworks=list(frameworks),
+            config=config,
+            as_of=as_of,
+            opa_url=opa_url,
+            opa_binary=opa_binary,
+            opa_timeout=opa_timeout,
+            max_file_bytes=max_file_size,
+        )
+    )
+    if fmt == "json":
+        text = render_json(report)
+    else:
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        text = render_table(report, width=_terminal_width() if output is None else 80, color=color)
+    _write(text, output)
+    if not quiet:
+        skipped = report["summary"]["skipped_inputs"]
+        if skipped:
+            click.echo(
+                f"dxguard: note: {skipped} input(s) skipped (not manifests or not "
+                "Kubernetes objects); the report lists each with its reason",
+                err=True,
+            )
+        if output:
+            click.echo(f"dxguard: report written to {output}", err=True)
+    sys.exit(EXIT_FAIL if report["summary"]["result"] == "fail" else EXIT_OK)
+
+
+def _engine_options(f: Any) -> Any:
+    f = click.option("--opa-binary", metavar="PATH", help="OPA binary to run.")(f)
+    f = click.option(
+        "--opa-url", metavar="URL", help="Use the OPA at URL instead of starting one."
+    )(f)
+    return f
+
+
+@cli.group()
+def checks() -> None:
+    """The checks in the policy bundle."""
+
+
+@checks.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_engine_options
+def checks_list(fmt: str, opa_url: str | None, opa_binary: str | None) -> None:
+    """List every check: id, family, severity, title, and the controls it serves."""
+    from checker.engine import open_engine
+    from checker.scan import load_project_catalogs
+
+    catalogs = load_project_catalogs()
+    with open_engine(
+        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+    ) as engine:
+        metas = engine.checks()
+    catalogs.validate_references({m.id for m in metas})
+    serves: dict[str, list[str]] = {m.id: [] for m in metas}
+    for fw in catalogs.frameworks:
+        for c in fw.controls:
+            for cid in c.checks:
+                serves[cid].append(f"{fw.id}: {c.id}")
+    if fmt == "json":
+        rows = [
+            {
+                "id": m.id,
+                "title": m.title,
+                "family": m.family,
+                "severity": m.severity,
+                "description": m.description,
+                "targets": m.targets,
+                "remediation": m.remediation,
+                "parameters": list(m.parameters),
+                "package": m.package,
+                "controls": serves[m.id],
+            }
+            for m in metas
+        ]
+        _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=_terminal_width(), highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Check", no_wrap=True)
+    table.add_column("Family", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Title", overflow="fold")
+    table.add_column("Controls", justify="right", no_wrap=True)
+    for m in metas:
+        table.add_row(m.id, m.family, m.severity, m.title, str(len(serves[m.id])))
+    console.print(table)
+
+
+@cli.group()
+def controls() -> None:
+    """The framework catalogs and their controls."""
+
+
+@controls.command("list")
+@click.option(
+    "-f",
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="ID",
+    help="Only this framework (repeatable).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_engine_options
+def controls_list(
+    frameworks: tuple[str, ...], fmt: str, opa_url: str | None, opa_binary: str | None
+) -> None:
+    """List controls per framework: clause, evidence kind and the checks behind it."""
+    from checker.controls import select_frameworks
+    from checker.engine import open_engine
+    from checker.scan import load_project_catalogs
+
+    catalogs = load_project_catalogs()
+    selected = select_frameworks(catalogs.frameworks, list(frameworks))
+    with open_engine(
+        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+    ) as engine:
+        catalogs.validate_references({m.id for m in engine.checks()})
+    if fmt == "json":
+        rows = [
+            {
+                "framework": fw.id,
+                "title": fw.title,
+                "version": fw.version,
+                "file": fw.file,
+                "controls": [
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "requirement": c.requirement,
+                        "evidence": c.evidence,
+                        "citation": c.citation,
+                        "checks": list(c.checks),
+                    }
+                    for c in fw.controls
+                ],
+            }
+            for fw in selected
+        ]
+        _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
+        return
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=_terminal_width(), highlight=False)
+    for fw in selected:
+        console.print(f"[bold]{fw.title}[/bold] [{fw.id}, {fw.version}]", markup=True)
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+        table.add_column("Control", overflow="fold", ratio=4)
+        table.add_column("Evidence", no_wrap=True)
+        table.add_column("Checks", overflow="fold", ratio=4)
+        for c in fw.controls:
+            table.add_row(c.id, c.evidence, ", ".join(c.checks) or "—")
+        console.print(table)
+
+
+@cli.command()
+@_engine_options
+def version(opa_url: str | None, opa_binary: str | None) -> None:
+    """Print the dxguard version, the OPA version and the policy bundle digest."""
+    from checker.engine import open_engine
+
+    with open_engine(
+        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+    ) as engine:
+        info = engine.info()
+    click.echo(f"dxguard {__version__}")
+    click.echo(f"OPA {info.opa_version}")
+    click.echo(f"bundle sha256:{info.bundle_sha256} ({info.modules} modules)")
+
+
+def main() -> None:
+    cli(prog_name="dxguard")

@@ -1,0 +1,48 @@
+"""The engine: the real OPA, either a managed local server or one at --opa-url.
+
+`open_engine()` yields an Engine ready for the run's single batch query and guarantees that a
+managed OPA is stopped afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from checker.engine.binary import find_opa
+from checker.engine.client import Engine, EngineInfo
+from checker.engine.server import ManagedOpa
+from checker.paths import rego_dir
+
+__all__ = ["Engine", "EngineInfo", "open_engine"]
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@contextlib.contextmanager
+def open_engine(
+    *,
+    config_data: dict[str, Any],
+    opa_url: str | None = None,
+    opa_binary: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    policy_paths: list[Path] | None = None,
+) -> Iterator[Engine]:
+    if opa_url:
+        engine = Engine.from_url(opa_url, timeout)
+        try:
+            yield engine
+        finally:
+            engine.close()
+        return
+    binary = find_opa(opa_binary)
+    paths = policy_paths or [rego_dir()]
+    data = {"dxguard": {"config": config_data}}
+    with ManagedOpa(binary, paths, data) as opa:
+        engine = Engine(opa.host, opa.port, timeout=timeout, watchdog=opa)
+        try:
+            yield engine
+        finally:
+            engine.close()

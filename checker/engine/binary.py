@@ -1,0 +1,62 @@
+"""Find the OPA binary dxguard evaluates policies with.
+
+Order: --opa-binary, then $DXGUARD_OPA, then the project's tools folder (built by `make opa` from
+tools/opa/), then `opa` on PATH. A missing or broken binary is an EngineError (exit 2) that says
+how to get one; dxguard never evaluates without the real OPA.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from checker.errors import EngineError
+from checker.paths import tools_bin
+
+HOW_TO_GET_OPA = (
+    "run `make opa` in the dxguard checkout (builds the pinned OPA from tools/opa/ with Go), "
+    "or pass --opa-binary PATH / set DXGUARD_OPA to an OPA v1 binary"
+)
+
+
+def find_opa(explicit: str | None = None) -> Path:
+    candidates: list[tuple[str, str]] = []
+    if explicit:
+        candidates.append(("--opa-binary", explicit))
+    elif os.environ.get("DXGUARD_OPA"):
+        candidates.append(("DXGUARD_OPA", os.environ["DXGUARD_OPA"]))
+    if candidates:
+        origin, value = candidates[0]
+        path = Path(value)
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise EngineError(
+                f"OPA binary from {origin} not found or not executable: {value}",
+                hint=HOW_TO_GET_OPA,
+            )
+        return path
+    local = tools_bin() / "opa"
+    if local.is_file() and os.access(local, os.X_OK):
+        return local
+    on_path = shutil.which("opa")
+    if on_path:
+        return Path(on_path)
+    raise EngineError("OPA was not found", hint=HOW_TO_GET_OPA)
+
+
+def opa_version(binary: Path) -> str:
+    """The version the binary reports (`opa version`), e.g. '1.22.3'."""
+    try:
+        out = subprocess.run(
+            [str(binary), "version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise EngineError(f"cannot run OPA at {binary}: {err}", hint=HOW_TO_GET_OPA) from None
+    for line in out.stdout.splitlines():
+        if line.startswith("Version:"):
+            return line.split(":", 1)[1].strip()
+    raise EngineError(
+        f"{binary} did not print an OPA version (exit {out.returncode}); is it OPA?",
+        hint=HOW_TO_GET_OPA,
+    )

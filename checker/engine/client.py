@@ -1,0 +1,257 @@
+"""Talk to OPA through opa-python-client: one batch query per run, and strict answers.
+
+What this module does: ask OPA for data.dxguard.main with every resource in one input, check
+that the answer has exactly the expected shape, and identify the engine (OPA version, digest of
+the policy modules it holds). What it must not do: interpret results. Any deviation — OPA gone,
+timed out, an HTTP error, a body of the wrong shape, a result naming an unknown check or
+resource — is an EngineError, so an engine failure can never read as a pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import requests
+from opa_client.opa import OpaClient
+
+from checker.errors import EngineError
+from checker.model import CheckMeta, CheckResult
+from checker.schema_util import first_error, load_schema
+
+ENTRY_PACKAGE = "dxguard/main"
+
+
+@dataclass
+class EngineInfo:
+    opa_version: str
+    bundle_sha256: str
+    modules: int
+    endpoint: str  # "managed" or the URL given with --opa-url
+
+
+class Engine:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        ssl: bool = False,
+        timeout: float = 300.0,
+        endpoint: str = "managed",
+        watchdog: Any = None,
+    ):
+        self.client = OpaClient(host=host, port=port, ssl=ssl, timeout=timeout, retries=0)
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._watchdog = watchdog  # ManagedOpa, to tell "crashed" from other failures
+        self._info: EngineInfo | None = None
+        self._checks: list[CheckMeta] | None = None
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float) -> Engine:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EngineError(f"--opa-url {url!r} is not an http(s) URL like http://127.0.0.1:8181")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        engine = cls(
+            parts.hostname, port, ssl=parts.scheme == "https", timeout=timeout, endpoint=url
+        )
+        if not engine.client.check_health():
+            raise EngineError(
+                f"OPA at {url} is not healthy or not reachable (GET /health failed)",
+                hint="start OPA with the dxguard bundle (`opa run --server rego/`) or drop "
+                "--opa-url to let dxguard run its own",
+            )
+        return engine
+
+    def close(self) -> None:
+        self.client.close_connection()
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _fail(self, what: str, err: Exception | None = None) -> EngineError:
+        if self._watchdog is not None and self._watchdog.exited() is not None:
+            tail = self._watchdog.log_tail()
+            return EngineError(
+                f"OPA stopped unexpectedly (exit {self._watchdog.exited()}) during {what}"
+                + (f":\n{tail}" if tail else ""),
+                hint="no results were used; rerun, and report the OPA output above if it repeats",
+            )
+        detail = f": {err}" if err else ""
+        return EngineError(
+            f"OPA failed during {what}{detail}",
+            hint="no results were used; nothing was reported as passing",
+        )
+
+    def _query(self, input_data: dict[str, Any], what: str) -> Any:
+        try:
+            body = self.client.query_rule(input_data, ENTRY_PACKAGE)
+        except requests.Timeout:
+            raise EngineError(
+                f"OPA did not answer the {what} within {self.timeout:g}s",
+                hint="raise --opa-timeout for very large inputs",
+            ) from None
+        except requests.HTTPError as err:
+            msg = _opa_error_message(err.response)
+            raise EngineError(f"OPA rejected the {what}: {msg}") from None
+        except (requests.RequestException, ValueError) as err:
+            raise self._fail(f"the {what}", err) from None
+        if not isinstance(body, dict) or "result" not in body:
+            raise EngineError(
+                f"OPA's answer to the {what} has no result: the dxguard policy bundle "
+                "(package dxguard.main) is not loaded in this OPA",
+                hint="load rego/ into the OPA you point --opa-url at",
+            )
+        return body["result"]
+
+    def info(self) -> EngineInfo:
+        if self._info is None:
+            try:
+                resp = self.client._session.get(  # noqa: SLF001 - the client exposes no raw list
+                    f"{self.client.root_url}/policies", timeout=self.timeout
+                )
+                resp.raise_for_status()
+                modules = resp.json().get("result", [])
+                version = self.client.ad_hoc_query("x := opa.runtime().version")
+            except (requests.RequestException, ValueError) as err:
+                raise self._fail("identification", err) from None
+            try:
+                opa_version = version["result"][0]["x"]
+                raws = sorted(hashlib.sha256(m["raw"].encode()).hexdigest() for m in modules)
+            except (KeyError, IndexError, TypeError, AttributeError):
+                raise EngineError(
+                    "OPA answered the identification query with an unexpected shape"
+                ) from None
+            digest = hashlib.sha256("\n".join(raws).encode()).hexdigest()
+            self._info = EngineInfo(str(opa_version), digest, len(raws), self.endpoint)
+        return self._info
+
+    def config_data(self) -> Any:
+        """data.dxguard.config as the engine holds it (None when absent)."""
+        try:
+            resp = self.client._session.get(  # noqa: SLF001 - plain GET of a data document
+                f"{self.client.root_url}/data/dxguard/config", timeout=self.timeout
+            )
+            resp.raise_for_status()
+            return resp.json().get("result")
+        except (requests.RequestException, ValueError) as err:
+            raise self._fail("the config query", err) from None
+
+    def checks(self) -> list[CheckMeta]:
+        """Metadata of every check in the loaded bundle, validated against the metadata schema."""
+        if self._checks is None:
+            result = self._query({"resources": []}, "metadata query")
+            self._checks = parse_checks(_field(result, "checks", list))
+        return self._checks
+
+    def evaluate(
+        self, resources: list[dict[str, Any]], context: dict[str, Any]
+    ) -> list[CheckResult]:
+        """Every result for every resource, from one query."""
+        known_checks = {c.id for c in self.checks()}
+        result = self._query({"resources": resources, "context": context}, "evaluation")
+        rows = _field(result, "results", list)
+        known_resources = {r["id"] for r in resources}
+        out: list[CheckResult] = []
+        for i, row in enumerate(rows):
+            try:
+                check, resource, path, status = (
+                    row["check"],
+                    row["resource"],
+                    row["path"],
+                    row["status"],
+                )
+            except (KeyError, TypeError):
+                raise _bad_row(i, row, "it lacks check, resource, path or status") from None
+            message = row.get("message")
+            if status not in ("pass", "fail"):
+                raise _bad_row(i, row, f"status {status!r} is neither pass nor fail")
+            if not isinstance(path, str) or not isinstance(resource, str):
+                raise _bad_row(i, row, "path and resource must be strings")
+            if status == "fail" and not (isinstance(message, str) and message):
+                raise _bad_row(i, row, "a failure must carry a message")
+            if check not in known_checks:
+                raise _bad_row(i, row, f"check {check!r} has no metadata in the bundle")
+            if resource not in known_resources:
+                raise _bad_row(i, row, f"resource {resource!r} was not in the input")
+            out.append(CheckResult(check, resource, path, status, message))
+        return out
+
+
+def _field(result: Any, name: str, kind: type) -> Any:
+    if not isinstance(result, dict) or not isinstance(result.get(name), kind):
+        raise EngineError(
+            f"OPA's answer has no {name} {kind.__name__} under data.dxguard.main",
+            hint="the loaded bundle is not dxguard's, or rego/main.rego was changed",
+        )
+    return result[name]
+
+
+def _bad_row(i: int, row: Any, why: str) -> EngineError:
+    text = repr(row)
+    if len(text) > 200:
+        text = text[:200] + "…"
+    return EngineError(
+        f"OPA returned a malformed result #{i}: {why}: {text}",
+        hint="a check in the bundle must emit results through lib.check",
+    )
+
+
+def _opa_error_message(response: requests.Response | None) -> str:
+    if response is None:
+        return "no response"
+    try:
+        body = response.json()
+        msg = body.get("message", "")
+        errs = body.get("errors") or []
+        details = "; ".join(
+            f"{e.get('location', {}).get('file', '?')}:{e.get('location', {}).get('row', '?')}: "
+            f"{e.get('message', '')}"
+            for e in errs
+            if isinstance(e, dict)
+        )
+        return f"HTTP {response.status_code}: {msg}" + (f" ({details})" if details else "")
+    except ValueError:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def parse_checks(raw: list[Any]) -> list[CheckMeta]:
+    schema = load_schema("check-metadata.schema.json")
+    validator = jsonschema.Draft202012Validator(schema)
+    out: list[CheckMeta] = []
+    seen: dict[str, str] = {}
+    for meta in raw:
+        package = meta.get("package", "?") if isinstance(meta, dict) else "?"
+        err = first_error(validator, meta)
+        if err is not None:
+            where = ".".join(str(p) for p in err.absolute_path) or "(metadata)"
+            raise EngineError(
+                f"check package {package}: METADATA {where}: {err.message}",
+                hint="every check's METADATA needs title, description and custom: id, family, "
+                "severity, targets, remediation (see docs/writing-checks.md)",
+            )
+        custom = meta["custom"]
+        if custom["id"] in seen:
+            raise EngineError(
+                f"check id {custom['id']} is declared by two packages: {seen[custom['id']]} "
+                f"and {package}; ids must be unique"
+            )
+        seen[custom["id"]] = package
+        out.append(
+            CheckMeta(
+                id=custom["id"],
+                title=meta["title"],
+                description=meta["description"].strip(),
+                family=custom["family"],
+                severity=custom["severity"],
+                targets={k: list(v) for k, v in custom["targets"].items()},
+                remediation=custom["remediation"].strip(),
+                package=package,
+                parameters=tuple(custom.get("parameters", [])),
+            )
+        )
+    return sorted(out, key=lambda c: c.id)

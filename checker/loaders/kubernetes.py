@@ -1,0 +1,201 @@
+"""Turn parsed documents into Kubernetes resource records.
+
+A document is a Kubernetes object when it is a mapping with string `apiVersion` and `kind`. A
+`kind: List` (or any `*List` with `items`) is unpacked into its items. Anything else is reported
+as skipped with its reason, never silently dropped. Workload shapes the checks walk (pod specs and
+container lists) are validated here, so a malformed manifest is an input error with a line number
+instead of a subject the policies quietly cannot see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from checker.errors import InputError
+from checker.loaders.locate import line_of_path
+from checker.loaders.yamldocs import Document
+from checker.model import Resource, Skipped, Source
+
+# Path from a workload object to its pod spec (mirrors rego/lib/k8s.rego pod_spec_keys).
+POD_SPEC_KEYS: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def _line_of(node: yaml.Node | None, default: int) -> int:
+    return node.start_mark.line + 1 if node is not None else default
+
+
+def _is_list_kind(value: dict[str, Any]) -> bool:
+    kind = value.get("kind")
+    return isinstance(kind, str) and kind.endswith("List") and "items" in value
+
+
+def resources_from_document(doc: Document, filename: str, skipped: list[Skipped]) -> list[Resource]:
+    value = doc.value
+    if value is None:
+        return []  # an empty document (a stray `---`) is not content
+    if not isinstance(value, dict):
+        skipped.append(
+            Skipped(
+                filename,
+                f"not a Kubernetes object: the document is a {type(value).__name__}, "
+                "not a mapping with apiVersion and kind",
+                doc.index,
+                doc.line,
+            )
+        )
+        return []
+    if _is_list_kind(value):
+        items = value.get("items")
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise InputError(
+                f"{filename}:{doc.line}: {value['kind']} has `items` that is not a list; "
+                "make `items` a list of Kubernetes objects"
+            )
+        item_nodes = _child_nodes(doc.node, "items")
+        out = []
+        for i, item in enumerate(items):
+            node = item_nodes[i] if item_nodes and i < len(item_nodes) else None
+            line = _line_of(node, doc.line)
+            res = _resource(item, filename, doc.index, line, i, node, skipped)
+            if res is not None:
+                out.append(res)
+        return out
+    res = _resource(value, filename, doc.index, doc.line, None, doc.node, skipped)
+    return [res] if res is not None else []
+
+
+def _child_nodes(node: yaml.Node | None, key: str) -> list[yaml.Node] | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(v, yaml.SequenceNode):
+            return list(v.value)
+    return None
+
+
+def _resource(
+    value: Any,
+    filename: str,
+    document: int,
+    line: int,
+    item: int | None,
+    node: yaml.Node | None,
+    skipped: list[Skipped],
+) -> Resource | None:
+    where = f"document {document}" + (f", item {item}" if item is not None else "")
+    if not isinstance(value, dict):
+        skipped.append(
+            Skipped(filename, f"not a Kubernetes object ({where} is not a mapping)", document, line)
+        )
+        return None
+    api_version, kind = value.get("apiVersion"), value.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str) or not kind:
+        missing = [k for k in ("apiVersion", "kind") if not isinstance(value.get(k), str)]
+        skipped.append(
+            Skipped(
+                filename,
+                f"not a Kubernetes object: {where} has no string {' or '.join(missing)}",
+                document,
+                line,
+            )
+        )
+        return None
+    metadata = value.get("metadata", {})
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise InputError(
+            f"{filename}:{line}: {kind} has `metadata` that is not a mapping; "
+            "metadata must hold name, namespace, labels…"
+        )
+    name = metadata.get("name") or (
+        f"{metadata['generateName']}*" if isinstance(metadata.get("generateName"), str) else None
+    )
+    namespace = metadata.get("namespace")
+    if name is not None and not isinstance(name, str):
+        raise InputError(f"{filename}:{line}: {kind} metadata.name must be a string")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InputError(f"{filename}:{line}: {kind} metadata.namespace must be a string")
+    _validate_workload(value, kind, filename, line, node)
+    rid = f"{filename}#{document}" + (f".{item}" if item is not None else "")
+    return Resource(
+        id=rid,
+        family="k8s",
+        kind=kind,
+        api_version=api_version,
+        name=name,
+        namespace=namespace,
+        source=Source(filename, document, line, item),
+        object=value,
+    )
+
+
+def _validate_workload(
+    value: dict[str, Any], kind: str, filename: str, line: int, node: yaml.Node | None
+) -> None:
+    """The shapes checks walk must be what Kubernetes accepts, or the subject would go unseen."""
+    keys = POD_SPEC_KEYS.get(kind)
+    if keys is None:
+        return
+    spec: Any = value
+    walked: list[str | int] = []
+    for key in keys:
+        if spec is None or (isinstance(spec, dict) and key not in spec):
+            return  # no pod spec at all: nothing to examine (and nothing to pass)
+        if not isinstance(spec, dict):
+            break
+        spec = spec.get(key)
+        walked.append(key)
+    if spec is None:
+        return
+
+    def bad(path: list[str | int], what: str) -> InputError:
+        at = line_of_path(node, path) if node is not None else None
+        dotted = _dotted(path)
+        return InputError(
+            f"{filename}:{at or line}: {kind} field {dotted} {what}",
+            hint="fix the manifest so that it matches the Kubernetes API (kubectl would reject it)",
+        )
+
+    if not isinstance(spec, dict):
+        raise bad(walked, "must be a mapping (a pod spec)")
+    for field_name in CONTAINER_FIELDS:
+        if field_name not in spec or spec[field_name] is None:
+            continue
+        containers = spec[field_name]
+        if not isinstance(containers, list):
+            raise bad([*walked, field_name], "must be a list of containers")
+        for i, c in enumerate(containers):
+            if not isinstance(c, dict):
+                raise bad([*walked, field_name, i], "must be a mapping (a container)")
+            image = c.get("image")
+            if image is not None and not isinstance(image, str):
+                raise bad([*walked, field_name, i, "image"], "must be a string")
+            sc = c.get("securityContext")
+            if sc is not None and not isinstance(sc, dict):
+                raise bad([*walked, field_name, i, "securityContext"], "must be a mapping")
+    sc = spec.get("securityContext")
+    if sc is not None and not isinstance(sc, dict):
+        raise bad([*walked, "securityContext"], "must be a mapping")
+
+
+def _dotted(path: list[str | int]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
+    return out

@@ -1,0 +1,135 @@
+"""Typed records that move between pipeline stages (loaders → engine → controls → report).
+
+Plain data only: no I/O and no behaviour beyond small conversions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a resource came from: file as the user named it, document index, 1-based line."""
+
+    file: str
+    document: int
+    line: int
+    item: int | None = None  # index inside a `kind: List` document
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "document": self.document, "line": self.line}
+        if self.item is not None:
+            out["item"] = self.item
+        return out
+
+
+@dataclass
+class Resource:
+    id: str
+    family: str  # k8s | vm | image
+    kind: str
+    api_version: str
+    name: str | None
+    namespace: str | None
+    source: Source
+    object: dict[str, Any]
+
+    def to_input(self) -> dict[str, Any]:
+        """The record as the policies see it in input.resources."""
+        return {
+            "id": self.id,
+            "family": self.family,
+            "kind": self.kind,
+            "apiVersion": self.api_version,
+            "name": self.name,
+            "namespace": self.namespace,
+            "object": self.object,
+        }
+
+    @property
+    def display_name(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name or '?'}"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str
+    sha256: str
+    size: int
+    documents: int
+    resources: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input (file or document) that was not turned into a resource, and why."""
+
+    file: str
+    reason: str
+    document: int | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "reason": self.reason}
+        if self.document is not None:
+            out["document"] = self.document
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+@dataclass
+class LoadResult:
+    resources: list[Resource] = field(default_factory=list)
+    inputs: list[InputFile] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    # Raw text of inputs that cannot be re-read from disk (stdin), for locating lines later.
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    id: str
+    title: str
+    description: str
+    family: str
+    severity: str
+    targets: dict[str, list[str]]
+    remediation: str
+    package: str
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str
+    resource: str
+    path: str
+    status: str  # pass | fail
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    requirement: str
+    evidence: str  # automated | partial | manual
+    checks: tuple[str, ...]
+    citation: str  # verified | secondary | unverified
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Framework:
+    id: str
+    title: str
+    version: str
+    description: str
+    scope_notes: tuple[str, ...]
+    controls: tuple[Control, ...]
+    file: str
+    sha256: str

@@ -1,0 +1,275 @@
+"""Build the evidence report: a plain, deterministic dict that every renderer starts from.
+
+Pure: no I/O, no clocks, no OPA. Everything is sorted, so the same inputs, bundle and as-of time
+give the same report byte for byte once serialised.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker import __version__
+from checker.controls import (
+    MANUAL,
+    NOT_APPLICABLE,
+    NOT_SATISFIED,
+    SATISFIED,
+    SATISFIED_WITH_WAIVERS,
+    CheckStats,
+    check_stats,
+    control_status,
+)
+from checker.model import CheckMeta, CheckResult, Framework, LoadResult
+
+REPORT_VERSION = "1.0"
+
+GENERAL_SCOPE_NOTE = (
+    "Automated checks give evidence for a control; they do not by themselves demonstrate "
+    "regulatory compliance. A control is satisfied only when its checks examined at least one "
+    "subject and none failed; nothing examined is reported as not-applicable, never as satisfied."
+)
+
+STATUS_ORDER = [NOT_SATISFIED, SATISFIED_WITH_WAIVERS, SATISFIED, NOT_APPLICABLE, MANUAL]
+
+
+@dataclass
+class RunInfo:
+    as_of: str
+    opa_version: str
+    bundle_sha256: str
+    bundle_modules: int
+    engine: str
+    config_file: str | None
+    config_file_sha256: str | None
+    config_sha256: str
+    parameters: dict[str, Any]
+    ci: dict[str, str] = field(default_factory=dict)
+
+
+# Locates the line of a field path in a resource's source: (resource id, path) → line.
+LineOf = Callable[[str, str], int]
+
+
+def build_report(
+    run: RunInfo,
+    frameworks: list[Framework],
+    all_frameworks: list[Framework],
+    checks: list[CheckMeta],
+    results: list[CheckResult],
+    load: LoadResult,
+    line_of: LineOf,
+) -> dict[str, Any]:
+    stats = check_stats(results)
+    by_check = {c.id: c for c in checks}
+    resources = {r.id: r for r in load.resources}
+
+    # Failures once, with their location; controls refer to them through their checks.
+    failures_by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if r.status != "fail":
+            continue
+        res = resources[r.resource]
+        failures_by_check[r.check].append(
+            {
+                "check": r.check,
+                "severity": by_check[r.check].severity,
+                "resource": {
+                    "id": res.id,
+                    "kind": res.kind,
+                    "name": res.name,
+                    "namespace": res.namespace,
+                },
+                "file": res.source.file,
+                "line": line_of(res.id, r.path),
+                "path": r.path,
+                "message": r.message,
+            }
+        )
+    for rows in failures_by_check.values():
+        rows.sort(key=_failure_key)
+
+    framework_entries = [_framework(fw, stats, by_check, failures_by_check) for fw in frameworks]
+    any_failed = any(
+        c["status"] == NOT_SATISFIED for fw in framework_entries for c in fw["controls"]
+    )
+
+    per_resource: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for r in results:
+        per_resource[r.resource][r.check][r.status] += 1
+    resource_entries = []
+    for res in load.resources:
+        checks_of = per_resource.get(res.id, {})
+        resource_entries.append(
+            {
+                "id": res.id,
+                "family": res.family,
+                "kind": res.kind,
+                "apiVersion": res.api_version,
+                "name": res.name,
+                "namespace": res.namespace,
+                "source": res.source.to_json(),
+                "examined": bool(checks_of),
+                "checks": {
+                    cid: {"passed": cnt["pass"], "failed": cnt["fail"]}
+                    for cid, cnt in sorted(checks_of.items())
+                },
+            }
+        )
+    resource_entries.sort(
+        key=lambda e: (e["source"]["file"], e["source"]["document"], e["source"].get("item", -1))
+    )
+    examined = sum(1 for e in resource_entries if e["examined"])
+    not_examined_kinds = Counter(e["kind"] for e in resource_entries if not e["examined"])
+
+    passed = sum(s.passed for s in stats.values())
+    failed = sum(s.failed for s in stats.values())
+    return {
+        "report_version": REPORT_VERSION,
+        "tool": {"name": "dxguard", "version": __version__},
+        "run": _run(run, all_frameworks, frameworks, load),
+        "scope_notes": [GENERAL_SCOPE_NOTE],
+        "summary": {
+            "result": "fail" if any_failed else "pass",
+            "frameworks": {fw["id"]: fw["summary"] for fw in framework_entries},
+            "resources": {
+                "loaded": len(resource_entries),
+                "examined": examined,
+                "not_examined": len(resource_entries) - examined,
+                "not_examined_kinds": dict(sorted(not_examined_kinds.items())),
+            },
+            "subjects": {"examined": passed + failed, "passed": passed, "failed": failed},
+            "skipped_inputs": len(load.skipped),
+        },
+        "frameworks": framework_entries,
+        "checks": [_check(c, stats.get(c.id), run.parameters, failures_by_check) for c in checks],
+        "resources": resource_entries,
+        "skipped": sorted(
+            (s.to_json() for s in load.skipped),
+            key=lambda s: (s["file"], s.get("document", -1)),
+        ),
+    }
+
+
+def _failure_key(f: dict[str, Any]) -> tuple:
+    return (f["file"], f["line"], f["check"], f["path"], f["resource"]["id"])
+
+
+def _run(
+    run: RunInfo, all_frameworks: list[Framework], selected: list[Framework], load: LoadResult
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "as_of": run.as_of,
+        "dxguard_version": __version__,
+        "opa_version": run.opa_version,
+        "engine": run.engine,
+        "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
+        "catalogs": [
+            {"framework": fw.id, "version": fw.version, "file": fw.file, "sha256": fw.sha256}
+            for fw in sorted(all_frameworks, key=lambda f: f.id)
+        ],
+        "frameworks_selected": [fw.id for fw in selected],
+        "config": {
+            "file": run.config_file,
+            "file_sha256": run.config_file_sha256,
+            "sha256": run.config_sha256,
+        },
+        "inputs": [
+            {
+                "path": i.path,
+                "sha256": i.sha256,
+                "size": i.size,
+                "documents": i.documents,
+                "resources": i.resources,
+            }
+            for i in load.inputs
+        ],
+    }
+    if run.ci:
+        out["ci"] = dict(sorted(run.ci.items()))
+    return out
+
+
+def _framework(
+    fw: Framework,
+    stats: dict[str, CheckStats],
+    by_check: dict[str, CheckMeta],
+    failures_by_check: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    controls = []
+    for control in fw.controls:
+        status = control_status(control, stats)
+        check_rows = []
+        for cid in control.checks:
+            s = stats.get(cid, CheckStats())
+            check_rows.append(
+                {
+                    "id": cid,
+                    "title": by_check[cid].title,
+                    "severity": by_check[cid].severity,
+                    "examined": s.examined,
+                    "passed": s.passed,
+                    "failed": s.failed,
+                    "resources_examined": len(s.resources),
+                }
+            )
+        failures = sorted(
+            (f for cid in control.checks for f in failures_by_check.get(cid, [])),
+            key=_failure_key,
+        )
+        entry: dict[str, Any] = {
+            "id": control.id,
+            "title": control.title,
+            "requirement": control.requirement,
+            "evidence": control.evidence,
+            "citation": control.citation,
+            "status": status,
+            "manual_evidence_required": control.evidence != "automated",
+            "checks": check_rows,
+            "subjects": {
+                "examined": sum(r["examined"] for r in check_rows),
+                "passed": sum(r["passed"] for r in check_rows),
+                "failed": sum(r["failed"] for r in check_rows),
+            },
+            "failures": failures,
+        }
+        if control.notes:
+            entry["notes"] = control.notes
+        controls.append(entry)
+    counts = Counter(c["status"] for c in controls)
+    return {
+        "id": fw.id,
+        "title": fw.title,
+        "version": fw.version,
+        "description": fw.description,
+        "scope_notes": list(fw.scope_notes),
+        "summary": {s: counts.get(s, 0) for s in STATUS_ORDER},
+        "controls": controls,
+    }
+
+
+def _check(
+    c: CheckMeta,
+    s: CheckStats | None,
+    parameters: dict[str, Any],
+    failures_by_check: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    s = s or CheckStats()
+    return {
+        "id": c.id,
+        "title": c.title,
+        "family": c.family,
+        "severity": c.severity,
+        "package": c.package,
+        "targets": c.targets,
+        "remediation": c.remediation,
+        "parameters": {p: parameters.get(p) for p in c.parameters},
+        "examined": s.examined,
+        "passed": s.passed,
+        "failed": s.failed,
+        "resources_examined": len(s.resources),
+        "resources_failed": len(s.failed_resources),
+        "failures": len(failures_by_check.get(c.id, [])),
+    }

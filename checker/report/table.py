@@ -1,0 +1,151 @@
+"""Terminal rendering of the evidence report, readable on an 80-column terminal.
+
+Per framework: a line of status counts and a table of controls. Then every failure once, grouped
+by check, with file:line, resource, field and the fix, and the controls it affects.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+STATUS_STYLE = {
+    "not-satisfied": ("✗", "bold red"),
+    "satisfied-with-waivers": ("~", "yellow"),
+    "satisfied": ("✓", "green"),
+    "not-applicable": ("–", "dim"),
+    "manual": ("?", "cyan"),
+}
+
+
+def render_table(report: dict[str, Any], *, width: int = 80, color: bool = False) -> str:
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    _header(console, report)
+    for fw in report["frameworks"]:
+        _framework(console, fw)
+    _failures(console, report)
+    _footer(console, report)
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
+
+
+def _say(console: Console, text: str, indent: int = 0, style: str = "") -> None:
+    """A paragraph whose wrapped lines keep the indent of its first line."""
+    console.print(
+        Padding(Text(text, style=style, overflow="fold"), (0, 0, 0, indent), expand=False)
+    )
+
+
+def _header(console: Console, report: dict[str, Any]) -> None:
+    run = report["run"]
+    summary = report["summary"]
+    res = summary["resources"]
+    _say(console, "dxguard — control-by-control evidence report", style="bold")
+    _say(
+        console,
+        f"as of {run['as_of']} · dxguard {run['dxguard_version']} · OPA {run['opa_version']} · "
+        f"bundle sha256:{run['bundle']['sha256'][:12]}",
+    )
+    line = (
+        f"inputs: {len(run['inputs'])} file(s), {res['loaded']} resource(s) "
+        f"({res['examined']} examined, {res['not_examined']} not examined)"
+    )
+    if summary["skipped_inputs"]:
+        line += f", {summary['skipped_inputs']} input(s) skipped"
+    _say(console, line)
+    subj = summary["subjects"]
+    _say(
+        console,
+        f"subjects: {subj['examined']} examined, {subj['passed']} passed, {subj['failed']} failed",
+    )
+
+
+def _framework(console: Console, fw: dict[str, Any]) -> None:
+    console.print()
+    _say(console, f"{fw['title']} [{fw['id']}]", style="bold")
+    counts = " · ".join(f"{n} {s}" for s, n in fw["summary"].items() if n)
+    _say(console, counts)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    table.add_column("Control", ratio=1, overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Subjects", no_wrap=True, justify="right")
+    table.add_column("Failed", no_wrap=True, justify="right")
+    table.add_column("Evidence", no_wrap=True)
+    for c in fw["controls"]:
+        mark, style = STATUS_STYLE[c["status"]]
+        subjects = c["subjects"]
+        manual = c["evidence"] == "manual"
+        table.add_row(
+            c["id"],
+            Text(f"{mark} {c['status']}", style=style),
+            "" if manual else str(subjects["examined"]),
+            "" if manual else str(subjects["failed"]),
+            c["evidence"],
+        )
+    console.print(table)
+
+
+def _failures(console: Console, report: dict[str, Any]) -> None:
+    controls_of: dict[str, list[str]] = defaultdict(list)
+    failures: dict[str, list[dict[str, Any]]] = {}
+    for fw in report["frameworks"]:
+        for c in fw["controls"]:
+            for f in c["failures"]:
+                key = f"{f['check']}|{f['resource']['id']}|{f['path']}"
+                failures.setdefault(f["check"], {})[key] = f
+            for chk in c["checks"]:
+                if chk["failed"]:
+                    controls_of[chk["id"]].append(c["id"])
+    if not failures:
+        return
+    checks = {c["id"]: c for c in report["checks"]}
+    total = sum(len(v) for v in failures.values())
+    console.print()
+    _say(console, f"Failures ({total})", style="bold red")
+    for cid in sorted(failures):
+        meta = checks[cid]
+        console.print()
+        _say(console, f"{cid} {meta['title']} [{meta['severity']}]", style="bold")
+        _say(console, f"affects: {', '.join(dict.fromkeys(controls_of[cid]))}", 2, "dim")
+        rows = sorted(failures[cid].values(), key=lambda f: (f["file"], f["line"], f["path"]))
+        for f in rows:
+            res = f["resource"]
+            ns = f"{res['namespace']}/" if res["namespace"] else ""
+            _say(console, f"{f['file']}:{f['line']}  {res['kind']} {ns}{res['name'] or '?'}", 2)
+            _say(console, f["path"], 4, "dim")
+            _say(console, f["message"], 4)
+        _say(console, f"fix: {meta['remediation']}", 2, "italic")
+
+
+def _footer(console: Console, report: dict[str, Any]) -> None:
+    console.print()
+    res = report["summary"]["resources"]
+    if res["not_examined"]:
+        kinds = ", ".join(f"{k}×{n}" for k, n in res["not_examined_kinds"].items())
+        _say(console, f"not examined (no check applies): {kinds}")
+    for s in report["skipped"][:10]:
+        where = s["file"] + (f":{s['line']}" if "line" in s else "")
+        _say(console, f"skipped {where}: {s['reason']}")
+    if len(report["skipped"]) > 10:
+        _say(console, f"… and {len(report['skipped']) - 10} more skipped (see the JSON report)")
+    for note in report["scope_notes"]:
+        _say(console, f"Note: {note}", style="dim")
+    if report["summary"]["result"] == "fail":
+        _say(console, "Result: FAIL — at least one control is not satisfied", style="bold red")
+    else:
+        _say(console, "Result: PASS — no evaluated control is not satisfied", style="bold green")

@@ -1,0 +1,124 @@
+"""The scan pipeline, end to end: config → catalogs → loaders → engine → mapping → report.
+
+Front doors (the CLI now, the webhook later) call `run_scan` and render what it returns; they
+hold no pipeline logic of their own, so a verdict cannot depend on the door it came through.
+Everything that can be checked without OPA is checked before OPA starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from checker.config import load_config
+from checker.controls import Catalogs, load_catalogs, select_frameworks
+from checker.engine import DEFAULT_TIMEOUT, open_engine
+from checker.errors import EngineError, UsageError
+from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
+from checker.loaders.locate import Locator
+from checker.paths import controls_dir, project_root
+from checker.report import RunInfo, build_report
+
+
+@dataclass
+class ScanOptions:
+    paths: list[str]
+    frameworks: list[str] = field(default_factory=list)
+    config: str | None = None
+    as_of: str | None = None
+    opa_url: str | None = None
+    opa_binary: str | None = None
+    opa_timeout: float = DEFAULT_TIMEOUT
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    stdin: TextIO | None = None
+
+
+def parse_as_of(value: str | None) -> str:
+    """ISO 8601 date or date-time → 'YYYY-MM-DDTHH:MM:SSZ' in UTC; None → now."""
+    if value is None:
+        moment = datetime.now(UTC)
+    else:
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise UsageError(
+                f"--as-of {value!r} is not an ISO 8601 date or time",
+                hint="use e.g. 2026-11-26 or 2026-11-26T12:00:00Z",
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)  # a date or naive time is read as UTC
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ci_context() -> dict[str, str]:
+    """The commit under test, where a CI system or a git checkout tells it."""
+    for var in ("GITHUB_SHA", "CI_COMMIT_SHA", "BUILD_SOURCEVERSION", "GIT_COMMIT"):
+        if os.environ.get(var):
+            return {"commit": os.environ[var], "source": var}
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if out.returncode == 0 and out.stdout.strip():
+        return {"commit": out.stdout.strip(), "source": "git"}
+    return {}
+
+
+def load_project_catalogs() -> Catalogs:
+    return load_catalogs(controls_dir(), display_root=project_root())
+
+
+def run_scan(opts: ScanOptions) -> dict[str, Any]:
+    if not opts.paths:
+        raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
+    as_of = parse_as_of(opts.as_of)
+    config = load_config(opts.config)
+    catalogs = load_project_catalogs()
+    selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
+    loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+
+    with open_engine(
+        config_data=config.policy_data(),
+        opa_url=opts.opa_url,
+        opa_binary=opts.opa_binary,
+        timeout=opts.opa_timeout,
+    ) as engine:
+        checks = engine.checks()
+        catalogs.validate_references({c.id for c in checks})
+        info = engine.info()
+        if opts.opa_url:
+            remote = engine.config_data()
+            if remote != config.policy_data():
+                raise EngineError(
+                    f"the OPA at {opts.opa_url} holds different dxguard parameters "
+                    "(data.dxguard.config) than this run's config",
+                    hint="load the same config into that OPA, or pass the config it was "
+                    "started with",
+                )
+        results = engine.evaluate(
+            [r.to_input() for r in loaded.resources], context={"as_of": as_of}
+        )
+
+    run = RunInfo(
+        as_of=as_of,
+        opa_version=info.opa_version,
+        bundle_sha256=info.bundle_sha256,
+        bundle_modules=info.modules,
+        engine="managed" if not opts.opa_url else opts.opa_url,
+        config_file=config.file,
+        config_file_sha256=config.file_sha256,
+        config_sha256=config.sha256,
+        parameters=config.parameters,
+        ci=ci_context(),
+    )
+    return build_report(
+        run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded)
+    )

@@ -1,0 +1,39 @@
+# METADATA
+# title: No sharing of host namespaces
+# description: |
+#   hostNetwork, hostPID and hostIPC put a pod in the node's network, process or IPC namespace:
+#   it can see and reach every other workload on the node. Each pod spec is examined.
+# scope: package
+# custom:
+#   id: DXG-K8S-ISO-002
+#   family: isolation
+#   severity: high
+#   targets:
+#     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec, or set them to false.
+package dxguard.checks.k8s.host_namespaces
+
+import data.lib.check
+import data.lib.k8s
+
+meta := check.meta(rego.metadata.chain())
+
+host_fields := ["hostNetwork", "hostPID", "hostIPC"]
+
+results contains check.fail(meta, ps.resource, path, msg) if {
+	some ps in k8s.pod_specs
+	some field in host_fields
+	ps.spec[field] == true
+	path := concat(".", [ps.path, field])
+	msg := sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])
+}
+
+results contains check.pass(meta, ps.resource, ps.path) if {
+	some ps in k8s.pod_specs
+	not shares_host(ps.spec)
+}
+
+shares_host(spec) if {
+	some field in host_fields
+	spec[field] == true
+}

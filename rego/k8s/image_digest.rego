@@ -1,0 +1,34 @@
+# METADATA
+# title: Images are pinned by digest
+# description: |
+#   A tag can be moved to different content at any time; only a content digest
+#   (image@sha256:...) identifies exactly the software that was validated. Every container kind
+#   is examined.
+# scope: package
+# custom:
+#   id: DXG-K8S-PIN-001
+#   family: pinning
+#   severity: high
+#   targets:
+#     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   remediation: Reference the image by digest, e.g. registry.example/app:1.4.2@sha256:<64 hex>; resolve the digest from your registry or build output.
+package dxguard.checks.k8s.image_digest
+
+import data.lib.check
+import data.lib.image
+import data.lib.k8s
+
+meta := check.meta(rego.metadata.chain())
+
+results contains check.fail(meta, c.resource, path, msg) if {
+	some c in k8s.containers
+	ref := object.get(c.container, "image", "")
+	not image.pinned(ref)
+	path := concat(".", [c.path, "image"])
+	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [k8s.container_label(c), ref])
+}
+
+results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+	some c in k8s.containers
+	image.pinned(object.get(c.container, "image", ""))
+}

@@ -1,0 +1,44 @@
+# METADATA
+# title: CPU and memory limits are set
+# description: |
+#   Without CPU and memory limits one workload can starve its neighbours on the node, so the
+#   same input no longer gives the same timing or even the same result. Init and regular
+#   containers are examined (ephemeral containers cannot set resources).
+# scope: package
+# custom:
+#   id: DXG-K8S-ISO-004
+#   family: isolation
+#   severity: medium
+#   targets:
+#     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   remediation: Set resources.limits.cpu and resources.limits.memory on every container (and matching requests for Guaranteed QoS).
+package dxguard.checks.k8s.resource_limits
+
+import data.lib.check
+import data.lib.k8s
+
+meta := check.meta(rego.metadata.chain())
+
+limited_fields := {"initContainers", "containers"}
+
+results contains check.fail(meta, c.resource, path, msg) if {
+	some c in k8s.containers
+	c.field in limited_fields
+	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
+	count(missing) > 0
+	path := concat(".", [c.path, "resources.limits"])
+	msg := sprintf("%s has no %s limit; set resources.limits.%s", [k8s.container_label(c), concat(" or ", missing), concat(" and resources.limits.", missing)])
+}
+
+results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {
+	some c in k8s.containers
+	c.field in limited_fields
+	has_limit(c.container, "cpu")
+	has_limit(c.container, "memory")
+}
+
+has_limit(container, r) if {
+	v := container.resources.limits[r]
+	v != null
+	v != ""
+}

@@ -1,0 +1,166 @@
+"""Loaders keep every resource's source, report what they skip, and refuse bad input clearly."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from checker.errors import InputError
+from checker.loaders import load
+from checker.loaders.locate import Locator, line_of_path, parse_path
+from checker.loaders.yamldocs import parse_documents
+
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+    - name: app
+      image: nginx:1.27
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_multi_document_file_keeps_document_index_and_line(tmp_path):
+    f = write(tmp_path, "multi.yaml", "---\n" + POD + "---\n" + POD.replace("name: p", "name: q"))
+    result = load([str(f)])
+    assert [(r.name, r.source.document, r.source.line) for r in result.resources] == [
+        ("p", 0, 2),
+        ("q", 1, 11),
+    ]
+    assert result.inputs[0].documents == 2
+    assert result.inputs[0].resources == 2
+
+
+def test_kind_list_is_unpacked_with_item_lines(tmp_path):
+    text = "apiVersion: v1\nkind: List\nitems:\n" + "".join(
+        "  - " + POD.replace("name: p", f"name: p{i}").replace("\n", "\n    ").rstrip() + "\n"
+        for i in range(2)
+    )
+    f = write(tmp_path, "list.yaml", text)
+    result = load([str(f)])
+    assert [r.name for r in result.resources] == ["p0", "p1"]
+    assert [r.source.item for r in result.resources] == [0, 1]
+    assert result.resources[1].source.line == 12
+    assert result.resources[1].id.endswith("#0.1")
+
+
+def test_json_manifest_is_read_with_json_semantics(tmp_path):
+    f = write(
+        tmp_path,
+        "pod.json",
+        '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j", '
+        '"annotations": {"x": "\\ud83d\\ude00", "n": "1e5"}}, "spec": {"containers": []}}',
+    )
+    result = load([str(f)])
+    (res,) = result.resources
+    assert res.name == "j"
+    assert res.object["metadata"]["annotations"]["x"] == "\U0001f600"
+
+
+def test_directory_is_recursive_sorted_and_notes_non_manifest_files(tmp_path):
+    write(tmp_path, "b/pod.yaml", POD)
+    write(tmp_path, "a/pod.yml", POD.replace("name: p", "name: a"))
+    write(tmp_path, "README.md", "# not a manifest")
+    write(tmp_path, ".git/config.yaml", POD)  # hidden folders are not read
+    result = load([str(tmp_path)])
+    assert [r.name for r in result.resources] == ["a", "p"]
+    assert [(Path(s.file).name, "not a manifest" in s.reason) for s in result.skipped] == [
+        ("README.md", True)
+    ]
+
+
+def test_stdin_is_read_with_dash():
+    result = load(["-"], stdin=io.StringIO(POD))
+    (res,) = result.resources
+    assert res.source.file == "<stdin>"
+    assert result.inputs[0].path == "<stdin>"
+
+
+def test_document_that_is_not_a_kubernetes_object_is_reported_not_dropped(tmp_path):
+    f = write(tmp_path, "mixed.yaml", POD + "---\nreplicaCount: 2\n---\n- a\n- b\n---\n")
+    result = load([str(f)])
+    assert len(result.resources) == 1
+    reasons = [(s.document, s.line, s.reason) for s in result.skipped]
+    assert reasons[0][:2] == (1, 10) and "apiVersion or kind" in reasons[0][2]
+    assert reasons[1][:2] == (2, 12) and "list" in reasons[1][2]
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    f = write(tmp_path, "bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n")
+    with pytest.raises(InputError) as err:
+        load([str(f)])
+    assert f"{f}:5:" in str(err.value) or f"{f}:4:" in str(err.value)
+    assert "malformed YAML" in str(err.value)
+
+
+def test_alias_bomb_is_refused(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    f = write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="alias bomb"):
+        load([str(f)])
+
+
+def test_recursive_anchor_is_refused(tmp_path):
+    f = write(tmp_path, "loop.yaml", "a: &x\n  b: *x\n")
+    with pytest.raises(InputError, match="recursive alias"):
+        load([str(f)])
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path):
+    f = write(tmp_path, "big.yaml", POD * 50)
+    with pytest.raises(InputError, match="over the 100-byte limit"):
+        load([str(f)], max_file_bytes=100)
+
+
+def test_binary_file_is_refused_with_line(tmp_path):
+    f = tmp_path / "bin.yaml"
+    f.write_bytes(b"apiVersion: v1\nkind: \xff\xfe\n")
+    with pytest.raises(InputError, match=r"bin\.yaml:2: not UTF-8"):
+        load([str(f)])
+
+
+def test_missing_path_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file or directory"):
+        load([str(tmp_path / "nope.yaml")])
+
+
+def test_container_list_of_wrong_type_is_refused_at_its_line(tmp_path):
+    f = write(
+        tmp_path,
+        "shape.yaml",
+        POD.replace(
+            "  containers:\n    - name: app\n      image: nginx:1.27\n", "  containers: nginx\n"
+        ),
+    )
+    with pytest.raises(InputError) as err:
+        load([str(f)])
+    assert f"{f}:6:" in str(err.value)
+    assert "spec.containers must be a list" in str(err.value)
+
+
+def test_line_of_path_follows_the_path_and_stops_at_the_nearest_parent():
+    (doc,) = parse_documents(POD, "pod.yaml")
+    assert line_of_path(doc.node, parse_path("spec.containers[0].image")) == 8
+    assert line_of_path(doc.node, parse_path("spec.containers[0].securityContext.x")) == 7
+    assert parse_path("a.b[2].c") == ["a", "b", 2, "c"]
+
+
+def test_locator_resolves_lines_for_list_items_and_stdin(tmp_path):
+    text = "apiVersion: v1\nkind: List\nitems:\n  - " + POD.replace("\n", "\n    ").rstrip() + "\n"
+    result = load(["-"], stdin=io.StringIO(text))
+    locate = Locator(result)
+    (res,) = result.resources
+    assert locate(res.id, "spec.containers[0].image") == 11
