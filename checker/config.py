@@ -1,14 +1,18 @@
 """Load and validate the user's configuration (dxguard.yaml).
 
-The config is data for the policies (data.dxguard.config) and a record in the report. An invalid
-config stops the run with exit 2, naming the file, the line and the key at fault.
+The config is data for the policies (data.dxguard.config: tiers and parameters, with every
+default filled in, so Rego never repeats a default) and a record in the report. The parameter
+schema is assembled from one fragment per target family in checker/schemas/parameters/. An
+invalid config stops the run with exit 2, naming the file, the line and the key at fault.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,26 @@ import jsonschema
 from checker.errors import ConfigError, InputError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
+from checker.paths import SCHEMAS
 from checker.schema_util import first_error, load_schema
+
+
+@cache
+def config_schema() -> dict[str, Any]:
+    """config.schema.json with every parameter fragment merged into `parameters`."""
+    schema = copy.deepcopy(load_schema("config.schema.json"))
+    props = schema["properties"]["parameters"]["properties"]
+    for fragment in sorted((SCHEMAS / "parameters").glob("*.json")):
+        for name, spec in json.loads(fragment.read_text(encoding="utf-8"))["properties"].items():
+            if name in props:
+                raise ConfigError(f"parameter {name!r} is defined twice ({fragment.name})")
+            props[name] = spec
+    return schema
+
+
+def parameter_defaults() -> dict[str, Any]:
+    props = config_schema()["properties"]["parameters"]["properties"]
+    return {name: copy.deepcopy(spec["default"]) for name, spec in props.items()}
 
 
 @dataclass
@@ -31,17 +54,25 @@ class Config:
         return list(self.data.get("frameworks", []))
 
     @property
+    def tiers(self) -> dict[str, Any]:
+        tiers = copy.deepcopy(config_schema()["properties"]["tiers"]["default"])
+        tiers.update(self.data.get("tiers", {}))
+        return tiers
+
+    @property
     def parameters(self) -> dict[str, Any]:
-        return dict(self.data.get("parameters", {}))
+        """Effective parameters: the defaults, overridden by the config's values."""
+        return {**parameter_defaults(), **self.data.get("parameters", {})}
 
     def policy_data(self) -> dict[str, Any]:
         """What the policies see as data.dxguard.config."""
-        return {"parameters": self.parameters}
+        return {"tiers": self.tiers, "parameters": self.parameters}
 
     @property
     def sha256(self) -> str:
         """Digest of the effective configuration (canonical JSON), file or not."""
-        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"))
+        effective = {"frameworks": self.frameworks, **self.policy_data()}
+        canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -68,7 +99,7 @@ def load_config(path: str | None) -> Config:
     data = doc.value
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:{doc.line}: the config must be a mapping of keys")
-    validator = jsonschema.Draft202012Validator(load_schema("config.schema.json"))
+    validator = jsonschema.Draft202012Validator(config_schema())
     err = first_error(validator, data)
     if err is not None:
         keys = list(err.absolute_path)
@@ -76,6 +107,6 @@ def load_config(path: str | None) -> Config:
         where = ".".join(str(k) for k in keys) or "(top level)"
         raise ConfigError(
             f"{path}:{line}: invalid config at {where}: {err.message}",
-            hint="see `dxguard init` for a commented example of every key",
+            hint="docs/configuration.md describes every key",
         )
     return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest())

@@ -35,10 +35,13 @@ class Resource:
     namespace: str | None
     source: Source
     object: dict[str, Any]
+    # A format-independent model of the resource (e.g. the normalized VM or image record),
+    # validated against its JSON schema by the loader that builds it; None for plain k8s objects.
+    normalized: dict[str, Any] | None = None
 
     def to_input(self) -> dict[str, Any]:
         """The record as the policies see it in input.resources."""
-        return {
+        out = {
             "id": self.id,
             "family": self.family,
             "kind": self.kind,
@@ -47,6 +50,9 @@ class Resource:
             "namespace": self.namespace,
             "object": self.object,
         }
+        if self.normalized is not None:
+            out["normalized"] = self.normalized
+        return out
 
     @property
     def display_name(self) -> str:
@@ -88,6 +94,8 @@ class LoadResult:
     skipped: list[Skipped] = field(default_factory=list)
     # Raw text of inputs that cannot be re-read from disk (stdin), for locating lines later.
     texts: dict[str, str] = field(default_factory=dict)
+    # Cross-file state that format loaders keep for their FINALIZERS, by loader name.
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

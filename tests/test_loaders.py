@@ -74,7 +74,7 @@ def test_directory_is_recursive_sorted_and_notes_non_manifest_files(tmp_path):
     write(tmp_path, ".git/config.yaml", POD)  # hidden folders are not read
     result = load([str(tmp_path)])
     assert [r.name for r in result.resources] == ["a", "p"]
-    assert [(Path(s.file).name, "not a manifest" in s.reason) for s in result.skipped] == [
+    assert [(Path(s.file).name, "not an input file" in s.reason) for s in result.skipped] == [
         ("README.md", True)
     ]
 

@@ -74,10 +74,12 @@ class Engine:
     # -- requests -------------------------------------------------------------------------
 
     def _fail(self, what: str, err: Exception | None = None) -> EngineError:
-        if self._watchdog is not None and self._watchdog.exited() is not None:
+        # A dropped connection and the process's exit race: give the exit a moment to show.
+        code = self._watchdog.exited(grace=1.0) if self._watchdog is not None else None
+        if code is not None:
             tail = self._watchdog.log_tail()
             return EngineError(
-                f"OPA stopped unexpectedly (exit {self._watchdog.exited()}) during {what}"
+                f"OPA stopped unexpectedly (exit {code}) during {what}"
                 + (f":\n{tail}" if tail else ""),
                 hint="no results were used; rerun, and report the OPA output above if it repeats",
             )

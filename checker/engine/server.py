@@ -149,9 +149,14 @@ class ManagedOpa:
             hint="fix the policy or data file OPA names above (`opa check --strict` shows it too)",
         )
 
-    def exited(self) -> int | None:
-        """The exit code if the OPA process has ended, else None."""
-        return self.proc.poll() if self.proc else None
+    def exited(self, grace: float = 0.0) -> int | None:
+        """The exit code if the OPA process has ended (waiting up to `grace` s), else None."""
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout=grace) if grace else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self._log_text().strip().splitlines()[-lines:])

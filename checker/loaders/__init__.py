@@ -1,8 +1,16 @@
 """Loaders: read files, directories and stdin into resource records that keep their source.
 
-What this package does: find manifest files, read them safely (size limit, UTF-8), parse them
-(YAML multi-document, JSON), turn documents into resources and record a SHA-256 per input file.
+What this package does: find input files, read them safely (size limit, UTF-8), parse them
+(YAML multi-document, JSON, or a format's own parser), hand each document to the loader of its
+format — detected by content, not by file name — and record a SHA-256 per input file.
 What it must not do: judge anything. Checks live in rego/; this only describes what is there.
+
+Extension points (a format module registers itself here, nowhere else):
+- DOCUMENT_LOADERS: claim a parsed YAML/JSON document by its content and return its resources;
+  the Kubernetes loader comes last and reports whatever nobody claimed as skipped.
+- TEXT_LOADERS: formats that are not YAML or JSON (e.g. Packer HCL2), by file-name suffix.
+- FINALIZERS: steps that run once after every input is loaded, to merge or link records across
+  files (e.g. scan reports and SBOMs of the same image digest).
 """
 
 from __future__ import annotations
@@ -11,14 +19,34 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from checker.errors import InputError
 from checker.loaders.kubernetes import resources_from_document
 from checker.loaders.yamldocs import Document, parse_documents
-from checker.model import InputFile, LoadResult, Skipped
+from checker.model import InputFile, LoadResult, Resource, Skipped
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """What a format loader may know about the document it is offered."""
+
+    file: str  # display path, as reports show it
+    text: str  # the whole file's text (e.g. to see a '#cloud-config' header)
+    result: LoadResult  # to record skipped inputs or cross-file state (result.extras)
+
+
+# (document, context) → its resources, or None when the document is not this loader's format.
+DocumentLoader = Callable[[Document, LoadContext], "list[Resource] | None"]
+# (context) → resources of a whole non-YAML file.
+TextLoader = Callable[[LoadContext], "list[Resource]"]
+
+DOCUMENT_LOADERS: list[DocumentLoader] = []
+TEXT_LOADERS: dict[str, TextLoader] = {}  # lower-case file-name suffix → loader
+FINALIZERS: list[Callable[[LoadResult], None]] = []
 
 MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -57,6 +85,8 @@ def load(
             raise InputError(
                 f"{raw}: no such file or directory", hint="pass manifest files, folders, or '-'"
             )
+    for finalize in FINALIZERS:
+        finalize(result)
     return result
 
 
@@ -69,12 +99,24 @@ def _walk(root: Path, result: LoadResult) -> Iterable[tuple[Path, str]]:
             display = file_path.as_posix()
             if name.startswith("."):
                 continue
-            if file_path.suffix.lower() not in MANIFEST_SUFFIXES:
-                result.skipped.append(
-                    Skipped(display, "not a manifest file (only .yaml, .yml and .json are read)")
-                )
+            if not _readable(name):
+                kinds = ", ".join(sorted(MANIFEST_SUFFIXES | set(TEXT_LOADERS)))
+                result.skipped.append(Skipped(display, f"not an input file (read: {kinds})"))
                 continue
             yield file_path, display
+
+
+def _readable(name: str) -> bool:
+    lower = name.lower()
+    return any(lower.endswith(suffix) for suffix in MANIFEST_SUFFIXES | set(TEXT_LOADERS))
+
+
+def _text_loader(name: str) -> TextLoader | None:
+    lower = name.lower()
+    for suffix, loader in sorted(TEXT_LOADERS.items(), key=lambda kv: -len(kv[0])):
+        if lower.endswith(suffix):
+            return loader
+    return None
 
 
 def _load_file(
@@ -102,23 +144,53 @@ def _load_file(
             f"{display}:{line}: not UTF-8 text (invalid byte at offset {err.start})",
             hint="save the file as UTF-8; binary files are not manifests",
         ) from None
-    _load_text(text, data, display, result, is_json=path.suffix.lower() == ".json")
+    _load_text(
+        text,
+        data,
+        display,
+        result,
+        is_json=path.suffix.lower() == ".json",
+        text_loader=_text_loader(path.name),
+    )
 
 
-def _load_text(text: str, data: bytes, display: str, result: LoadResult, *, is_json: bool) -> None:
-    docs = [_parse_json(text, display)] if is_json else parse_documents(text, display)
+def _load_text(
+    text: str,
+    data: bytes,
+    display: str,
+    result: LoadResult,
+    *,
+    is_json: bool,
+    text_loader: TextLoader | None = None,
+) -> None:
+    ctx = LoadContext(display, text, result)
     count_before = len(result.resources)
-    for doc in docs:
-        result.resources.extend(resources_from_document(doc, display, result.skipped))
+    if text_loader is not None:
+        result.resources.extend(text_loader(ctx))
+        documents = 1
+    else:
+        docs = [_parse_json(text, display)] if is_json else parse_documents(text, display)
+        for doc in docs:
+            result.resources.extend(_document_resources(doc, ctx))
+        documents = sum(1 for d in docs if d.value is not None)
     result.inputs.append(
         InputFile(
             path=display,
             sha256=hashlib.sha256(data).hexdigest(),
             size=len(data),
-            documents=sum(1 for d in docs if d.value is not None),
+            documents=documents,
             resources=len(result.resources) - count_before,
         )
     )
+
+
+def _document_resources(doc: Document, ctx: LoadContext) -> list[Resource]:
+    if doc.value is not None:
+        for loader in DOCUMENT_LOADERS:
+            claimed = loader(doc, ctx)
+            if claimed is not None:
+                return claimed
+    return resources_from_document(doc, ctx.file, ctx.result.skipped)
 
 
 def _parse_json(text: str, display: str) -> Document:

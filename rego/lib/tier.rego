@@ -1,0 +1,78 @@
+# METADATA
+# title: Tier helpers
+# description: |
+#   Which tier (clinical, research or other) a namespace, a set of labels or a resource belongs
+#   to, from data.dxguard.config.tiers (namespace names or globs, and labels). Clinical wins when
+#   both match. Computed once per query; checks read `tier.of[resource id]`.
+package lib.tier
+
+import data.dxguard.config
+
+# Tiers in precedence order: the first that matches is the tier.
+precedence := ["clinical", "research"]
+
+# Namespace objects in the input with their labels (a set: the same name may appear twice).
+namespace_objects contains {"name": res.name, "labels": labels} if {
+	some res in input.resources
+	res.family == "k8s"
+	res.kind == "Namespace"
+	labels := object.get(res.object, ["metadata", "labels"], {})
+}
+
+# True when labels carry every label the tier requires; a tier without labels matches none.
+labels_match(t, labels) if {
+	want := object.get(config.tiers, [t, "labels"], {})
+	count(want) > 0
+	every k, v in want {
+		labels[k] == v
+	}
+}
+
+# True when the namespace is in tier t: by name (or glob) or by its Namespace object's labels.
+namespace_in(t, ns) if {
+	is_string(ns)
+	some pattern in object.get(config.tiers, [t, "namespaces"], [])
+	glob.match(pattern, [], ns)
+}
+
+namespace_in(t, ns) if {
+	is_string(ns)
+	some entry in namespace_objects
+	entry.name == ns
+	labels_match(t, entry.labels)
+}
+
+namespace_tier(ns) := "clinical" if {
+	namespace_in("clinical", ns)
+} else := "research" if {
+	namespace_in("research", ns)
+} else := "other"
+
+labels_tier(labels) := "clinical" if {
+	labels_match("clinical", labels)
+} else := "research" if {
+	labels_match("research", labels)
+} else := "other"
+
+# Labels a resource carries for tiering: its own and, for workloads, its pod template's.
+resource_labels(res) := object.union(
+	object.get(res.object, ["metadata", "labels"], {}),
+	object.get(res.object, ["spec", "template", "metadata", "labels"], {}),
+)
+
+in_tier(t, res) if labels_match(t, resource_labels(res))
+
+in_tier(t, res) if labels_match(t, object.get(res, ["normalized", "labels"], {}))
+
+in_tier(t, res) if namespace_in(t, res.namespace)
+
+resource_tier(res) := "clinical" if {
+	in_tier("clinical", res)
+} else := "research" if {
+	in_tier("research", res)
+} else := "other"
+
+# The tier of every resource in the input, by id.
+of[res.id] := resource_tier(res) if {
+	some res in input.resources
+}

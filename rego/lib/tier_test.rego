@@ -1,0 +1,41 @@
+package lib.tier_test
+
+import data.lib.fixtures_test as fx
+import data.lib.tier
+
+tiers := {
+	"clinical": {"namespaces": ["clinical", "clinical-*"], "labels": {"dxguard.io/tier": "clinical"}},
+	"research": {"namespaces": ["research-*"], "labels": {"dxguard.io/tier": "research"}},
+}
+
+test_namespace_by_glob if {
+	tier.namespace_tier("clinical-pathology") == "clinical" with data.dxguard.config.tiers as tiers
+	tier.namespace_tier("research-ml") == "research" with data.dxguard.config.tiers as tiers
+	tier.namespace_tier("default") == "other" with data.dxguard.config.tiers as tiers
+	tier.namespace_tier(null) == "other" with data.dxguard.config.tiers as tiers
+}
+
+test_namespace_by_label_of_its_namespace_object if {
+	ns := fx.resource("ns", "Namespace", {"metadata": {"name": "imaging", "labels": {"dxguard.io/tier": "clinical"}}})
+	nsres := object.union(ns, {"name": "imaging"})
+	t := tier.namespace_tier("imaging") with data.dxguard.config.tiers as tiers with input as fx.input_of([nsres])
+	t == "clinical"
+}
+
+test_workload_label_and_clinical_precedence if {
+	labels := {"dxguard.io/tier": "research"}
+	d := object.union(fx.deployment("d", {"containers": []}), {"namespace": "clinical-x", "object": {"metadata": {"labels": labels}}})
+	tier.of.d == "clinical" with data.dxguard.config.tiers as tiers with input as fx.input_of([d])
+	tier.labels_tier(labels) == "research" with data.dxguard.config.tiers as tiers
+}
+
+test_pod_template_labels_count if {
+	d := fx.deployment("d", {"containers": []})
+	obj := object.union(d.object, {"spec": {"template": {"metadata": {"labels": {"dxguard.io/tier": "research"}}}}})
+	res := object.union(d, {"namespace": "default", "object": obj})
+	tier.of.d == "research" with data.dxguard.config.tiers as tiers with input as fx.input_of([res])
+}
+
+test_tier_without_labels_matches_no_labels if {
+	not tier.labels_match("research", {"a": "b"}) with data.dxguard.config.tiers as {"research": {"namespaces": ["r"]}}
+}
