@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from checker import __version__
+from checker.config import Config
 from checker.errors import DxguardError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES
 
@@ -229,7 +230,7 @@ def checks_list(fmt: str, opa_url: str | None, opa_binary: str | None) -> None:
 
     catalogs = load_project_catalogs()
     with open_engine(
-        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+        config_data=Config().policy_data(), opa_url=opa_url, opa_binary=opa_binary
     ) as engine:
         metas = engine.checks()
     catalogs.validate_references({m.id for m in metas})
@@ -299,7 +300,7 @@ def controls_list(
     catalogs = load_project_catalogs()
     selected = select_frameworks(catalogs.frameworks, list(frameworks))
     with open_engine(
-        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+        config_data=Config().policy_data(), opa_url=opa_url, opa_binary=opa_binary
     ) as engine:
         catalogs.validate_references({m.id for m in engine.checks()})
     if fmt == "json":
@@ -348,7 +349,7 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
     from checker.engine import open_engine
 
     with open_engine(
-        config_data={"parameters": {}}, opa_url=opa_url, opa_binary=opa_binary
+        config_data=Config().policy_data(), opa_url=opa_url, opa_binary=opa_binary
     ) as engine:
         info = engine.info()
     click.echo(f"dxguard {__version__}")

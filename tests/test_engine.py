@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from checker.config import Config
 from checker.engine import binary as opa_binary_mod
 from checker.errors import EngineError
 
@@ -290,7 +291,7 @@ def external_opa(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     data = tmp_path / "data.json"
-    data.write_text(json.dumps({"dxguard": {"config": {"parameters": {}}}}))
+    data.write_text(json.dumps({"dxguard": {"config": Config().policy_data()}}))
     proc = subprocess.Popen(
         [
             str(opa_path()),
@@ -334,7 +335,7 @@ def test_existing_opa_gives_the_same_results_as_the_managed_one(external_opa):
 
 def test_existing_opa_with_other_parameters_is_exit_2(external_opa, tmp_path):
     cfg = tmp_path / "dxguard.yaml"
-    cfg.write_text("version: 1\nparameters:\n  min_revision_history: 5\n")
+    cfg.write_text("version: 1\ntiers:\n  clinical:\n    namespaces: [icu-*]\n")
     run = dxguard(
         "scan", str(COMPLIANT), "--opa-url", external_opa, "-c", str(cfg), "--as-of", AS_OF
     )
