@@ -118,6 +118,7 @@ class CheckResult:
     path: str
     status: str  # pass | fail
     message: str | None = None
+    subject: str | None = None  # a named subject inside the resource (e.g. a CVE id)
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,9 @@ class Engine:
             except (KeyError, TypeError):
                 raise _bad_row(i, row, "it lacks check, resource, path or status") from None
             message = row.get("message")
+            subject = row.get("subject")
+            if subject is not None and not isinstance(subject, str):
+                raise _bad_row(i, row, "subject must be a string")
             if status not in ("pass", "fail"):
                 raise _bad_row(i, row, f"status {status!r} is neither pass nor fail")
             if not isinstance(path, str) or not isinstance(resource, str):
@@ -180,7 +183,7 @@ class Engine:
                 raise _bad_row(i, row, f"check {check!r} has no metadata in the bundle")
             if resource not in known_resources:
                 raise _bad_row(i, row, f"resource {resource!r} was not in the input")
-            out.append(CheckResult(check, resource, path, status, message))
+            out.append(CheckResult(check, resource, path, status, message, subject))
         return out
 
 

@@ -72,7 +72,8 @@ def build_report(
         if r.status != "fail":
             continue
         res = resources[r.resource]
-        failures_by_check[r.check].append(
+        entry = failures_by_check[r.check]
+        entry.append(
             {
                 "check": r.check,
                 "severity": by_check[r.check].severity,
@@ -88,6 +89,8 @@ def build_report(
                 "message": r.message,
             }
         )
+        if r.subject is not None:
+            entry[-1]["subject"] = r.subject
     for rows in failures_by_check.values():
         rows.sort(key=_failure_key)
 
@@ -154,7 +157,7 @@ def build_report(
 
 
 def _failure_key(f: dict[str, Any]) -> tuple:
-    return (f["file"], f["line"], f["check"], f["path"], f["resource"]["id"])
+    return (f["file"], f["line"], f["check"], f["path"], f["resource"]["id"], f.get("subject", ""))
 
 
 def _run(

@@ -29,3 +29,10 @@ fail(m, resource, path, msg) := {
 	"status": "fail",
 	"message": msg,
 }
+
+# A failure about a named subject within the resource (e.g. a CVE id of an image), so that a
+# waiver can select exactly that subject.
+fail_subject(m, resource, path, subject, msg) := object.union(fail(m, resource, path, msg), {"subject": subject})
+
+# A pass about a named subject within the resource.
+pass_subject(m, resource, path, subject) := object.union(pass(m, resource, path), {"subject": subject})
