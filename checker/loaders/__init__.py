@@ -205,3 +205,8 @@ def _parse_json(text: str, display: str) -> Document:
     except RecursionError:
         raise InputError(f"{display}: JSON nesting too deep to parse") from None
     return Document(0, 1, value, None)
+
+
+# -- format registrations ---------------------------------------------------------------------
+# Each format module appends its loader(s) to DOCUMENT_LOADERS / TEXT_LOADERS / FINALIZERS when
+# imported. Add one import line per format module below (order = precedence for documents).
