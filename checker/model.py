@@ -94,6 +94,8 @@ class LoadResult:
     skipped: list[Skipped] = field(default_factory=list)
     # Raw text of inputs that cannot be re-read from disk (stdin), for locating lines later.
     texts: dict[str, str] = field(default_factory=dict)
+    # Start line of every document of every YAML/JSON input (for locating failures later).
+    doc_lines: dict[str, list[int]] = field(default_factory=dict)
     # Cross-file state that format loaders keep for their FINALIZERS, by loader name.
     extras: dict[str, Any] = field(default_factory=dict)
 

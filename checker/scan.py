@@ -21,6 +21,7 @@ from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
 from checker.paths import controls_dir, project_root
 from checker.report import RunInfo, build_report
+from checker.timing import report_ready, stage
 
 
 @dataclass
@@ -83,14 +84,18 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     config = load_config(opts.config)
     catalogs = load_project_catalogs()
     selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
-    loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+    with stage("load"):
+        loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
 
-    with open_engine(
-        config_data=config.policy_data(),
-        opa_url=opts.opa_url,
-        opa_binary=opts.opa_binary,
-        timeout=opts.opa_timeout,
-    ) as engine:
+    with (
+        stage("engine"),
+        open_engine(
+            config_data=config.policy_data(),
+            opa_url=opts.opa_url,
+            opa_binary=opts.opa_binary,
+            timeout=opts.opa_timeout,
+        ) as engine,
+    ):
         checks = engine.checks()
         catalogs.validate_references({c.id for c in checks})
         info = engine.info()
@@ -119,6 +124,9 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         parameters=config.parameters,
         ci=ci_context(),
     )
-    return build_report(
-        run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded)
-    )
+    with stage("mapping"):
+        report = build_report(
+            run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded)
+        )
+    report_ready()
+    return report

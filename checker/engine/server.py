@@ -163,6 +163,8 @@ class ManagedOpa:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
+        if proc is not None:
+            _record_peak_memory(proc.pid)
         if proc is not None and proc.poll() is None:
             proc.terminate()
             try:
@@ -178,6 +180,16 @@ class ManagedOpa:
             self._tmp = None
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
+
+
+def _record_peak_memory(pid: int) -> None:
+    """OPA's peak resident memory (VmHWM), for the benchmarks' timings file."""
+    from checker import timing
+
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                timing.note("opa_peak_rss_kib", int(line.split()[1]))
 
 
 def install_signal_handlers() -> None:

@@ -170,6 +170,7 @@ def _load_text(
         documents = 1
     else:
         docs = [_parse_json(text, display)] if is_json else parse_documents(text, display)
+        result.doc_lines[display] = [d.line for d in docs]
         for doc in docs:
             result.resources.extend(_document_resources(doc, ctx))
         documents = sum(1 for d in docs if d.value is not None)

@@ -52,56 +52,118 @@ def line_of_path(node: yaml.Node | None, path: list[str | int]) -> int | None:
 
 
 class Locator:
-    """Resolve (resource id, field path) → line, re-reading a file only when a failure is in it.
+    """Resolve (resource id, field path) → line, parsing only the documents that have failures.
 
-    Keeping every YAML node of a large scan in memory would cost far more than re-parsing the few
-    files that have failures, so nodes are composed lazily and cached per file. A file that
-    changed on disk since it was loaded (digest mismatch) falls back to the document's line.
+    Keeping every YAML node of a large scan in memory would cost far more than re-reading the few
+    documents that have failures. The first lookup in a document cuts that document's lines out
+    of its file (its start line is known from loading), walks its YAML events once and indexes
+    the line of every field path; later lookups in the same document are dictionary hits. A file
+    that changed on disk since it was loaded (digest mismatch) falls back to the document's line.
     """
 
     def __init__(self, load: LoadResult):
         self._resources = {r.id: r for r in load.resources}
         self._texts = load.texts
         self._digests = {i.path: i.sha256 for i in load.inputs}
-        self._nodes: dict[str, list[yaml.Node | None] | None] = {}
+        self._doc_lines = load.doc_lines
+        self._file_lines: dict[str, list[str] | None] = {}
+        self._indexes: dict[tuple[str, int], dict[tuple, int] | None] = {}
 
     def __call__(self, resource_id: str, path: str) -> int:
         res = self._resources[resource_id]
         src = res.source
-        nodes = self._file_nodes(src.file)
-        if not nodes or src.document >= len(nodes) or nodes[src.document] is None:
+        index = self._index(src.file, src.document)
+        if not index:
             return src.line
         segments: list[str | int] = parse_path(path)
         if src.item is not None:
             segments = ["items", src.item, *segments]
-        return line_of_path(nodes[src.document], segments) or src.line
+        for end in range(len(segments), -1, -1):
+            line = index.get(tuple(segments[:end]))
+            if line is not None:
+                return line
+        return src.line
 
-    def _file_nodes(self, file: str) -> list[yaml.Node | None] | None:
-        if file in self._nodes:
-            return self._nodes[file]
-        nodes = None
-        text = self._texts.get(file)
-        if text is None:
-            try:
-                data = Path(file).read_bytes()
-            except OSError:
-                data = None
-            if data is not None and hashlib.sha256(data).hexdigest() == self._digests.get(file):
-                text = data.decode("utf-8-sig", errors="replace")
-        if text is not None:
-            nodes = _compose_all(text)
-        self._nodes[file] = nodes
-        return nodes
+    def _lines(self, file: str) -> list[str] | None:
+        if file not in self._file_lines:
+            text = self._texts.get(file)
+            if text is None:
+                try:
+                    data = Path(file).read_bytes()
+                except OSError:
+                    data = None
+                if data is not None and hashlib.sha256(data).hexdigest() == self._digests.get(file):
+                    text = data.decode("utf-8-sig", errors="replace")
+            self._file_lines[file] = text.splitlines(keepends=True) if text is not None else None
+        return self._file_lines[file]
+
+    def _index(self, file: str, document: int) -> dict[tuple, int] | None:
+        key = (file, document)
+        if key not in self._indexes:
+            self._indexes[key] = None
+            lines = self._lines(file)
+            starts = self._doc_lines.get(file)
+            if lines is not None and starts and document < len(starts):
+                first = starts[document]
+                last = starts[document + 1] - 1 if document + 1 < len(starts) else len(lines)
+                text = "".join(lines[first - 1 : last])
+                self._indexes[key] = index_lines(text, first - 1)
+        return self._indexes[key]
 
 
-def _compose_all(text: str) -> list[yaml.Node | None] | None:
-    loader = YamlLoader(text)
-    out: list[yaml.Node | None] = []
+def index_lines(text: str, offset: int = 0) -> dict[tuple, int] | None:
+    """Every field path of the first YAML document in text → its 1-based line (+ offset).
+
+    A mapping key's path points at the key's line; a sequence item's path at the item's line.
+    Returns None when the text is not YAML that libyaml can read (e.g. JSON with surrogates).
+    """
+    parser = YamlLoader(text)
+    out: dict[tuple, int] = {(): offset + 1}
+    # Frames: [path, is_mapping, expecting_key, current_key, next_index]
+    stack: list[list] = []
     try:
-        while loader.check_node():
-            out.append(loader.get_node())
+        while True:
+            event = parser.get_event()
+            if isinstance(event, yaml.DocumentEndEvent | yaml.StreamEndEvent):
+                break
+            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                stack.pop()
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue  # stream/document start
+            line = event.start_mark.line + 1 + offset
+            is_start = isinstance(event, yaml.CollectionStartEvent)
+            if not stack:
+                out[()] = line
+                if is_start:
+                    stack.append([(), isinstance(event, yaml.MappingStartEvent), True, None, 0])
+                continue
+            frame = stack[-1]
+            path = frame[0]
+            if frame[1]:  # in a mapping
+                if frame[2]:  # this node is a key
+                    frame[2] = False
+                    if is_start:  # a complex key: ignore its contents
+                        frame[3] = None
+                        stack.append(
+                            [None, isinstance(event, yaml.MappingStartEvent), True, None, 0]
+                        )
+                        continue
+                    frame[3] = getattr(event, "value", None)
+                    if path is not None and frame[3] is not None:
+                        out.setdefault((*path, frame[3]), line)
+                    continue
+                frame[2] = True  # this node is the value; the next node is a key
+                child = (*path, frame[3]) if path is not None and frame[3] is not None else None
+            else:  # in a sequence
+                child = (*path, frame[4]) if path is not None else None
+                frame[4] += 1
+                if child is not None:
+                    out.setdefault(child, line)
+            if is_start:
+                stack.append([child, isinstance(event, yaml.MappingStartEvent), True, None, 0])
     except yaml.YAMLError:
-        return None  # e.g. JSON that YAML cannot read: lines fall back to the document's
+        return None
     finally:
-        loader.dispose()
+        parser.dispose()
     return out
