@@ -7,11 +7,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 TOOLS  := .tools/bin
 OPA    := $(TOOLS)/opa
+CONFTEST := $(TOOLS)/conftest
 STAMP  := $(VENV)/.dxguard-installed
 
 export DXGUARD_OPA := $(CURDIR)/$(OPA)
 
-.PHONY: all setup demo test test-rego test-python lint fmt opa clean
+.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke clean
 
 all: setup
 
@@ -31,6 +32,21 @@ $(OPA): tools/opa/go.mod tools/opa/go.sum tools/opa/main.go
 	cd tools/opa && go build -trimpath -o $(CURDIR)/$(OPA) .
 	@$(OPA) version | head -n 1
 
+conftest: $(CONFTEST)
+
+# The peer for the side-by-side benchmark, built from its Go module like OPA.
+$(CONFTEST): benchmarks/peers/conftest/go.mod benchmarks/peers/conftest/go.sum
+	@mkdir -p $(TOOLS)
+	cd benchmarks/peers/conftest && go build -trimpath -o $(CURDIR)/$(CONFTEST) github.com/open-policy-agent/conftest
+
+# Benchmarks (not a test): the table in docs/benchmarks.md, measured in one run.
+bench: setup $(CONFTEST)
+	$(PY) benchmarks/run.py --sizes 1000,10000,100000 --out docs/benchmarks.md
+
+# The harness on the smallest size only, to prove it works (part of `make test`).
+bench-smoke: setup $(CONFTEST)
+	$(PY) benchmarks/run.py --sizes 1000 --out $$(mktemp -d)/benchmarks.md > /dev/null
+
 # The main job on the bundled fixtures. Exit 1 (a control not satisfied) is the expected outcome of
 # the demo — the fixtures include non-compliant manifests on purpose; exit 2 (an error) fails it.
 demo: setup
@@ -38,7 +54,7 @@ demo: setup
 	  echo; echo "dxguard exit code: $$rc (0 = all controls satisfied, 1 = a control is not satisfied, 2 = error)"; \
 	  test $$rc -le 1
 
-test: setup test-rego lint test-python
+test: setup test-rego lint test-python bench-smoke
 
 test-rego: $(OPA)
 	$(OPA) fmt --list --fail rego/
@@ -46,16 +62,16 @@ test-rego: $(OPA)
 	$(OPA) test rego/
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check checker tests
-	$(VENV)/bin/ruff format --check checker tests
+	$(VENV)/bin/ruff check checker tests benchmarks
+	$(VENV)/bin/ruff format --check checker tests benchmarks
 
 test-python: setup
 	$(PY) -m pytest -q
 
 fmt: setup
 	$(OPA) fmt --write rego/
-	$(VENV)/bin/ruff format checker tests
-	$(VENV)/bin/ruff check --fix checker tests
+	$(VENV)/bin/ruff format checker tests benchmarks
+	$(VENV)/bin/ruff check --fix checker tests benchmarks
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache *.egg-info

@@ -76,14 +76,19 @@ class Corpus:
     def image_ref(self, bad: bool) -> str:
         img = self.rng.choice(self.images)
         if bad:
-            return self.rng.choice([f"{img['repo']}:latest", img["repo"], f"{img['repo']}:{img['tag']}"])
+            return self.rng.choice(
+                [f"{img['repo']}:latest", img["repo"], f"{img['repo']}:{img['tag']}"]
+            )
         return f"{img['repo']}:{img['tag']}@{img['digest']}"
 
     def container(self, name: str, bad: bool) -> dict:
         rng = self.rng
         c: dict = {"name": name, "image": self.image_ref(bad and rng.random() < 0.5)}
-        sc: dict = {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"]}}
+        sc: dict = {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
         if bad and rng.random() < 0.3:
             sc["privileged"] = True
         if bad and rng.random() < 0.3:
@@ -91,21 +96,28 @@ class Corpus:
         c["securityContext"] = sc
         cpu, mem = rng.choice([("250m", "256Mi"), ("1", "1Gi"), ("2", "4Gi"), ("4", "16Gi")])
         if not (bad and rng.random() < 0.4):
-            c["resources"] = {"requests": {"cpu": cpu, "memory": mem},
-                              "limits": {"cpu": cpu, "memory": mem}}
+            c["resources"] = {
+                "requests": {"cpu": cpu, "memory": mem},
+                "limits": {"cpu": cpu, "memory": mem},
+            }
         if rng.random() < 0.5:
             c["ports"] = [{"containerPort": rng.choice([8080, 8443, 9090, 11112]), "name": "http"}]
         if rng.random() < 0.4:
-            c["env"] = [{"name": f"VAR_{k}", "value": str(rng.randrange(10**6))}
-                        for k in range(rng.randint(1, 6))]
+            c["env"] = [
+                {"name": f"VAR_{k}", "value": str(rng.randrange(10**6))}
+                for k in range(rng.randint(1, 6))
+            ]
         return c
 
     def pod_spec(self, bad: bool) -> dict:
         rng = self.rng
         spec: dict = {
             "automountServiceAccountToken": False,
-            "securityContext": {"runAsNonRoot": True, "runAsUser": 10000 + rng.randrange(1000),
-                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 10000 + rng.randrange(1000),
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "containers": [self.container(f"c{i}", bad) for i in range(rng.randint(1, 4))],
         }
         n_init = rng.choice([0, 0, 1, 2])
@@ -136,69 +148,127 @@ class Corpus:
                 spec["serviceName"] = name
             return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
         if kind == "ReplicationController":
-            return {"apiVersion": "v1", "kind": kind, "metadata": meta,
-                    "spec": {"replicas": 1, "selector": {"app.kubernetes.io/name": name},
-                             "template": template}}
+            return {
+                "apiVersion": "v1",
+                "kind": kind,
+                "metadata": meta,
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"app.kubernetes.io/name": name},
+                    "template": template,
+                },
+            }
         template["spec"]["restartPolicy"] = "Never"
         job = {"backoffLimit": 2, "template": template}
         if kind == "Job":
             return {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta, "spec": job}
-        return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta,
-                "spec": {"schedule": f"{rng.randrange(60)} {rng.randrange(24)} * * *",
-                         "jobTemplate": {"spec": job}}}
+        return {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta,
+            "spec": {
+                "schedule": f"{rng.randrange(60)} {rng.randrange(24)} * * *",
+                "jobTemplate": {"spec": job},
+            },
+        }
 
     def other(self, kind: str, name: str, ns: str) -> dict:
         rng = self.rng
         meta = {"name": name, "namespace": ns}
         if kind == "Namespace":
             tier = "clinical" if ns.startswith("clinical") else "research"
-            return {"apiVersion": "v1", "kind": "Namespace",
-                    "metadata": {"name": ns, "labels": {
+            return {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": ns,
+                    "labels": {
                         "dxguard.io/tier": tier,
-                        "pod-security.kubernetes.io/enforce": "restricted"}}}
+                        "pod-security.kubernetes.io/enforce": "restricted",
+                    },
+                },
+            }
         if kind == "NetworkPolicy":
-            return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                    "metadata": {"name": f"default-deny-{name}", "namespace": ns},
-                    "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+            return {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": {"name": f"default-deny-{name}", "namespace": ns},
+                "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+            }
         if kind == "ServiceAccount":
-            return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta,
-                    "automountServiceAccountToken": False}
+            return {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": meta,
+                "automountServiceAccountToken": False,
+            }
         if kind in ("RoleBinding", "ClusterRoleBinding"):
             role = rng.choice(["view", "edit", "cluster-admin"]) if rng.random() < 0.1 else "view"
-            out = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind,
-                   "metadata": dict(meta) if kind == "RoleBinding" else {"name": name},
-                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
-                               "kind": "ClusterRole", "name": role},
-                   "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}]}
+            out = {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": kind,
+                "metadata": dict(meta) if kind == "RoleBinding" else {"name": name},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role,
+                },
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
+            }
             return out
         if kind == "Service":
-            return {"apiVersion": "v1", "kind": "Service", "metadata": meta,
-                    "spec": {"selector": {"app.kubernetes.io/name": name},
-                             "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}
+            return {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": meta,
+                "spec": {
+                    "selector": {"app.kubernetes.io/name": name},
+                    "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+                },
+            }
         if kind == "ConfigMap":
-            return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
-                    "data": {f"key{i}": f"value-{rng.randrange(10**9)}"
-                             for i in range(rng.randint(1, 8))}}
+            return {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": meta,
+                "data": {
+                    f"key{i}": f"value-{rng.randrange(10**9)}" for i in range(rng.randint(1, 8))
+                },
+            }
         if kind == "VirtualMachine":
             bad = rng.random() < 0.2
             img = self.rng.choice(self.images)
-            disk_img = (f"{img['repo']}-vm:{img['tag']}" if bad
-                        else f"{img['repo']}-vm:{img['tag']}@{img['digest']}")
+            disk_img = (
+                f"{img['repo']}-vm:{img['tag']}"
+                if bad
+                else f"{img['repo']}-vm:{img['tag']}@{img['digest']}"
+            )
             cpu: dict = {"cores": rng.choice([2, 4, 8])}
             if not bad:
                 cpu.update({"dedicatedCpuPlacement": True, "isolateEmulatorThread": True})
-            return {"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine", "metadata": meta,
-                    "spec": {"runStrategy": "Always", "template": {
+            return {
+                "apiVersion": "kubevirt.io/v1",
+                "kind": "VirtualMachine",
+                "metadata": meta,
+                "spec": {
+                    "runStrategy": "Always",
+                    "template": {
                         "metadata": {"labels": {"kubevirt.io/vm": name}},
-                        "spec": {"domain": {
-                            "cpu": cpu,
-                            "memory": {"guest": rng.choice(["4Gi", "8Gi", "16Gi"])},
-                            "firmware": {"bootloader": {"efi": {"secureBoot": not bad}}},
-                            "features": {"smm": {"enabled": True}},
-                            "devices": {"disks": [{"name": "rootdisk",
-                                                   "disk": {"bus": "virtio"}}]}},
-                            "volumes": [{"name": "rootdisk",
-                                         "containerDisk": {"image": disk_img}}]}}}}
+                        "spec": {
+                            "domain": {
+                                "cpu": cpu,
+                                "memory": {"guest": rng.choice(["4Gi", "8Gi", "16Gi"])},
+                                "firmware": {"bootloader": {"efi": {"secureBoot": not bad}}},
+                                "features": {"smm": {"enabled": True}},
+                                "devices": {
+                                    "disks": [{"name": "rootdisk", "disk": {"bus": "virtio"}}]
+                                },
+                            },
+                            "volumes": [{"name": "rootdisk", "containerDisk": {"image": disk_img}}],
+                        },
+                    },
+                },
+            }
         raise ValueError(kind)
 
     def trivy(self, img: dict) -> dict:
@@ -206,42 +276,62 @@ class Corpus:
         vulns = []
         for k in range(rng.randint(0, 12)):
             sev = rng.choice(["LOW", "LOW", "MEDIUM", "MEDIUM", "HIGH", "CRITICAL"])
-            vulns.append({
-                "VulnerabilityID": f"CVE-20{rng.randint(19, 26)}-{rng.randint(1000, 99999)}",
-                "PkgName": f"lib{k}", "InstalledVersion": f"1.{k}.0",
-                **({"FixedVersion": f"1.{k}.1"} if rng.random() < 0.6 else {}),
-                "Severity": sev, "Title": f"issue in lib{k}",
-            })
+            vulns.append(
+                {
+                    "VulnerabilityID": f"CVE-20{rng.randint(19, 26)}-{rng.randint(1000, 99999)}",
+                    "PkgName": f"lib{k}",
+                    "InstalledVersion": f"1.{k}.0",
+                    **({"FixedVersion": f"1.{k}.1"} if rng.random() < 0.6 else {}),
+                    "Severity": sev,
+                    "Title": f"issue in lib{k}",
+                }
+            )
         days = rng.randint(0, 60)
         return {
             "SchemaVersion": 2,
             "CreatedAt": f"2026-{10 + days // 31:02d}-{1 + days % 28:02d}T08:00:00Z",
             "ArtifactName": f"{img['repo']}@{img['digest']}",
             "ArtifactType": "container_image",
-            "Metadata": {"OS": {"Family": "debian", "Name": "12.8"},
-                         "ImageID": _digest("config" + img["digest"]),
-                         "RepoDigests": [f"{img['repo']}@{img['digest']}"],
-                         "RepoTags": [f"{img['repo']}:{img['tag']}"]},
-            "Results": [{"Target": f"{img['repo']}:{img['tag']} (debian 12.8)",
-                         "Class": "os-pkgs", "Type": "debian", "Vulnerabilities": vulns}],
+            "Metadata": {
+                "OS": {"Family": "debian", "Name": "12.8"},
+                "ImageID": _digest("config" + img["digest"]),
+                "RepoDigests": [f"{img['repo']}@{img['digest']}"],
+                "RepoTags": [f"{img['repo']}:{img['tag']}"],
+            },
+            "Results": [
+                {
+                    "Target": f"{img['repo']}:{img['tag']} (debian 12.8)",
+                    "Class": "os-pkgs",
+                    "Type": "debian",
+                    "Vulnerabilities": vulns,
+                }
+            ],
         }
 
     def cyclonedx(self, img: dict) -> dict:
         rng = self.rng
         comps = []
         for k in range(rng.randint(5, 40)):
-            comp = {"type": "library", "name": f"lib{k}", "version": f"1.{k}.0",
-                    "purl": f"pkg:deb/debian/lib{k}@1.{k}.0?distro=debian-12"}
+            comp = {
+                "type": "library",
+                "name": f"lib{k}",
+                "version": f"1.{k}.0",
+                "purl": f"pkg:deb/debian/lib{k}@1.{k}.0?distro=debian-12",
+            }
             if rng.random() < 0.9:
                 comp["supplier"] = {"name": "Debian"}
             comps.append(comp)
         return {
-            "bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-            "serialNumber": "urn:uuid:" + hashlib.md5(img["digest"].encode()).hexdigest()[:8]
+            "bomFormat": "CycloneDX",
+            "specVersion": "1.5",
+            "version": 1,
+            "serialNumber": "urn:uuid:"
+            + hashlib.md5(img["digest"].encode()).hexdigest()[:8]
             + "-0000-4000-8000-000000000000",
-            "metadata": {"timestamp": "2026-11-20T08:00:00Z",
-                         "component": {"type": "container", "name": img["repo"],
-                                       "version": img["digest"]}},
+            "metadata": {
+                "timestamp": "2026-11-20T08:00:00Z",
+                "component": {"type": "container", "name": img["repo"], "version": img["digest"]},
+            },
             "components": comps,
         }
 
@@ -285,9 +375,14 @@ def generate(total: int, out: Path, seed: int = 20261126) -> dict:
             (stem.with_suffix(".trivy.json")).write_text(json.dumps(corpus.trivy(img), indent=1))
             (stem.with_suffix(".cdx.json")).write_text(json.dumps(corpus.cyclonedx(img), indent=1))
             metadata_files += 2
-    summary = {"generator_version": GENERATOR_VERSION, "seed": seed, "resources": count,
-               "manifest_files": len(docs_by_file), "image_metadata_files": metadata_files,
-               "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file())}
+    summary = {
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "resources": count,
+        "manifest_files": len(docs_by_file),
+        "image_metadata_files": metadata_files,
+        "bytes": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()),
+    }
     (out / "CORPUS.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 

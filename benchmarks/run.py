@@ -1,0 +1,243 @@
+"""Measure dxguard side by side with the engine limit and a peer, in one run.
+
+For each corpus size: `dxguard scan` cold (wall time, peak memory of dxguard and of its OPA, and
+the stage breakdown from DXGUARD_TIMINGS); the engine limit — the same bundle evaluated by
+`opa eval` on the same prepared input, nothing else; and conftest running equivalent checks
+(benchmarks/peers/conftest/policy) over the same files. Writes a Markdown report (default
+docs/benchmarks.md) with the machine it ran on and the ratios.
+
+    python benchmarks/run.py --sizes 1000,10000,100000
+    python benchmarks/run.py --sizes 1000 --out /tmp/bench.md     # what CI runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import GENERATOR_VERSION, generate  # noqa: E402
+
+AS_OF = "2026-11-26T00:00:00Z"
+TOOLS = ROOT / ".tools" / "bin"
+PEER_POLICY = ROOT / "benchmarks" / "peers" / "conftest" / "policy"
+
+
+def corpus(size: int, cache: Path) -> Path:
+    out = cache / str(size)
+    marker = out / "CORPUS.json"
+    if marker.exists():
+        meta = json.loads(marker.read_text())
+        if meta.get("generator_version") == GENERATOR_VERSION and meta.get("resources") == size:
+            return out
+    print(f"  generating {size} resources …", file=sys.stderr)
+    generate(size, out)
+    return out
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None, ok=(0, 1)) -> float:
+    """Wall seconds of a command; a failing command stops the benchmark with its stderr."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if proc.returncode not in ok:
+        raise SystemExit(f"{cmd[0]} failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall
+
+
+def measure_dxguard(path: Path, work: Path) -> dict:
+    timings = work / "timings.json"
+    env = {**os.environ, "DXGUARD_TIMINGS": str(timings), "DXGUARD_OPA": str(TOOLS / "opa")}
+    cmd = [
+        sys.executable,
+        "-m",
+        "checker",
+        "scan",
+        str(path),
+        "--format",
+        "json",
+        "-o",
+        str(work / "report.json"),
+        "--as-of",
+        AS_OF,
+        "-q",
+    ]
+    wall = timed(cmd, env)
+    data = json.loads(timings.read_text())
+    report = json.loads((work / "report.json").read_text())
+    return {
+        "wall": wall,
+        "stages": data["stages"],
+        "peak_rss_kib": data["peak_rss_kib"],
+        "opa_peak_rss_kib": data.get("opa_peak_rss_kib", 0),
+        "resources": report["summary"]["resources"]["loaded"],
+        "subjects": report["summary"]["subjects"]["examined"],
+    }
+
+
+def prepare_engine_input(path: Path, work: Path) -> tuple[Path, Path]:
+    """The exact input and data dxguard sends OPA, written once (not timed)."""
+    from checker.config import Config
+    from checker.loaders import load
+
+    loaded = load([str(path)])
+    inp = work / "input.json"
+    inp.write_text(
+        json.dumps(
+            {"resources": [r.to_input() for r in loaded.resources], "context": {"as_of": AS_OF}}
+        )
+    )
+    data = work / "data.json"
+    data.write_text(json.dumps({"dxguard": {"config": Config().policy_data()}}))
+    return inp, data
+
+
+def measure_engine(inp: Path, data: Path) -> float:
+    cmd = [
+        str(TOOLS / "opa"),
+        "eval",
+        "--ignore",
+        "*_test.rego",
+        "-d",
+        str(ROOT / "rego"),
+        "-d",
+        str(data),
+        "-i",
+        str(inp),
+        "--format",
+        "json",
+        "data.dxguard.main",
+    ]
+    return timed(cmd, ok=(0,))
+
+
+def measure_conftest(path: Path) -> float:
+    files = sorted(str(p) for p in (path / "apps").rglob("*.yaml"))
+    cmd = [str(TOOLS / "conftest"), "test", "--no-color", "--policy", str(PEER_POLICY), *files]
+    return timed(cmd, ok=(0, 1))
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    opa = subprocess.run([str(TOOLS / "opa"), "version"], capture_output=True, text=True).stdout
+    conftest = subprocess.run(
+        [str(TOOLS / "conftest"), "--version"], capture_output=True, text=True
+    ).stdout
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "opa": opa.splitlines()[0].split(":", 1)[1].strip() if opa else "?",
+        "conftest": " ".join(conftest.split()) or "?",
+    }
+
+
+def render(rows: list[dict], info: dict[str, str], sizes: list[int]) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = [
+        "# Benchmarks",
+        "",
+        f"Measured {now} with `python benchmarks/run.py --sizes {','.join(map(str, sizes))}` "
+        "(`make bench`). All numbers in one run, cold (a new process per measurement).",
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; {info['os']}; "
+        f"Python {info['python']}; OPA {info['opa']}; conftest {info['conftest']}.",
+        "",
+        "| Resources | Subjects | dxguard scan | load | engine | mapping | render "
+        "| dxguard peak RSS | OPA peak RSS | engine only (`opa eval`) | dxguard ÷ engine "
+        "| conftest | dxguard ÷ conftest |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        d = r["dxguard"]
+        s = d["stages"]
+        stages = " | ".join(f"{s.get(k, 0):.2f} s" for k in ("load", "engine", "mapping", "render"))
+        out.append(
+            f"| {d['resources']:,} | {d['subjects']:,} | {d['wall']:.2f} s | {stages} "
+            f"| {d['peak_rss_kib'] / 1024:.0f} MiB | {d['opa_peak_rss_kib'] / 1024:.0f} MiB "
+            f"| {r['engine']:.2f} s | {d['wall'] / r['engine']:.2f}× "
+            f"| {r['conftest']:.2f} s | {d['wall'] / r['conftest']:.2f}× |"
+        )
+    if len(rows) > 1:
+        first, last = rows[-2]["dxguard"], rows[-1]["dxguard"]
+        out += [
+            "",
+            f"Scaling: {last['resources']:,} resources take "
+            f"{last['wall'] / first['wall']:.1f}× the time of {first['resources']:,}.",
+        ]
+    out += [
+        "",
+        "Columns: *dxguard scan* is the wall time of `dxguard scan <corpus> --format json` "
+        "including Python start-up, OPA start-up, loading, the single OPA query, mapping and "
+        "writing the report; the stage columns come from `DXGUARD_TIMINGS`. *Engine only* is "
+        "`opa eval` of the same bundle on the same prepared input (loading it, evaluating it, "
+        "printing the result). *conftest* runs the equivalent checks in "
+        "`benchmarks/peers/conftest/policy` over the same manifest files.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".corpus")
+    parser.add_argument("--append", type=Path, help="Markdown notes to add below the table")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for tool in ("opa", "conftest"):
+        if not (TOOLS / tool).exists():
+            raise SystemExit(f"{TOOLS / tool} is missing: run `make opa conftest` first")
+    rows = []
+    for size in sizes:
+        path = corpus(size, args.cache)
+        with tempfile.TemporaryDirectory(prefix="dxguard-bench-") as tmp:
+            work = Path(tmp)
+            print(f"size {size}: dxguard …", file=sys.stderr)
+            dx = measure_dxguard(path, work)
+            inp, data = prepare_engine_input(path, work)
+            print(f"size {size}: engine only …", file=sys.stderr)
+            engine = measure_engine(inp, data)
+            print(f"size {size}: conftest …", file=sys.stderr)
+            peer = measure_conftest(path)
+        rows.append({"size": size, "dxguard": dx, "engine": engine, "conftest": peer})
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    text = render(rows, machine(), sizes)
+    if args.append and args.append.exists():
+        text += "\n" + args.append.read_text()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
