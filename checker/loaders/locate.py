@@ -61,6 +61,7 @@ class Locator:
 
     def __init__(self, load: LoadResult):
         self._resources = {r.id: r for r in load.resources}
+        self._tables = load.line_tables
         self._texts = load.texts
         self._digests = {i.path: i.sha256 for i in load.inputs}
         self._nodes: dict[str, list[yaml.Node | None] | None] = {}
@@ -68,10 +69,14 @@ class Locator:
     def __call__(self, resource_id: str, path: str) -> int:
         res = self._resources[resource_id]
         src = res.source
+        table = self._tables.get(resource_id)
+        if table is not None:
+            return _line_from_table(table, path, src.line)
         nodes = self._file_nodes(src.file)
         if not nodes or src.document >= len(nodes) or nodes[src.document] is None:
             return src.line
         segments: list[str | int] = parse_path(path)
+        segments = [*src.pointer, *segments]
         if src.item is not None:
             segments = ["items", src.item, *segments]
         return line_of_path(nodes[src.document], segments) or src.line
@@ -92,6 +97,24 @@ class Locator:
             nodes = _compose_all(text)
         self._nodes[file] = nodes
         return nodes
+
+
+def _line_from_table(table: dict[str, int], path: str, default: int) -> int:
+    """The line of the longest prefix of `path` that the table knows (its nearest parent)."""
+    segments = parse_path(path)
+    while segments:
+        key = _join(segments)
+        if key in table:
+            return table[key]
+        segments = segments[:-1]
+    return default
+
+
+def _join(segments: list[str | int]) -> str:
+    out = ""
+    for s in segments:
+        out += f"[{s}]" if isinstance(s, int) else (f".{s}" if out else s)
+    return out
 
 
 def _compose_all(text: str) -> list[yaml.Node | None] | None:
