@@ -34,7 +34,7 @@ results contains check.fail(meta, res.id, g.path, msg) if {
 	g := vm.fact(res, "guest")
 	m := missing(g)
 	count(m) > 0
-	msg := sprintf("%s: %s sets up neither %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), concat(" nor ", sort(m))])
+	msg := sprintf("%s: %s %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), lacks(m)])
 }
 
 results contains check.pass(meta, res.id, g.path) if {
@@ -42,6 +42,10 @@ results contains check.pass(meta, res.id, g.path) if {
 	g := vm.fact(res, "guest")
 	count(missing(g)) == 0
 }
+
+lacks(m) := sprintf("does not set up %s", m) if count(m) == 1
+
+else := sprintf("sets up neither %s", [concat(" nor ", sort(m))])
 
 setup(g) := sprintf("its guest set-up (%s)", [concat(", ", sort({s.kind | some s in g.sources}))]) if g.configured
 

@@ -23,7 +23,7 @@ results contains check.fail(meta, res.id, sc.path, msg) if {
 	some res in vm.machines
 	sc := vm.fact(res, "serial_console")
 	sc.enabled != false
-	msg := sprintf("%s has an interactive serial console attached; turn it off (KubeVirt attaches one unless autoattachSerialConsole is false)", [vm.label(res)])
+	msg := sprintf("%s has an interactive serial console enabled; turn it off (KubeVirt attaches one unless autoattachSerialConsole is false; GCP enables it with serial-port-enable)", [vm.label(res)])
 }
 
 results contains check.pass(meta, res.id, sc.path) if {
