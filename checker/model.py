@@ -17,6 +17,10 @@ class Source:
     document: int
     line: int
     item: int | None = None  # index inside a `kind: List` document
+    # Field path from the document's root to the resource's object, for resources that are one
+    # part of a larger document (a resource inside a Terraform plan, a Packer builder); the
+    # Locator prefixes it to a check's field path. Empty: the object is the document (or item).
+    pointer: tuple[str | int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "document": self.document, "line": self.line}
@@ -96,6 +100,9 @@ class LoadResult:
     texts: dict[str, str] = field(default_factory=dict)
     # Start line of every document of every YAML/JSON input (for locating failures later).
     doc_lines: dict[str, list[int]] = field(default_factory=dict)
+    # Lines of field paths for formats the Locator cannot re-read as YAML or JSON (e.g. HCL):
+    # resource id → field path inside the resource's object → 1-based line.
+    line_tables: dict[str, dict[str, int]] = field(default_factory=dict)
     # Cross-file state that format loaders keep for their FINALIZERS, by loader name.
     extras: dict[str, Any] = field(default_factory=dict)
 

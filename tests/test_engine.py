@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -145,7 +146,9 @@ def test_opa_killed_mid_run_is_exit_2_and_no_report(tmp_path):
     os.kill(opa, signal.SIGKILL)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 2, err
-    assert "OPA stopped unexpectedly (exit -9)" in err
+    # Normally mid-query ("stopped unexpectedly (exit -9)"); on a loaded machine the kill can
+    # land while dxguard still polls OPA's health ("stopped by signal 9"): exit 2 either way.
+    assert re.search(r"OPA (stopped unexpectedly \(exit -9\)|was stopped by signal 9)", err), err
     assert "engine error" in err
     assert out == ""
 

@@ -51,6 +51,12 @@ def test_compliant_controls_are_satisfied_or_manual_never_unexamined(compliant_r
     for fw in report["frameworks"]:
         for c in fw["controls"]:
             expected = "manual" if c["evidence"] == "manual" else "satisfied"
+            if expected == "satisfied" and not any(
+                ch["id"].startswith("DXG-K8S-") for ch in c["checks"]
+            ):
+                # Only checks of other targets (VMs, images) serve it: these Kubernetes
+                # fixtures give it nothing to examine, which is never reported as satisfied.
+                expected = "not-applicable"
             assert c["status"] == expected, (fw["id"], c["id"])
             if expected == "satisfied":
                 assert c["subjects"]["examined"] > 0

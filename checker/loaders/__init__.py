@@ -211,3 +211,4 @@ def _parse_json(text: str, display: str) -> Document:
 # -- format registrations ---------------------------------------------------------------------
 # Each format module appends its loader(s) to DOCUMENT_LOADERS / TEXT_LOADERS / FINALIZERS when
 # imported. Add one import line per format module below (order = precedence for documents).
+import checker.loaders.vm  # noqa: E402,F401  KubeVirt, Terraform plan JSON, Packer, cloud-init

@@ -63,6 +63,7 @@ class Locator:
 
     def __init__(self, load: LoadResult):
         self._resources = {r.id: r for r in load.resources}
+        self._tables = load.line_tables
         self._texts = load.texts
         self._digests = {i.path: i.sha256 for i in load.inputs}
         self._doc_lines = load.doc_lines
@@ -72,10 +73,14 @@ class Locator:
     def __call__(self, resource_id: str, path: str) -> int:
         res = self._resources[resource_id]
         src = res.source
+        table = self._tables.get(resource_id)
+        if table is not None:
+            return _line_from_table(table, path, src.line)
         index = self._index(src.file, src.document)
         if not index:
             return src.line
         segments: list[str | int] = parse_path(path)
+        segments = [*src.pointer, *segments]
         if src.item is not None:
             segments = ["items", src.item, *segments]
         for end in range(len(segments), -1, -1):
@@ -109,6 +114,24 @@ class Locator:
                 text = "".join(lines[first - 1 : last])
                 self._indexes[key] = index_lines(text, first - 1)
         return self._indexes[key]
+
+
+def _line_from_table(table: dict[str, int], path: str, default: int) -> int:
+    """The line of the longest prefix of `path` that the table knows (its nearest parent)."""
+    segments = parse_path(path)
+    while segments:
+        key = _join(segments)
+        if key in table:
+            return table[key]
+        segments = segments[:-1]
+    return default
+
+
+def _join(segments: list[str | int]) -> str:
+    out = ""
+    for s in segments:
+        out += f"[{s}]" if isinstance(s, int) else (f".{s}" if out else s)
+    return out
 
 
 def index_lines(text: str, offset: int = 0) -> dict[tuple, int] | None:

@@ -1,0 +1,37 @@
+# METADATA
+# title: VM base images are pinned
+# description: |
+#   A validated VM must boot exactly the image that was validated. Container disks and registry
+#   imports need a sha256 digest, AMIs and cloud images a literal id (no most_recent filter, no
+#   image family, no 'latest'), ISO builds a fixed iso_checksum.
+# scope: package
+# custom:
+#   id: DXG-VM-PIN-001
+#   family: pinning
+#   severity: high
+#   targets:
+#     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine, PackerSource]
+#   remediation: Reference the image by digest (image@sha256:<64 hex>), by a literal AMI or image id or version, or with a fixed iso_checksum; drop most_recent filters, image families and 'latest'.
+package dxguard.checks.vm.base_image_pinned
+
+import data.lib.check
+import data.lib.vm
+
+meta := check.meta(rego.metadata.chain())
+
+results contains check.fail_subject(meta, res.id, img.path, subject(img), msg) if {
+	some res in vm.machines
+	some img in res.normalized.images
+	not img.pinned
+	msg := sprintf("%s boots %s %q, which is not pinned: %s; pin it by digest, literal id or checksum", [vm.label(res), img.kind, subject(img), img.why])
+}
+
+results contains check.pass_subject(meta, res.id, img.path, subject(img)) if {
+	some res in vm.machines
+	some img in res.normalized.images
+	img.pinned
+}
+
+subject(img) := img.ref if is_string(img.ref)
+
+else := "(unknown)"

@@ -1,0 +1,39 @@
+# METADATA
+# title: Clinical VMs run on dedicated hosts or sole-tenant nodes
+# description: |
+#   VMs of other tenants on the same physical host share caches and memory bandwidth, a side
+#   channel and a source of noisy-neighbour variance. Clinical VMs run on dedicated tenancy
+#   (AWS dedicated instances or hosts, GCP sole-tenant nodes, Azure dedicated hosts).
+# scope: package
+# custom:
+#   id: DXG-VM-ISO-006
+#   family: isolation
+#   severity: medium
+#   targets:
+#     vm: [aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine]
+#   remediation: Set tenancy = "dedicated" or "host" (AWS), node_affinities on a sole-tenant node group (GCP) or dedicated_host_id / dedicated_host_group_id (Azure).
+package dxguard.checks.vm.dedicated_tenancy
+
+import data.lib.check
+import data.lib.vm
+
+meta := check.meta(rego.metadata.chain())
+
+results contains check.fail(meta, res.id, t.path, msg) if {
+	some res in vm.machines
+	vm.clinical(res)
+	t := vm.fact(res, "tenancy")
+	t.dedicated != true
+	msg := sprintf("clinical %s runs on %s tenancy; run it on dedicated hosts or sole-tenant nodes", [vm.label(res), kind(t)])
+}
+
+results contains check.pass(meta, res.id, t.path) if {
+	some res in vm.machines
+	vm.clinical(res)
+	t := vm.fact(res, "tenancy")
+	t.dedicated == true
+}
+
+kind(t) := t.kind if is_string(t.kind)
+
+else := "default (shared)"
