@@ -197,6 +197,11 @@ def load_waivers(path: str) -> WaiverFile:
     err = first_error(_validator(), data)
     if err is not None:
         keys = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = err.schema.get("properties", {})
+            extra = sorted(k for k in err.instance if k not in allowed)
+            if extra:
+                keys.append(extra[0])  # point at the unexpected key itself
         message = err.message
         if keys and keys[-1] in ("approved", "expires") and err.validator in ("pattern", "type"):
             message = f"{err.instance!r} is not a date; write YYYY-MM-DD"
