@@ -1,8 +1,9 @@
 """The `dxguard` command: a thin front door onto the scan pipeline (checker.scan).
 
 It parses options, renders what the pipeline returns and maps outcomes to exit codes:
-0 every evaluated control satisfied · 1 a control not satisfied · 2 usage, input, catalog,
-config or engine error. No check or mapping logic lives here.
+0 the report's verdict is pass · 1 it is fail (an unwaived failure at or above --fail-on, or a
+lapsed waiver) · 2 usage, input, catalog, config, waiver or engine error. No check, mapping or
+verdict logic lives here.
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def cli() -> None:
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
 
-    Exit codes: 0 every evaluated control satisfied, 1 a control not satisfied,
-    2 usage, input, catalog, config or engine error (never reported as a pass).
+    Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
+    expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
+    (never reported as a pass).
     """
 
 
