@@ -71,6 +71,11 @@ def render_github(report: dict[str, Any]) -> str:
     for fw in report["frameworks"]:
         counts = ", ".join(f"{n} {s}" for s, n in fw["summary"].items() if n)
         lines.append(f"dxguard: {fw['id']}: {counts}")
+    run = report["run"]
+    lines.append(
+        f"dxguard: as of {run['as_of']} · dxguard {run['dxguard_version']} · OPA "
+        f"{run['opa_version']} · bundle sha256:{run['bundle']['sha256']}"
+    )
     lines.append(f"dxguard: result: {result_sentence(report)}")
     for note in scope_notes(report):
         lines.append(f"dxguard: note: {note}")

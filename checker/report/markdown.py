@@ -2,7 +2,8 @@
 folded in <details>, and a bounded length (GitHub refuses comments over 65,536 characters).
 
 When the details do not fit, rows are cut from the end of a section and the comment says how
-many and where the full evidence is; the verdict, the counts and the scope notes are never cut.
+many and where the full evidence is; the verdict, the counts and the scope notes are never cut
+(so the limit must leave room for them: a few thousand characters for every catalog).
 Every piece of input text is escaped, so a resource name cannot inject markup or break a table.
 """
 
@@ -22,6 +23,7 @@ from checker.report.views import (
 )
 
 DEFAULT_MAX_CHARS = 60_000
+OMITTED_RESERVE = 400  # room for the line naming the sections left out
 MAX_WAIVER_NOTES = 10  # waiver problems listed in the summary; the Waivers section has all
 STATUS_ICON = {
     "not-satisfied": "❌",
@@ -46,19 +48,28 @@ def _code(value: Any) -> str:
 def render_markdown(report: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     head = _head(report)
     notes = _notes(report)
-    budget = max_chars - len(head) - len(notes)
+    budget = max_chars - len(head) - len(notes) - OMITTED_RESERVE
     sections: dict[str, str] = {}
-    builders: list[tuple[str, Callable[[dict[str, Any], int], str]]] = [
+    omitted: list[str] = []
+    builders: list[tuple[str, Callable[[dict[str, Any], int, list[str]], str]]] = [
         ("failures", _failures),
         ("waivers", _waivers),
         ("controls", _controls),
         ("run", _run),
     ]
     for name, build in builders:
-        text = build(report, budget)
+        text = build(report, budget, omitted)
         sections[name] = text
         budget -= len(text)
     body = "".join(sections[name] for name in ("failures", "controls", "waivers", "run"))
+    if omitted:
+        names = ", ".join(omitted)
+        if len(names) > OMITTED_RESERVE - 120:
+            names = names[: OMITTED_RESERVE - 121] + "…"
+        body += (
+            f"_Not shown to keep this comment short: {names}; the HTML or JSON report has "
+            "them._\n\n"
+        )
     return head + body + notes
 
 
@@ -108,8 +119,11 @@ def _notes(report: dict[str, Any]) -> str:
     return "\n>\n".join(lines) + "\n"
 
 
-def _folded(summary: str, header: list[str], rows: list[str], budget: int, what: str) -> str:
-    """A <details> block with as many rows as fit in budget; says how many were cut."""
+def _folded(
+    summary: str, header: list[str], rows: list[str], budget: int, what: str, omitted: list[str]
+) -> str:
+    """A <details> block with as many rows as fit in budget; says how many were cut. A block
+    that does not fit at all is left out and named in `omitted`."""
     start = f"<details><summary>{summary}</summary>\n\n" + "\n".join(header) + "\n"
     end = "\n</details>\n\n"
     cut_note = (
@@ -118,7 +132,8 @@ def _folded(summary: str, header: list[str], rows: list[str], budget: int, what:
     )
     reserve = len(end) + len(cut_note) + 20
     if len(start) + reserve > budget:
-        return f"_{summary}: omitted to keep this comment short; see the HTML or JSON report._\n\n"
+        omitted.append(summary)
+        return ""
     out = [start]
     used = len(start)
     shown = 0
@@ -134,7 +149,7 @@ def _folded(summary: str, header: list[str], rows: list[str], budget: int, what:
     return "".join(out)
 
 
-def _failures(report: dict[str, Any], budget: int) -> str:
+def _failures(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     items = findings(report, "failures")
     if not items:
         return ""
@@ -153,10 +168,10 @@ def _failures(report: dict[str, Any], budget: int) -> str:
             f"{_code(f['path'])} | {_text(f['message'])}{waiver} |"
         )
     header = ["| Location | Check | Resource | Field | What to fix |", "|---|---|---|---|---|"]
-    return _folded(f"❌ Failures ({len(items)})", header, rows, budget, "failures")
+    return _folded(f"❌ Failures ({len(items)})", header, rows, budget, "failures", omitted)
 
 
-def _controls(report: dict[str, Any], budget: int) -> str:
+def _controls(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     out = []
     for fw in report["frameworks"]:
         rows = [
@@ -169,14 +184,13 @@ def _controls(report: dict[str, Any], budget: int) -> str:
             "| Control | Status | Examined | Failed | Waived | Evidence |",
             "|---|---|---:|---:|---:|---|",
         ]
-        block = _folded(
-            f"{_text(fw['title'])}: controls", header, rows, budget - sum(map(len, out)), "controls"
-        )
+        left = budget - sum(map(len, out))
+        block = _folded(f"{_text(fw['id'])} controls", header, rows, left, "controls", omitted)
         out.append(block)
     return "".join(out)
 
 
-def _waivers(report: dict[str, Any], budget: int) -> str:
+def _waivers(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     if not report["waivers"]:
         return ""
     rows = []
@@ -195,10 +209,10 @@ def _waivers(report: dict[str, Any], budget: int) -> str:
         "| Waiver | Covers | State | Waived | Justification | Approved | Ticket | Expires |",
         "|---|---|---|---:|---|---|---|---|",
     ]
-    return _folded(f"Waivers ({len(rows)})", header, rows, budget, "waivers")
+    return _folded(f"Waivers ({len(rows)})", header, rows, budget, "waivers", omitted)
 
 
-def _run(report: dict[str, Any], budget: int) -> str:
+def _run(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     run = report["run"]
     rows = [
         f"| dxguard | {_text(run['dxguard_version'])} |",
@@ -217,4 +231,4 @@ def _run(report: dict[str, Any], budget: int) -> str:
     rows += [
         f"| Input | {_code(i['path'])} {_code('sha256:' + i['sha256'])} |" for i in run["inputs"]
     ]
-    return _folded("Run metadata", ["| | |", "|---|---|"], rows, budget, "rows")
+    return _folded("Run metadata", ["| | |", "|---|---|"], rows, budget, "rows", omitted)
