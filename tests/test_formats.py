@@ -80,6 +80,15 @@ def test_official_schemas_are_byte_identical_copies():
         assert f"`{path.name}`" in readme and digest in readme, path.name
 
 
+def test_report_with_waivers_validates_against_the_report_schema(report):
+    schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(report)
+    assert report["report_version"] == "1.1"
+    assert report["summary"]["waivers"] == {
+        "total": 4, "active": 3, "expired": 1, "pending": 0, "unused": 1, "expiring": 1,
+    }  # fmt: skip
+
+
 def test_scan_formats_are_exactly_the_renderers():
     assert tuple(RENDERERS) == SCAN_FORMATS
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from checker.controls import CheckStats, control_status
+from checker.model import Control
 from checker.waivers import _path_matches
 
 from conftest import AS_OF, FIXTURES, dxguard, failures_of, scan_json
@@ -389,3 +391,12 @@ def test_file_globs_match_the_path_or_any_trailing_part_of_it():
     assert _path_matches("deploy/research/notebook.yaml", "deploy/*")
     assert not _path_matches(path, "clinical/*.yaml")
     assert not _path_matches(path, "search/notebook.yaml")  # only whole path segments
+
+
+def test_status_rules_with_waivers():
+    c = Control("X 1", "t", "requirement text", "partial", ("A-B-C", "D-E-F"), "verified")
+    waived = {"A-B-C": CheckStats(passed=2, waived=1)}
+    assert control_status(c, waived) == "satisfied-with-waivers"
+    assert control_status(c, {**waived, "D-E-F": CheckStats(failed=1)}) == "not-satisfied"
+    assert control_status(c, {"A-B-C": CheckStats(waived=1)}) == "satisfied-with-waivers"
+    assert control_status(c, {"A-B-C": CheckStats(passed=1)}) == "satisfied"

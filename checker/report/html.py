@@ -23,6 +23,7 @@ from checker.report.views import (
 )
 
 MAX_SUBJECT_ROWS = 30  # examined resources listed per control; the JSON report lists all
+MAX_FINDING_ROWS = 500  # failures (or waived failures) listed per control; the JSON has all
 
 STATUS_LABEL = {
     "not-satisfied": "Not satisfied",
@@ -322,7 +323,7 @@ def _finding_table(rows: list[dict[str, Any]]) -> list[str]:
         "<table><thead><tr><th>Location</th><th>Resource</th><th>Field</th><th>Check</th>"
         "<th>Finding</th></tr></thead><tbody>"
     ]
-    for f in rows:
+    for f in rows[:MAX_FINDING_ROWS]:
         extra = ""
         w = f.get("waiver")
         if w and w["state"] == "active":
@@ -343,6 +344,11 @@ def _finding_table(rows: list[dict[str, Any]]) -> list[str]:
             f"{_e(f['severity'])}</span></td><td>{_e(f['message'])}{extra}</td></tr>"
         )
     out.append("</tbody></table>")
+    if len(rows) > MAX_FINDING_ROWS:
+        out.append(
+            f'<p class="muted">… and {len(rows) - MAX_FINDING_ROWS} more; the JSON report lists '
+            "every one.</p>"
+        )
     return out
 
 
