@@ -150,21 +150,19 @@ def _failures(console: Console, report: dict[str, Any]) -> None:
 
 def _waived(console: Console, report: dict[str, Any]) -> None:
     items = findings(report, "waived")
-    notes = waiver_notes(report)
-    if not items and not notes:
-        return
-    console.print()
-    _say(console, f"Waived failures ({len(items)})", style="bold yellow")
+    if items:
+        console.print()
+        _say(console, f"Waived failures ({len(items)})", style="bold yellow")
     for item in items:
         f = item.failure
         subject = f" [{f['subject']}]" if f.get("subject") else ""
         _say(console, f"{f['file']}:{f['line']}  {resource_label(f['resource'])}{subject}", 2)
-        _say(
-            console,
-            f"{f['check']} waived by {f['waiver']['id']} until {f['waiver']['expires']}",
-            4,
-            "dim",
-        )
+        waiver = f"waived by {f['waiver']['id']} until {f['waiver']['expires']}"
+        _say(console, f"{f['check']} {waiver}", 4, "dim")
+    notes = waiver_notes(report)
+    if notes:
+        console.print()
+        _say(console, "Waivers needing attention", style="bold yellow")
     for level, _, text in notes:
         style = {"error": "bold red", "warning": "yellow", "notice": "dim"}[level]
         _say(console, text, 2, style)
