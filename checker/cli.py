@@ -1,8 +1,9 @@
 """The `dxguard` command: a thin front door onto the scan pipeline (checker.scan).
 
 It parses options, renders what the pipeline returns and maps outcomes to exit codes:
-0 every evaluated control satisfied · 1 a control not satisfied · 2 usage, input, catalog,
-config or engine error. No check or mapping logic lives here.
+0 the report's verdict is pass · 1 it is fail (an unwaived failure at or above --fail-on, or a
+lapsed waiver) · 2 usage, input, catalog, config, waiver or engine error. No check, mapping or
+verdict logic lives here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from checker.loaders import DEFAULT_MAX_FILE_BYTES
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 FORMATS = ("table", "json")
+# Output formats of `dxguard scan` (checker/report/render.py renders each; a test keeps the two
+# lists equal). Kept literal here so the CLI starts without importing every renderer.
+SCAN_FORMATS = ("table", "json", "html", "markdown", "sarif", "junit", "oscal", "github")
+FAIL_ON = ("low", "medium", "high", "critical", "none")
 
 
 def _fail(err: DxguardError) -> None:
@@ -46,6 +51,53 @@ def _write(text: str, output: str | None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def plan_outputs(
+    formats: tuple[str, ...], outputs: tuple[str, ...]
+) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) for each requested format, in a stable order.
+
+    --output FILE goes with the only format; --output FORMAT=FILE names its format (and asks for
+    it). At most one format can go to stdout, and two formats never share a file.
+    """
+    from checker.errors import UsageError
+
+    wanted = list(dict.fromkeys(formats))
+    files: dict[str, str] = {}
+    plain: list[str] = []
+    for out in outputs:
+        name, sep, path = out.partition("=")
+        if sep and name in SCAN_FORMATS:
+            if not path:
+                raise UsageError(f"--output {out}: no file after '='")
+            if name in files and files[name] != path:
+                raise UsageError(f"--output names two files for format {name}")
+            files[name] = path
+            if name not in wanted:
+                wanted.append(name)
+        else:
+            plain.append(out)
+    if not wanted:
+        wanted = ["table"]
+    if plain:
+        if len(plain) > 1 or len(wanted) != 1 or files:
+            raise UsageError(
+                "with several formats or outputs, say which file is which format",
+                hint="e.g. --format table --output sarif=dxguard.sarif --output html=evidence.html",
+            )
+        files[wanted[0]] = plain[0]
+    to_stdout = [f for f in wanted if f not in files or files[f] == "-"]
+    if len(to_stdout) > 1:
+        raise UsageError(
+            f"formats {', '.join(to_stdout)} would all go to stdout; give each but one a file",
+            hint="e.g. --format table --output json=evidence.json",
+        )
+    paths = [files[f] for f in wanted if f in files and files[f] != "-"]
+    for p in paths:
+        if paths.count(p) > 1:
+            raise UsageError(f"--output {p} is given for two formats; use one file per format")
+    return [(f, files.get(f) if files.get(f) != "-" else None) for f in wanted]
 
 
 def _terminal_width() -> int:
@@ -84,8 +136,9 @@ def cli() -> None:
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
 
-    Exit codes: 0 every evaluated control satisfied, 1 a control not satisfied,
-    2 usage, input, catalog, config or engine error (never reported as a pass).
+    Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
+    expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
+    (never reported as a pass).
     """
 
 
@@ -102,13 +155,44 @@ def cli() -> None:
 )
 @click.option(
     "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table for people, json for machines (schema: checker/schemas/report.schema.json).",
+    "formats",
+    type=click.Choice(SCAN_FORMATS),
+    multiple=True,
+    help="Output format, repeatable: every format renders the same single evaluation. "
+    "table (default) for people, json (checker/schemas/report.schema.json), html for auditors, "
+    "markdown for a PR comment, sarif (2.1.0), junit, oscal (assessment results), github "
+    "(workflow annotations).",
 )
-@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (default stdout).")
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="[FORMAT=]FILE",
+    help="Write a format to FILE instead of stdout (repeatable). FORMAT=FILE names the format "
+    "and asks for it, e.g. -o sarif=dxguard.sarif -o html=evidence.html.",
+)
+@click.option(
+    "--waivers",
+    metavar="FILE",
+    help="Waiver file (YAML, docs/waivers.md): approved, time-limited exceptions.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="low",
+    show_default=True,
+    help="Lowest severity of an unwaived failure that fails the run (exit 1). A failure covered "
+    "only by an expired waiver always fails it; waived failures never do. none: report only.",
+)
+@click.option(
+    "--waiver-warning-days",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    metavar="DAYS",
+    help="Flag waivers that expire within DAYS of the as-of time.",
+)
 @click.option(
     "-c",
     "--config",
@@ -152,8 +236,11 @@ def cli() -> None:
 def scan(
     paths: tuple[str, ...],
     frameworks: tuple[str, ...],
-    fmt: str,
-    output: str | None,
+    formats: tuple[str, ...],
+    outputs: tuple[str, ...],
+    waivers: str | None,
+    fail_on: str,
+    waiver_warning_days: int,
     config: str | None,
     as_of: str | None,
     opa_url: str | None,
@@ -166,12 +253,16 @@ def scan(
 
     Folders are read recursively (.yaml, .yml, .json); other files and documents that are not
     Kubernetes objects are listed as skipped, never silently dropped.
+
+    \b
+    Several formats from one evaluation:
+      dxguard scan --format table -o sarif=dxguard.sarif -o html=evidence.html deploy/
     """
     from checker.engine.server import install_signal_handlers
-    from checker.report.json_format import render_json
-    from checker.report.table import render_table
+    from checker.report.render import render
     from checker.scan import ScanOptions, run_scan
 
+    plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     install_signal_handlers()
     progress = not quiet and sys.stderr.isatty()
     if progress:
@@ -186,15 +277,20 @@ def scan(
             opa_binary=opa_binary,
             opa_timeout=opa_timeout,
             max_file_bytes=max_file_size,
+            waivers=waivers,
+            waiver_warning_days=waiver_warning_days,
+            fail_on=fail_on,
         )
     )
-    if fmt == "json":
-        text = render_json(report)
-    else:
+    for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        text = render_table(report, width=_terminal_width() if output is None else 80, color=color)
-    _write(text, output)
+        width = _terminal_width() if output is None else 80
+        _write(render(report, fmt, width=width, color=color), output)
     if not quiet:
+        from checker.report.views import waiver_notes
+
+        for level, _, text in waiver_notes(report):
+            click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
         skipped = report["summary"]["skipped_inputs"]
         if skipped:
             click.echo(
@@ -202,8 +298,9 @@ def scan(
                 "Kubernetes objects); the report lists each with its reason",
                 err=True,
             )
-        if output:
-            click.echo(f"dxguard: report written to {output}", err=True)
+        for fmt, output in plan:
+            if output:
+                click.echo(f"dxguard: {fmt} report written to {output}", err=True)
     sys.exit(EXIT_FAIL if report["summary"]["result"] == "fail" else EXIT_OK)
 
 

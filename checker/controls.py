@@ -188,12 +188,13 @@ def select_frameworks(frameworks: list[Framework], wanted: list[str]) -> list[Fr
 class CheckStats:
     passed: int = 0
     failed: int = 0
+    waived: int = 0
     resources: set[str] = field(default_factory=set)
     failed_resources: set[str] = field(default_factory=set)
 
     @property
     def examined(self) -> int:
-        return self.passed + self.failed
+        return self.passed + self.failed + self.waived
 
 
 def check_stats(results: Iterable[CheckResult]) -> dict[str, CheckStats]:
@@ -204,6 +205,8 @@ def check_stats(results: Iterable[CheckResult]) -> dict[str, CheckStats]:
         if r.status == "fail":
             s.failed += 1
             s.failed_resources.add(r.resource)
+        elif r.status == "waived":
+            s.waived += 1
         else:
             s.passed += 1
     return dict(stats)
@@ -213,15 +216,18 @@ def control_status(control: Control, stats: dict[str, CheckStats]) -> str:
     """The status rules of DESIGN.md.
 
     manual: needs attached evidence, never counted as satisfied. not-satisfied: any mapped check
-    failed a subject. satisfied: mapped checks examined at least one subject and none failed
-    (with waivers if some failures were waived). not-applicable: nothing in scope was examined.
+    failed a subject (a failure only a lapsed waiver selects is still a failure).
+    satisfied-with-waivers: examined, no failure left, but a waiver in force covered at least
+    one. satisfied: mapped checks examined at least one subject and none failed.
+    not-applicable: nothing in scope was examined.
     """
     if control.evidence == MANUAL:
         return MANUAL
-    examined = sum(stats[c].examined for c in control.checks if c in stats)
-    failed = sum(stats[c].failed for c in control.checks if c in stats)
-    if failed:
+    mapped = [stats[c] for c in control.checks if c in stats]
+    if any(s.failed for s in mapped):
         return NOT_SATISFIED
-    if examined == 0:
+    if sum(s.examined for s in mapped) == 0:
         return NOT_APPLICABLE
+    if any(s.waived for s in mapped):
+        return SATISFIED_WITH_WAIVERS
     return SATISFIED

@@ -125,9 +125,11 @@ class CheckResult:
     check: str
     resource: str
     path: str
-    status: str  # pass | fail
+    status: str  # pass | fail | waived (a failure a waiver in force covers; see waivers.py)
     message: str | None = None
     subject: str | None = None  # a named subject inside the resource (e.g. a CVE id)
+    # The waiver that selected this failure: it waived it (status waived) or had lapsed (fail).
+    waiver: str | None = None
 
 
 @dataclass(frozen=True)

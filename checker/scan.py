@@ -1,4 +1,5 @@
-"""The scan pipeline, end to end: config → catalogs → loaders → engine → mapping → report.
+"""The scan pipeline, end to end: config → catalogs → loaders → engine → waivers → mapping →
+report.
 
 Front doors (the CLI now, the webhook later) call `run_scan` and render what it returns; they
 hold no pipeline logic of their own, so a verdict cannot depend on the door it came through.
@@ -22,6 +23,7 @@ from checker.loaders.locate import Locator
 from checker.paths import controls_dir, project_root
 from checker.report import RunInfo, build_report
 from checker.timing import report_ready, stage
+from checker.waivers import DEFAULT_WARNING_DAYS, apply_waivers, load_waivers
 
 
 @dataclass
@@ -35,6 +37,9 @@ class ScanOptions:
     opa_timeout: float = DEFAULT_TIMEOUT
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin: TextIO | None = None
+    waivers: str | None = None  # waiver file (YAML)
+    waiver_warning_days: int = DEFAULT_WARNING_DAYS
+    fail_on: str = "low"  # lowest failing severity, or "none"
 
 
 def parse_as_of(value: str | None) -> str:
@@ -84,6 +89,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     config = load_config(opts.config)
     catalogs = load_project_catalogs()
     selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
+    waiver_file = load_waivers(opts.waivers) if opts.waivers else None
     with stage("load"):
         loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
 
@@ -98,6 +104,8 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     ):
         checks = engine.checks()
         catalogs.validate_references({c.id for c in checks})
+        if waiver_file is not None:
+            waiver_file.validate_checks({c.id for c in checks})
         info = engine.info()
         if opts.opa_url:
             remote = engine.config_data()
@@ -112,6 +120,17 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
             [r.to_input() for r in loaded.resources], context={"as_of": as_of}
         )
 
+    outcome = None
+    if waiver_file is not None:
+        outcome = apply_waivers(
+            results,
+            {r.id: r for r in loaded.resources},
+            waiver_file,
+            as_of,
+            opts.waiver_warning_days,
+        )
+        results = outcome.results
+
     run = RunInfo(
         as_of=as_of,
         opa_version=info.opa_version,
@@ -123,10 +142,11 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         config_sha256=config.sha256,
         parameters=config.parameters,
         ci=ci_context(),
+        fail_on=opts.fail_on,
     )
     with stage("mapping"):
         report = build_report(
-            run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded)
+            run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded), outcome
         )
     report_ready()
     return report

@@ -125,9 +125,15 @@ def _wait_until_healthy(opa_pid: int, timeout: float = 30) -> None:
     """Poll the managed OPA's own /health (its --addr is on its command line)."""
     import requests
 
-    args = Path(f"/proc/{opa_pid}/cmdline").read_bytes().split(b"\0")
-    addr = args[args.index(b"--addr") + 1].decode()
     deadline = time.monotonic() + timeout
+    # The child exists from fork on, but runs preexec_fn before exec'ing OPA: until then its
+    # command line is still Python's. Wait for OPA's own.
+    args: list[bytes] = []
+    while b"--addr" not in args:
+        assert time.monotonic() < deadline, "the managed OPA never exec'd"
+        args = Path(f"/proc/{opa_pid}/cmdline").read_bytes().split(b"\0")
+        time.sleep(0.005)
+    addr = args[args.index(b"--addr") + 1].decode()
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://{addr}/health", timeout=0.5).status_code == 200:

@@ -1,7 +1,9 @@
 """Build the evidence report: a plain, deterministic dict that every renderer starts from.
 
-Pure: no I/O, no clocks, no OPA. Everything is sorted, so the same inputs, bundle and as-of time
-give the same report byte for byte once serialised.
+Pure: no I/O, no clocks, no OPA. Everything is sorted, so the same inputs, bundle, waivers and
+as-of time give the same report byte for byte once serialised. The report also decides the run's
+result (pass/fail) from the --fail-on threshold and lapsed waivers, so every format and the exit
+code agree; renderers only present it.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from checker.controls import (
     control_status,
 )
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
+from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.1"
+
+SEVERITIES = ("low", "medium", "high", "critical")
+FAIL_ON = (*SEVERITIES, "none")
 
 GENERAL_SCOPE_NOTE = (
     "Automated checks give evidence for a control; they do not by themselves demonstrate "
@@ -47,6 +53,8 @@ class RunInfo:
     config_sha256: str
     parameters: dict[str, Any]
     ci: dict[str, str] = field(default_factory=dict)
+    # Lowest severity of an unwaived failure that fails the run; "none" never fails it.
+    fail_on: str = "low"
 
 
 # Locates the line of a field path in a resource's source: (resource id, path) → line.
@@ -61,43 +69,47 @@ def build_report(
     results: list[CheckResult],
     load: LoadResult,
     line_of: LineOf,
+    waivers: WaiverOutcome | None = None,
 ) -> dict[str, Any]:
     stats = check_stats(results)
     by_check = {c.id: c for c in checks}
     resources = {r.id: r for r in load.resources}
 
-    # Failures once, with their location; controls refer to them through their checks.
+    # Failures (and waived failures) once, with their location; controls refer to them through
+    # their checks.
     failures_by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    waived_by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
-        if r.status != "fail":
+        if r.status == "pass":
             continue
         res = resources[r.resource]
-        entry = failures_by_check[r.check]
-        entry.append(
-            {
-                "check": r.check,
-                "severity": by_check[r.check].severity,
-                "resource": {
-                    "id": res.id,
-                    "kind": res.kind,
-                    "name": res.name,
-                    "namespace": res.namespace,
-                },
-                "file": res.source.file,
-                "line": line_of(res.id, r.path),
-                "path": r.path,
-                "message": r.message,
-            }
-        )
+        entry: dict[str, Any] = {
+            "check": r.check,
+            "severity": by_check[r.check].severity,
+            "resource": {
+                "id": res.id,
+                "kind": res.kind,
+                "name": res.name,
+                "namespace": res.namespace,
+            },
+            "file": res.source.file,
+            "line": line_of(res.id, r.path),
+            "path": r.path,
+            "message": r.message,
+        }
         if r.subject is not None:
-            entry[-1]["subject"] = r.subject
-    for rows in failures_by_check.values():
+            entry["subject"] = r.subject
+        if r.waiver is not None and waivers is not None:
+            entry["waiver"] = _waiver_ref(waivers, r.waiver)
+        (waived_by_check if r.status == "waived" else failures_by_check)[r.check].append(entry)
+    for rows in (*failures_by_check.values(), *waived_by_check.values()):
         rows.sort(key=_failure_key)
 
-    framework_entries = [_framework(fw, stats, by_check, failures_by_check) for fw in frameworks]
-    any_failed = any(
-        c["status"] == NOT_SATISFIED for fw in framework_entries for c in fw["controls"]
-    )
+    framework_entries = [
+        _framework(fw, stats, by_check, failures_by_check, waived_by_check, waivers)
+        for fw in frameworks
+    ]
+    gate = _gate(run.fail_on, framework_entries)
 
     per_resource: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for r in results:
@@ -116,7 +128,7 @@ def build_report(
                 "source": res.source.to_json(),
                 "examined": bool(checks_of),
                 "checks": {
-                    cid: {"passed": cnt["pass"], "failed": cnt["fail"]}
+                    cid: {"passed": cnt["pass"], "failed": cnt["fail"], "waived": cnt["waived"]}
                     for cid, cnt in sorted(checks_of.items())
                 },
             }
@@ -129,13 +141,16 @@ def build_report(
 
     passed = sum(s.passed for s in stats.values())
     failed = sum(s.failed for s in stats.values())
+    waived = sum(s.waived for s in stats.values())
+    statuses = waivers.statuses if waivers is not None else []
     return {
         "report_version": REPORT_VERSION,
         "tool": {"name": "dxguard", "version": __version__},
-        "run": _run(run, all_frameworks, frameworks, load),
+        "run": _run(run, all_frameworks, frameworks, load, waivers),
         "scope_notes": [GENERAL_SCOPE_NOTE],
         "summary": {
-            "result": "fail" if any_failed else "pass",
+            "result": "fail" if gate["failing"] or gate["lapsed_waivers"] else "pass",
+            "gate": gate,
             "frameworks": {fw["id"]: fw["summary"] for fw in framework_entries},
             "resources": {
                 "loaded": len(resource_entries),
@@ -143,16 +158,75 @@ def build_report(
                 "not_examined": len(resource_entries) - examined,
                 "not_examined_kinds": dict(sorted(not_examined_kinds.items())),
             },
-            "subjects": {"examined": passed + failed, "passed": passed, "failed": failed},
+            "subjects": {
+                "examined": passed + failed + waived,
+                "passed": passed,
+                "failed": failed,
+                "waived": waived,
+            },
+            "waivers": {
+                "total": len(statuses),
+                ACTIVE: sum(1 for s in statuses if s.state == ACTIVE),
+                EXPIRED: sum(1 for s in statuses if s.state == EXPIRED),
+                PENDING: sum(1 for s in statuses if s.state == PENDING),
+                "unused": sum(1 for s in statuses if s.unused),
+                "expiring": sum(1 for s in statuses if s.expiring),
+            },
             "skipped_inputs": len(load.skipped),
         },
         "frameworks": framework_entries,
-        "checks": [_check(c, stats.get(c.id), run.parameters, failures_by_check) for c in checks],
+        "checks": [
+            _check(c, stats.get(c.id), run.parameters, failures_by_check, waived_by_check)
+            for c in checks
+        ],
         "resources": resource_entries,
+        "waivers": [s.to_json() for s in statuses],
         "skipped": sorted(
             (s.to_json() for s in load.skipped),
             key=lambda s: (s["file"], s.get("document", -1)),
         ),
+    }
+
+
+def _waiver_ref(waivers: WaiverOutcome, waiver_id: str) -> dict[str, Any]:
+    """What a failure says about the waiver that selected it (the full record is listed once)."""
+    st = waivers.status_of(waiver_id)
+    ref: dict[str, Any] = {
+        "id": waiver_id,
+        "state": st.state,
+        "expires": st.waiver.expires.isoformat(),
+    }
+    if st.expired_since is not None:
+        ref["expired_since"] = st.expired_since.isoformat()
+    if st.state == PENDING:
+        ref["approved"] = st.waiver.approved.isoformat()
+    return ref
+
+
+def _gate(fail_on: str, frameworks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which unwaived failures, in the selected frameworks' controls, fail the run.
+
+    A failure at or above the --fail-on severity fails it; so does any failure that only an
+    expired waiver covers (a lapsed exception is a process failure whatever the severity).
+    Waived failures never do. "none" reports without failing.
+    """
+    threshold = SEVERITIES.index(fail_on) if fail_on in SEVERITIES else None
+    failing: dict[tuple, dict[str, Any]] = {}
+    lapsed: dict[tuple, dict[str, Any]] = {}
+    for fw in frameworks:
+        for c in fw["controls"]:
+            for f in c["failures"]:
+                if threshold is None:
+                    continue
+                key = _failure_key(f)
+                if SEVERITIES.index(f["severity"]) >= threshold:
+                    failing[key] = f
+                if f.get("waiver", {}).get("state") == EXPIRED:
+                    lapsed[key] = f
+    return {
+        "fail_on": fail_on,
+        "failing": len(failing),
+        "lapsed_waivers": len(lapsed),
     }
 
 
@@ -161,7 +235,11 @@ def _failure_key(f: dict[str, Any]) -> tuple:
 
 
 def _run(
-    run: RunInfo, all_frameworks: list[Framework], selected: list[Framework], load: LoadResult
+    run: RunInfo,
+    all_frameworks: list[Framework],
+    selected: list[Framework],
+    load: LoadResult,
+    waivers: WaiverOutcome | None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "as_of": run.as_of,
@@ -190,6 +268,13 @@ def _run(
             for i in load.inputs
         ],
     }
+    out["fail_on"] = run.fail_on
+    if waivers is not None:
+        out["waivers"] = {
+            "file": waivers.file,
+            "sha256": waivers.sha256,
+            "expiry_warning_days": waivers.warning_days,
+        }
     if run.ci:
         out["ci"] = dict(sorted(run.ci.items()))
     return out
@@ -200,6 +285,8 @@ def _framework(
     stats: dict[str, CheckStats],
     by_check: dict[str, CheckMeta],
     failures_by_check: dict[str, list[dict[str, Any]]],
+    waived_by_check: dict[str, list[dict[str, Any]]],
+    waivers: WaiverOutcome | None,
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
@@ -215,6 +302,7 @@ def _framework(
                     "examined": s.examined,
                     "passed": s.passed,
                     "failed": s.failed,
+                    "waived": s.waived,
                     "resources_examined": len(s.resources),
                 }
             )
@@ -222,6 +310,11 @@ def _framework(
             (f for cid in control.checks for f in failures_by_check.get(cid, [])),
             key=_failure_key,
         )
+        waived = sorted(
+            (f for cid in control.checks for f in waived_by_check.get(cid, [])),
+            key=_failure_key,
+        )
+        cited = sorted({f["waiver"]["id"] for f in (*failures, *waived) if "waiver" in f})
         entry: dict[str, Any] = {
             "id": control.id,
             "title": control.title,
@@ -235,8 +328,11 @@ def _framework(
                 "examined": sum(r["examined"] for r in check_rows),
                 "passed": sum(r["passed"] for r in check_rows),
                 "failed": sum(r["failed"] for r in check_rows),
+                "waived": sum(r["waived"] for r in check_rows),
             },
             "failures": failures,
+            "waived": waived,
+            "waivers": [waivers.status_of(w).to_json() for w in cited] if waivers else [],
         }
         if control.notes:
             entry["notes"] = control.notes
@@ -258,6 +354,7 @@ def _check(
     s: CheckStats | None,
     parameters: dict[str, Any],
     failures_by_check: dict[str, list[dict[str, Any]]],
+    waived_by_check: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     s = s or CheckStats()
     return {
@@ -265,6 +362,7 @@ def _check(
         "title": c.title,
         "family": c.family,
         "severity": c.severity,
+        "description": c.description,
         "package": c.package,
         "targets": c.targets,
         "remediation": c.remediation,
@@ -272,7 +370,9 @@ def _check(
         "examined": s.examined,
         "passed": s.passed,
         "failed": s.failed,
+        "waived": s.waived,
         "resources_examined": len(s.resources),
         "resources_failed": len(s.failed_resources),
         "failures": len(failures_by_check.get(c.id, [])),
+        "waived_failures": len(waived_by_check.get(c.id, [])),
     }

@@ -16,6 +16,14 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from checker.report.views import (
+    findings,
+    resource_label,
+    result_sentence,
+    scope_notes,
+    waiver_notes,
+)
+
 STATUS_STYLE = {
     "not-satisfied": ("✗", "bold red"),
     "satisfied-with-waivers": ("~", "yellow"),
@@ -40,6 +48,7 @@ def render_table(report: dict[str, Any], *, width: int = 80, color: bool = False
     for fw in report["frameworks"]:
         _framework(console, fw)
     _failures(console, report)
+    _waived(console, report)
     _footer(console, report)
     return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
@@ -71,7 +80,8 @@ def _header(console: Console, report: dict[str, Any]) -> None:
     subj = summary["subjects"]
     _say(
         console,
-        f"subjects: {subj['examined']} examined, {subj['passed']} passed, {subj['failed']} failed",
+        f"subjects: {subj['examined']} examined, {subj['passed']} passed, {subj['failed']} "
+        f"failed, {subj['waived']} waived",
     )
 
 
@@ -106,7 +116,7 @@ def _failures(console: Console, report: dict[str, Any]) -> None:
     for fw in report["frameworks"]:
         for c in fw["controls"]:
             for f in c["failures"]:
-                key = f"{f['check']}|{f['resource']['id']}|{f['path']}"
+                key = f"{f['check']}|{f['resource']['id']}|{f['path']}|{f.get('subject', '')}"
                 failures.setdefault(f["check"], {})[key] = f
             for chk in c["checks"]:
                 if chk["failed"]:
@@ -127,9 +137,35 @@ def _failures(console: Console, report: dict[str, Any]) -> None:
             res = f["resource"]
             ns = f"{res['namespace']}/" if res["namespace"] else ""
             _say(console, f"{f['file']}:{f['line']}  {res['kind']} {ns}{res['name'] or '?'}", 2)
-            _say(console, f["path"], 4, "dim")
+            subject = f"  [{f['subject']}]" if f.get("subject") else ""
+            _say(console, f["path"] + subject, 4, "dim")
             _say(console, f["message"], 4)
+            waiver = f.get("waiver")
+            if waiver and waiver["state"] == "expired":
+                _say(console, f"waiver {waiver['id']} expired since {waiver['expired_since']}", 4)
+            elif waiver:
+                _say(console, f"waiver {waiver['id']} not in force before {waiver['approved']}", 4)
         _say(console, f"fix: {meta['remediation']}", 2, "italic")
+
+
+def _waived(console: Console, report: dict[str, Any]) -> None:
+    items = findings(report, "waived")
+    if items:
+        console.print()
+        _say(console, f"Waived failures ({len(items)})", style="bold yellow")
+    for item in items:
+        f = item.failure
+        subject = f" [{f['subject']}]" if f.get("subject") else ""
+        _say(console, f"{f['file']}:{f['line']}  {resource_label(f['resource'])}{subject}", 2)
+        waiver = f"waived by {f['waiver']['id']} until {f['waiver']['expires']}"
+        _say(console, f"{f['check']} {waiver}", 4, "dim")
+    notes = waiver_notes(report)
+    if notes:
+        console.print()
+        _say(console, "Waivers needing attention", style="bold yellow")
+    for level, _, text in notes:
+        style = {"error": "bold red", "warning": "yellow", "notice": "dim"}[level]
+        _say(console, text, 2, style)
 
 
 def _footer(console: Console, report: dict[str, Any]) -> None:
@@ -143,9 +179,7 @@ def _footer(console: Console, report: dict[str, Any]) -> None:
         _say(console, f"skipped {where}: {s['reason']}")
     if len(report["skipped"]) > 10:
         _say(console, f"… and {len(report['skipped']) - 10} more skipped (see the JSON report)")
-    for note in report["scope_notes"]:
+    for note in scope_notes(report):
         _say(console, f"Note: {note}", style="dim")
-    if report["summary"]["result"] == "fail":
-        _say(console, "Result: FAIL — at least one control is not satisfied", style="bold red")
-    else:
-        _say(console, "Result: PASS — no evaluated control is not satisfied", style="bold green")
+    style = "bold red" if report["summary"]["result"] == "fail" else "bold green"
+    _say(console, f"Result: {result_sentence(report)}", style=style)

@@ -1,0 +1,121 @@
+"""JUnit XML rendering: one test suite per framework, one test case per control.
+
+not-satisfied → a <failure> carrying every finding (file:line, resource, field, message);
+satisfied and satisfied-with-waivers → a passing case (the waived findings and their waivers in
+<system-out>); not-applicable and manual → <skipped> with the reason, because nothing was
+examined or the evidence is not automated — never a pass. Scope notes are suite properties.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from checker.report.views import finding_line, result_sentence, scope_notes
+
+# Characters XML 1.0 cannot carry, even escaped; only input text (names, messages) could hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+SKIP_REASON = {
+    "not-applicable": "not applicable: the mapped checks examined nothing in scope",
+    "manual": "manual evidence required: no automated check covers this control",
+}
+
+
+def render_junit(report: dict[str, Any]) -> str:
+    root = ET.Element("testsuites", name="dxguard")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    notes = scope_notes(report)
+    for fw in report["frameworks"]:
+        suite = ET.SubElement(root, "testsuite", name=fw["id"])
+        props = ET.SubElement(suite, "properties")
+        for name, value in _properties(report, fw, notes):
+            ET.SubElement(props, "property", name=name, value=value)
+        counts = {"tests": 0, "failures": 0, "skipped": 0}
+        for c in fw["controls"]:
+            counts["tests"] += 1
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"{c['id']} — {c['title']}",
+                classname=f"dxguard.{fw['id']}",
+                time="0",
+            )
+            status = c["status"]
+            if status == "not-satisfied":
+                counts["failures"] += 1
+                failure = ET.SubElement(
+                    case,
+                    "failure",
+                    type="not-satisfied",
+                    message=f"{len(c['failures'])} finding(s): "
+                    + ", ".join(sorted({f["check"] for f in c["failures"]})),
+                )
+                failure.text = _case_text(c)
+            elif status in SKIP_REASON:
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=SKIP_REASON[status])
+            else:
+                out = ET.SubElement(case, "system-out")
+                out.text = _case_text(c)
+        suite.set("tests", str(counts["tests"]))
+        suite.set("failures", str(counts["failures"]))
+        suite.set("errors", "0")
+        suite.set("skipped", str(counts["skipped"]))
+        suite.set("time", "0")
+        suite.set("timestamp", report["run"]["as_of"][:-1])  # JUnit wants no zone; it is UTC
+        for k in totals:
+            totals[k] += counts[k]
+        suite_out = ET.SubElement(suite, "system-out")
+        suite_out.text = "\n".join([f"{fw['title']} ({fw['id']}, catalog {fw['version']})", *notes])
+    root.set("tests", str(totals["tests"]))
+    root.set("failures", str(totals["failures"]))
+    root.set("errors", "0")
+    root.set("skipped", str(totals["skipped"]))
+    root.set("time", "0")
+    ET.indent(root)
+    text = ET.tostring(root, "unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", text) + "\n"
+
+
+def _properties(
+    report: dict[str, Any], fw: dict[str, Any], notes: list[str]
+) -> list[tuple[str, str]]:
+    run = report["run"]
+    props = [
+        ("dxguard.version", run["dxguard_version"]),
+        ("opa.version", run["opa_version"]),
+        ("bundle.sha256", run["bundle"]["sha256"]),
+        ("as_of", run["as_of"]),
+        ("framework", fw["id"]),
+        ("catalog.version", fw["version"]),
+        ("fail_on", run["fail_on"]),
+        ("result", result_sentence(report)),
+    ]
+    props += [(f"scope_note.{i + 1}", n) for i, n in enumerate(notes)]
+    return props
+
+
+def _case_text(c: dict[str, Any]) -> str:
+    lines = [
+        f"status: {c['status']} · evidence: {c['evidence']} · subjects examined "
+        f"{c['subjects']['examined']}, passed {c['subjects']['passed']}, failed "
+        f"{c['subjects']['failed']}, waived {c['subjects']['waived']}",
+        f"requirement: {c['requirement']}",
+    ]
+    for f in c["failures"]:
+        line = f"FAIL {f['check']} ({f['severity']}) {finding_line(f)}"
+        if f.get("waiver"):
+            line += f" (waiver {f['waiver']['id']} {f['waiver']['state']})"
+        lines.append(line)
+    for f in c["waived"]:
+        lines.append(f"WAIVED {f['check']} ({f['severity']}) {finding_line(f)}")
+    for w in c["waivers"]:
+        lines.append(
+            f"waiver {w['id']} [{w['state']}]: {w['justification']} — approved by "
+            f"{w['approver']} on {w['approved']}, ticket {w['ticket']}, expires {w['expires']}"
+        )
+    if c["manual_evidence_required"]:
+        lines.append("manual evidence is also required for this control")
+    return "\n".join(lines)

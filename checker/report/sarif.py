@@ -1,0 +1,193 @@
+"""SARIF 2.1.0 rendering of the evidence report, for code-scanning views and PR annotations.
+
+One result per failure with the rule (check) metadata, a level from the check's severity and the
+physical location (file, line) the loaders recorded. Waived failures are results too, carrying an
+accepted external suppression with the waiver's fields, so the evidence stays complete while
+code scanning hides them. It must not invent locations or verdicts: everything comes from the
+report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from checker.report.views import Finding, findings, path_uri, scope_notes
+
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+# GitHub code scanning reads a CVSS-like score from rule properties to rank security results.
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def render_sarif(report: dict[str, Any]) -> str:
+    checks = report["checks"]
+    rule_index = {c["id"]: i for i, c in enumerate(checks)}
+    controls_of = _controls_of_checks(report)
+    artifacts, artifact_index = _artifacts(report)
+    results = [
+        _result(item, rule_index, artifact_index, report, suppressed=False)
+        for item in findings(report, "failures")
+    ] + [
+        _result(item, rule_index, artifact_index, report, suppressed=True)
+        for item in findings(report, "waived")
+    ]
+    run = report["run"]
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "dxguard",
+                        "version": report["tool"]["version"],
+                        "rules": [_rule(c, controls_of.get(c["id"], [])) for c in checks],
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": True,
+                        "endTimeUtc": run["as_of"],
+                        "properties": {
+                            "result": report["summary"]["result"],
+                            "gate": report["summary"]["gate"],
+                        },
+                    }
+                ],
+                "artifacts": artifacts,
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+                "properties": {
+                    "asOf": run["as_of"],
+                    "opaVersion": run["opa_version"],
+                    "bundleSha256": run["bundle"]["sha256"],
+                    "frameworks": run["frameworks_selected"],
+                    "scopeNotes": scope_notes(report),
+                },
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _controls_of_checks(report: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for fw in report["frameworks"]:
+        for c in fw["controls"]:
+            for chk in c["checks"]:
+                out.setdefault(chk["id"], []).append(f"{fw['id']}: {c['id']}")
+    return out
+
+
+def _rule(check: dict[str, Any], controls: list[str]) -> dict[str, Any]:
+    help_text = check["remediation"]
+    if controls:
+        help_text += "\n\nGives evidence for: " + "; ".join(controls)
+    return {
+        "id": check["id"],
+        "name": _pascal(check["title"]),
+        "shortDescription": {"text": check["title"]},
+        "fullDescription": {"text": check["description"] or check["title"]},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": LEVEL[check["severity"]]},
+        "properties": {
+            "tags": ["compliance", "security", check["family"]],
+            "severity": check["severity"],
+            "security-severity": SECURITY_SEVERITY[check["severity"]],
+            "family": check["family"],
+            "controls": controls,
+            "parameters": check["parameters"],
+        },
+    }
+
+
+def _pascal(title: str) -> str:
+    words = "".join(ch if ch.isalnum() else " " for ch in title).split()
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Check"
+
+
+def _artifacts(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    artifacts, index = [], {}
+    for i in report["run"]["inputs"]:
+        index[i["path"]] = len(artifacts)
+        artifacts.append(
+            {
+                "location": {"uri": path_uri(i["path"])},
+                "length": i["size"],
+                "hashes": {"sha-256": i["sha256"]},
+            }
+        )
+    return artifacts, index
+
+
+def _result(
+    item: Finding,
+    rule_index: dict[str, int],
+    artifact_index: dict[str, int],
+    report: dict[str, Any],
+    *,
+    suppressed: bool,
+) -> dict[str, Any]:
+    f = item.failure
+    res = f["resource"]
+    artifact: dict[str, Any] = {"uri": path_uri(f["file"])}
+    if f["file"] in artifact_index:
+        artifact["index"] = artifact_index[f["file"]]
+    fingerprint = hashlib.sha256(
+        "\x1f".join([f["check"], res["id"], f["path"], f.get("subject", "")]).encode()
+    ).hexdigest()
+    props: dict[str, Any] = {
+        "severity": f["severity"],
+        "field": f["path"],
+        "resource": res["id"],
+        "controls": [f"{fw}: {c}" for fw, c in item.controls],
+    }
+    if "subject" in f:
+        props["subject"] = f["subject"]
+    out: dict[str, Any] = {
+        "ruleId": f["check"],
+        "ruleIndex": rule_index[f["check"]],
+        "level": LEVEL[f["severity"]],
+        "message": {"text": f["message"]},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": artifact,
+                    "region": {"startLine": f["line"]},
+                },
+                "logicalLocations": [
+                    {
+                        "name": res.get("name") or res["id"],
+                        "fullyQualifiedName": res["id"],
+                        "kind": "object",
+                    }
+                ],
+            }
+        ],
+        "partialFingerprints": {"dxguardFinding/v1": fingerprint},
+        "properties": props,
+    }
+    waiver = f.get("waiver")
+    if suppressed and waiver:
+        w = _waiver(report, waiver["id"])
+        out["suppressions"] = [
+            {
+                "kind": "external",
+                "status": "accepted",
+                "justification": w["justification"],
+                "properties": {
+                    k: w[k] for k in ("id", "approver", "approved", "ticket", "expires")
+                },
+            }
+        ]
+    elif waiver:
+        props["waiver"] = waiver  # a lapsed waiver: the failure stands
+    return out
+
+
+def _waiver(report: dict[str, Any], waiver_id: str) -> dict[str, Any]:
+    return next(w for w in report["waivers"] if w["id"] == waiver_id)

@@ -1,0 +1,144 @@
+"""Read-only views of a built report that several renderers share.
+
+Renderers present the report; they never recompute a status or a verdict. These helpers only
+regroup what the report already says (failures once across controls, the scope notes of every
+selected framework, labels), so every format tells the same story.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+@dataclass
+class Finding:
+    """One failure (or waived failure), with every control of the selected frameworks it affects."""
+
+    failure: dict[str, Any]
+    controls: list[tuple[str, str]] = field(default_factory=list)  # (framework id, control id)
+
+    @property
+    def key(self) -> tuple:
+        f = self.failure
+        return (
+            f["file"],
+            f["line"],
+            f["check"],
+            f["path"],
+            f["resource"]["id"],
+            f.get("subject", ""),
+        )
+
+
+def findings(report: dict[str, Any], which: str = "failures") -> list[Finding]:
+    """Every failure ("failures") or waived failure ("waived") once, in file/line order."""
+    out: dict[tuple, Finding] = {}
+    for fw in report["frameworks"]:
+        for c in fw["controls"]:
+            for f in c[which]:
+                item = Finding(f)
+                item = out.setdefault(item.key, item)
+                if (fw["id"], c["id"]) not in item.controls:
+                    item.controls.append((fw["id"], c["id"]))
+    return [out[k] for k in sorted(out)]
+
+
+def scope_notes(report: dict[str, Any]) -> list[str]:
+    """The report's general notes, then the selected frameworks' caveats (Part 11, 524B, ...).
+
+    A caveat that several catalogs share is listed once, prefixed with the frameworks it comes
+    from, or without a prefix when every selected framework has it.
+    """
+    notes: list[str] = list(dict.fromkeys(report["scope_notes"]))
+    sources: dict[str, list[str]] = {}
+    for fw in report["frameworks"]:
+        for note in fw["scope_notes"]:
+            if note not in notes:
+                sources.setdefault(note, []).append(fw["id"])
+    everyone = len(report["frameworks"])
+    for note, fws in sources.items():
+        notes.append(note if len(fws) == everyone and everyone > 1 else f"{', '.join(fws)}: {note}")
+    return notes
+
+
+def resource_label(res: dict[str, Any]) -> str:
+    ns = f"{res['namespace']}/" if res.get("namespace") else ""
+    return f"{res['kind']} {ns}{res.get('name') or '?'}"
+
+
+def location(f: dict[str, Any]) -> str:
+    return f"{f['file']}:{f['line']}"
+
+
+def finding_line(f: dict[str, Any]) -> str:
+    """'file:line Kind ns/name field [subject]: message' — one line per finding."""
+    subject = f" [{f['subject']}]" if f.get("subject") else ""
+    return f"{location(f)} {resource_label(f['resource'])} {f['path']}{subject}: {f['message']}"
+
+
+def result_sentence(report: dict[str, Any]) -> str:
+    """The run's verdict in words, with what decided it."""
+    summary = report["summary"]
+    gate = summary["gate"]
+    if summary["result"] == "pass":
+        if gate["fail_on"] == "none":
+            return "PASS — --fail-on none: findings are reported, never fail the run"
+        return f"PASS — no unwaived failure at or above severity {gate['fail_on']}"
+    parts = []
+    if gate["failing"]:
+        parts.append(
+            f"{gate['failing']} unwaived failure(s) at or above severity {gate['fail_on']}"
+        )
+    if gate["lapsed_waivers"]:
+        parts.append(f"{gate['lapsed_waivers']} failure(s) covered only by an expired waiver")
+    return "FAIL — " + "; ".join(parts)
+
+
+def waiver_notes(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """(level, waiver, text) for every waiver worth a reader's attention: expired, pending,
+    unused or expiring soon. level is error | warning | notice."""
+    out = []
+    for w in report["waivers"]:
+        if w["state"] == "expired":
+            what = (
+                f"expired since {w['expired_since']} and no longer covers its "
+                f"{w['matched']} failure(s)"
+                if w["matched"]
+                else f"expired since {w['expired_since']} (it selects no failure any more)"
+            )
+            out.append(("error" if w["matched"] else "warning", w, f"waiver {w['id']} {what}"))
+        elif w["state"] == "pending":
+            out.append(
+                ("warning", w, f"waiver {w['id']} is approved from {w['approved']}; not in force")
+            )
+        elif w["unused"]:
+            out.append(("notice", w, f"waiver {w['id']} is unused: it selects no failure"))
+        if w["state"] == "active" and w["expiring"]:
+            out.append(
+                (
+                    "warning",
+                    w,
+                    f"waiver {w['id']} expires on {w['expires']} ({w['days_left']} day(s) left)",
+                )
+            )
+    return out
+
+
+def waiver_selector(w: dict[str, Any]) -> str:
+    sel = ", ".join(f"{k}={v}" for k, v in w["resource"].items())
+    subject = f", subject={w['subject']}" if w.get("subject") else ""
+    return f"{w['check']} on {sel}{subject}"
+
+
+def path_uri(path: str) -> str:
+    """A URI reference for a reported path: relative paths stay relative (as code-scanning tools
+    expect), absolute ones become file URIs, anything else (e.g. <stdin>) is percent-encoded."""
+    posix = path.replace("\\", "/")
+    if posix.startswith("/"):
+        return "file://" + quote(posix)
+    return quote(str(PurePosixPath(posix)) if posix else posix)
