@@ -15,11 +15,16 @@ import data.lib.image
 import data.lib.k8s
 import data.lib.tier
 
-# Image records by manifest digest (the loaders merge all evidence of a digest into one).
-records[res.normalized.digest] := res if {
+# Image records by manifest digest (the loaders merge all evidence of a digest into one). A
+# complete rule, so the object is built once per query and every lookup is a hash lookup (a
+# partial rule queried with a bound key would re-scan the input on each lookup).
+records := {res.normalized.digest: res |
 	some res in input.resources
 	res.family == "image"
 }
+
+# The tier of every resource, materialised once for the same reason.
+tier_of := tier.of
 
 # Every image reference of a workload container (init, regular, ephemeral; every workload kind).
 references contains {
@@ -77,7 +82,7 @@ in_scope contains res if {
 }
 
 # True when the tier of the resource must have evidence for its images.
-evidence_required(resource_id) if tier.of[resource_id] in config.parameters.image_evidence_tiers
+evidence_required(resource_id) if tier_of[resource_id] in config.parameters.image_evidence_tiers
 
 # How a message names an image record: repository@digest.
 label(res) := sprintf("image %s", [res.name])
