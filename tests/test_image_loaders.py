@@ -267,3 +267,22 @@ def test_record_is_deterministic_whatever_the_input_order():
     assert {d: r.normalized for d, r in forward.items()} == {
         d: r.normalized for d, r in backward.items()
     }
+
+
+def test_message_signature_bundle_signs_the_digest_it_names_with_its_key_hint(tmp_path):
+    raw = bytes.fromhex(SLIDE.split(":")[1])
+    bundle = {
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "publicKey": {"hint": "release-2026"},
+            "tlogEntries": [{"logIndex": "7", "integratedTime": "1795003200"}],
+        },
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": base64.b64encode(raw).decode()},
+            "signature": "MEUCIQ==",
+        },
+    }
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    (sig,) = records(tmp_path)[SLIDE].normalized["signatures"]
+    assert (sig["tool"], sig["verified"], sig["key"]) == ("sigstore-bundle", False, "release-2026")
+    assert sig["time"] == "2026-11-18T12:00:00Z"
