@@ -107,7 +107,9 @@ def test_every_format_renders_the_same_single_evaluation(rendered, report):
     assert states.count("not-satisfied") == not_satisfied
     annotations = [line for line in rendered["github"].splitlines() if line.startswith("::")]
     assert len([a for a in annotations if "title=DXG-" in a]) == len(failures)
-    verdict = "FAIL — 18 unwaived failure(s) at or above severity low"
+    failing = report["summary"]["gate"]["failing"]
+    assert failing == len(failures) > 0
+    verdict = f"FAIL — {failing} unwaived failure(s) at or above severity low"
     for fmt in ("table", "html", "markdown", "github"):
         assert verdict in rendered[fmt], fmt
     for fmt, text in rendered.items():
@@ -313,12 +315,12 @@ def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(
 # -- Markdown -------------------------------------------------------------------------------
 
 
-def test_markdown_puts_the_verdict_first_and_folds_the_details(rendered):
+def test_markdown_puts_the_verdict_first_and_folds_the_details(rendered, report):
     text = rendered["markdown"]
     first = text.splitlines()[0]
     assert first.startswith("### ❌ dxguard compliance evidence: FAIL")
     assert text.index("| Framework |") < text.index("<details>")
-    assert "<details><summary>❌ Failures (18)</summary>" in text
+    assert f"<details><summary>❌ Failures ({len(unique_failures(report))})</summary>" in text
     assert "<code>fixtures/k8s/noncompliant/node-agent-daemonset.yaml:17</code>" in text
     assert "waiver WVR-2026-003 expired since 2026-11-01" in text
     assert text.count("<details>") == text.count("</details>")
@@ -409,6 +411,9 @@ def test_output_options_refuse_ambiguous_requests(args, message):
 
 def test_single_format_output_file_keeps_working(tmp_path):
     out = tmp_path / "r.sarif"
-    run = dxguard("scan", str(K8S / "compliant"), "--format", "sarif", "-o", str(out), "-q")
+    evidence = (str(FIXTURES / "images" / "compliant"), "-c", str(FIXTURES / "images/dxguard.yaml"))
+    run = dxguard(
+        "scan", str(K8S / "compliant"), *evidence, "--format", "sarif", "-o", str(out), "-q"
+    )
     assert run.code == 0 and run.stdout == ""
     assert json.loads(out.read_text())["version"] == "2.1.0"

@@ -12,6 +12,13 @@ from conftest import AS_OF, FIXTURES, ROOT, dxguard, failures_of, results_of, sc
 K8S = FIXTURES / "k8s"
 COMPLIANT = K8S / "compliant"
 NONCOMPLIANT = K8S / "noncompliant"
+# Clinical workloads need supply-chain evidence for their image digests, and the image checks the
+# organisation's trusted signers and builders: the compliant scan includes both.
+COMPLIANT_EVIDENCE = (
+    str(FIXTURES / "images" / "compliant"),
+    "-c",
+    str(FIXTURES / "images" / "dxguard.yaml"),
+)
 REPORT_SCHEMA = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
 
 ALL_CHECKS = [
@@ -26,7 +33,7 @@ ALL_CHECKS = [
 
 @pytest.fixture(scope="module")
 def compliant_report():
-    run, report = scan_json(str(COMPLIANT))
+    run, report = scan_json(str(COMPLIANT), *COMPLIANT_EVIDENCE)
     return run, report
 
 
@@ -52,10 +59,10 @@ def test_compliant_controls_are_satisfied_or_manual_never_unexamined(compliant_r
         for c in fw["controls"]:
             expected = "manual" if c["evidence"] == "manual" else "satisfied"
             if expected == "satisfied" and not any(
-                ch["id"].startswith("DXG-K8S-") for ch in c["checks"]
+                ch["id"].startswith(("DXG-K8S-", "DXG-IMG-")) for ch in c["checks"]
             ):
-                # Only checks of other targets (VMs, images) serve it: these Kubernetes
-                # fixtures give it nothing to examine, which is never reported as satisfied.
+                # Only VM checks serve it: these Kubernetes manifests and their image
+                # evidence give it nothing to examine, which is never reported as satisfied.
                 expected = "not-applicable"
             assert c["status"] == expected, (fw["id"], c["id"])
             if expected == "satisfied":
@@ -239,7 +246,17 @@ def test_stdin_pipeline_is_scanned():
 
 def test_output_file_is_written_and_exit_code_kept(tmp_path):
     out = tmp_path / "reports" / "evidence.json"
-    run = dxguard("scan", str(COMPLIANT), "--format", "json", "-o", str(out), "--as-of", AS_OF)
+    run = dxguard(
+        "scan",
+        str(COMPLIANT),
+        *COMPLIANT_EVIDENCE,
+        "--format",
+        "json",
+        "-o",
+        str(out),
+        "--as-of",
+        AS_OF,
+    )
     assert run.code == 0
     assert json.loads(out.read_text())["summary"]["result"] == "pass"
     assert f"report written to {out}" in run.stderr

@@ -211,4 +211,14 @@ def _parse_json(text: str, display: str) -> Document:
 # -- format registrations ---------------------------------------------------------------------
 # Each format module appends its loader(s) to DOCUMENT_LOADERS / TEXT_LOADERS / FINALIZERS when
 # imported. Add one import line per format module below (order = precedence for documents).
+import checker.loaders.images.cosign  # noqa: E402,F401  (image evidence: cosign verify)
+import checker.loaders.images.cyclonedx  # noqa: E402,F401  (image evidence: CycloneDX SBOM)
+import checker.loaders.images.grype  # noqa: E402,F401  (image evidence: Grype JSON)
+import checker.loaders.images.intoto  # noqa: E402,F401  (image evidence: in-toto / SLSA)
+import checker.loaders.images.jsonl  # noqa: E402,F401  (JSON Lines files of the above)
+import checker.loaders.images.oci  # noqa: E402,F401  (image evidence: skopeo/docker inspect)
+import checker.loaders.images.record  # noqa: E402,F401  (finalizer: one record per digest)
+import checker.loaders.images.sigstore  # noqa: E402,F401  (image evidence: Sigstore bundle)
+import checker.loaders.images.spdx  # noqa: E402,F401  (image evidence: SPDX 2.3 SBOM)
+import checker.loaders.images.trivy  # noqa: E402,F401  (image evidence: Trivy JSON)
 import checker.loaders.vm  # noqa: E402,F401  KubeVirt, Terraform plan JSON, Packer, cloud-init

@@ -25,6 +25,7 @@ from checker.controls import (
     control_status,
 )
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
+from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
 REPORT_VERSION = "1.1"
@@ -133,6 +134,8 @@ def build_report(
                 },
             }
         )
+        if res.family == "image" and res.normalized is not None:
+            resource_entries[-1]["image"] = image_evidence(res.normalized, run.as_of)
     resource_entries.sort(
         key=lambda e: (e["source"]["file"], e["source"]["document"], e["source"].get("item", -1))
     )

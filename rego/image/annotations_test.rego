@@ -1,0 +1,28 @@
+package dxguard.checks.image.annotations_test
+
+import data.dxguard.checks.image.annotations
+import data.lib.supply_chain_test as t
+
+run(resources) := r if {
+	r := annotations.results with input as t.input_of(resources) with data.dxguard.config as t.cfg
+}
+
+id := concat(":", ["image", t.digest_a])
+
+test_annotations_and_labels_together_pass if {
+	t.rows(run([t.image(t.digest_a, {})]), id) == {["pass", "normalized.annotations", ""]}
+}
+
+test_missing_and_empty_keys_fail_naming_them if {
+	# object.union keeps the clean record's revision label; version is emptied, source dropped.
+	res := run([t.image(t.digest_a, {"labels": {"org.opencontainers.image.version": ""}, "annotations": null})])
+	t.rows(res, id) == {["fail", "normalized.annotations", ""]}
+	some msg in t.messages(res)
+	contains(msg, "annotation(s) org.opencontainers.image.version, org.opencontainers.image.source (")
+}
+
+test_no_configuration_evidence_fails if {
+	res := run([t.image(t.digest_a, {"labels": null, "annotations": null})])
+	some msg in t.messages(res)
+	contains(msg, "no input shows its manifest annotations or config labels")
+}
