@@ -23,12 +23,12 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-problems[[c.resource, c.path]] contains "runs without --audit-policy-file, so it records no audit events; set --audit-policy-file to the audit Policy" if {
+problems[k8s.subject_key(c)] contains "runs without --audit-policy-file, so it records no audit events; set --audit-policy-file to the audit Policy" if {
 	some c in k8s.apiservers
 	not k8s.flag_set(k8s.container_flags(c), "audit-policy-file")
 }
 
-problems[[c.resource, c.path]] contains "has no audit backend; set --audit-log-path to a file (not -) or --audit-webhook-config-file" if {
+problems[k8s.subject_key(c)] contains "has no audit backend; set --audit-log-path to a file (not -) or --audit-webhook-config-file" if {
 	some c in k8s.apiservers
 	fl := k8s.container_flags(c)
 	not log_backend(fl)
@@ -42,13 +42,13 @@ log_backend(fl) if {
 
 results contains check.fail(meta, c.resource, path, sprintf("kube-apiserver %s", [msg])) if {
 	some c in k8s.apiservers
-	some msg in object.get(problems, [c.resource, c.path], set())
+	some msg in object.get(problems, k8s.subject_key(c), set())
 	path := command_path(c)
 }
 
 results contains check.pass(meta, c.resource, command_path(c)) if {
 	some c in k8s.apiservers
-	count(object.get(problems, [c.resource, c.path], set())) == 0
+	count(object.get(problems, k8s.subject_key(c), set())) == 0
 }
 
 results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
@@ -57,6 +57,6 @@ results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
 	msg := "the scan holds clinical workloads but no kube-apiserver manifest, so the cluster's audit trail cannot be confirmed; add /etc/kubernetes/manifests/kube-apiserver.yaml (or the mirror pod) to the scan, or set parameters.cluster_evidence: when-present and attach audit evidence"
 }
 
-command_path(c) := concat(".", [c.path, "command"]) if count(k8s.arr(c.container.command)) > 0
+command_path(c) := concat(".", [c.path, "command"]) if count(k8s.arr_at(c, ["container", "command"])) > 0
 
 else := concat(".", [c.path, "args"])

@@ -65,7 +65,7 @@ write_requests contains object.union(group_resource(name), {"verb": verb, "names
 # Every namespace class a Policy's rules can tell apart: each namespace a rule lists, the
 # clinical ones, and one that no rule lists.
 secret_requests(rules) := {{"group": "", "resource": "secrets", "verb": verb, "namespace": ns} |
-	namespaces := ({ns | some rule in rules; some ns in k8s.arr(rule.namespaces)} | clinical_names) | {other_namespace}
+	namespaces := ({ns | some rule in rules; some ns in k8s.arr_at(rule, ["namespaces"])} | clinical_names) | {other_namespace}
 	some ns in namespaces
 	some verb in secret_verbs
 }
@@ -81,13 +81,13 @@ matches(rule, req) if {
 	resource_ok(rule, req)
 }
 
-verb_ok(rule, _) if count(k8s.arr(rule.verbs)) == 0
+verb_ok(rule, _) if count(k8s.arr_at(rule, ["verbs"])) == 0
 
-verb_ok(rule, verb) if verb in k8s.arr(rule.verbs)
+verb_ok(rule, verb) if verb in k8s.arr_at(rule, ["verbs"])
 
-scoped(rule) if count(k8s.arr(rule.namespaces)) > 0
+scoped(rule) if count(k8s.arr_at(rule, ["namespaces"])) > 0
 
-scoped(rule) if count(k8s.arr(rule.resources)) > 0
+scoped(rule) if count(k8s.arr_at(rule, ["resources"])) > 0
 
 resource_ok(rule, req) if {
 	scoped(rule)
@@ -97,45 +97,45 @@ resource_ok(rule, req) if {
 
 resource_ok(rule, _) if {
 	not scoped(rule)
-	count(k8s.arr(rule.nonResourceURLs)) == 0
+	count(k8s.arr_at(rule, ["nonResourceURLs"])) == 0
 }
 
-namespace_ok(rule, _) if count(k8s.arr(rule.namespaces)) == 0
+namespace_ok(rule, _) if count(k8s.arr_at(rule, ["namespaces"])) == 0
 
-namespace_ok(rule, ns) if ns in k8s.arr(rule.namespaces)
+namespace_ok(rule, ns) if ns in k8s.arr_at(rule, ["namespaces"])
 
-group_ok(rule, _) if count(k8s.arr(rule.resources)) == 0
+group_ok(rule, _) if count(k8s.arr_at(rule, ["resources"])) == 0
 
 group_ok(rule, req) if {
-	some gr in k8s.arr(rule.resources)
+	some gr in k8s.arr_at(rule, ["resources"])
 	group_resource_matches(gr, req)
 }
 
 group_resource_matches(gr, req) if {
 	object.get(gr, "group", "") == req.group
-	count(k8s.arr(gr.resources)) == 0
+	count(k8s.arr_at(gr, ["resources"])) == 0
 }
 
 group_resource_matches(gr, req) if {
 	object.get(gr, "group", "") == req.group
-	some r in k8s.arr(gr.resources)
+	some r in k8s.arr_at(gr, ["resources"])
 	r in {req.resource, "*"}
 }
 
 # A rule that matches the request for every user and every object name.
 broad(rule, req) if {
 	matches(rule, req)
-	count(k8s.arr(rule.users)) == 0
-	count(k8s.arr(rule.userGroups)) == 0
+	count(k8s.arr_at(rule, ["users"])) == 0
+	count(k8s.arr_at(rule, ["userGroups"])) == 0
 	all_names(rule, req)
 }
 
-all_names(rule, _) if count(k8s.arr(rule.resources)) == 0
+all_names(rule, _) if count(k8s.arr_at(rule, ["resources"])) == 0
 
 all_names(rule, req) if {
-	some gr in k8s.arr(rule.resources)
+	some gr in k8s.arr_at(rule, ["resources"])
 	group_resource_matches(gr, req)
-	count(k8s.arr(gr.resourceNames)) == 0
+	count(k8s.arr_at(gr, ["resourceNames"])) == 0
 }
 
 # The index of the first rule that decides the request for everyone, or -1 (level None).
@@ -163,7 +163,7 @@ any_before(i, d) if i < d
 
 # -- findings -------------------------------------------------------------------------------
 
-rules_of(p) := k8s.arr(p.object.rules)
+rules_of(p) := k8s.arr_at(p, ["object", "rules"])
 
 # Unrecorded clinical writes, by policy and the rule that drops them (-1: no rule matches).
 write_gaps[[p.id, i]] contains req if {
@@ -209,9 +209,9 @@ resource_name(r) := r.resource if r.group == ""
 
 else := concat(".", [r.resource, r.group])
 
-who(rule) := concat(", ", array.concat(k8s.arr(rule.users), k8s.arr(rule.userGroups))) if {
-	count(array.concat(k8s.arr(rule.users), k8s.arr(rule.userGroups))) > 0
-} else := sprintf("resource names %v", [[n | some gr in k8s.arr(rule.resources); some n in k8s.arr(gr.resourceNames)]])
+who(rule) := concat(", ", array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(rule, ["userGroups"]))) if {
+	count(array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(rule, ["userGroups"]))) > 0
+} else := sprintf("resource names %v", [[n | some gr in k8s.arr_at(rule, ["resources"]); some n in k8s.arr_at(gr, ["resourceNames"])]])
 
 results contains check.fail(meta, id, "rules", msg) if {
 	some key, reqs in write_gaps

@@ -43,7 +43,7 @@ int_flag(fl, name) := to_number(fl[name].value) if fl[name]
 
 else := 0
 
-problems[[c.resource, c.path]] contains [fl["audit-log-maxage"].path, msg] if {
+problems[k8s.subject_key(c)] contains [fl["audit-log-maxage"].path, msg] if {
 	some c in file_backends
 	fl := k8s.container_flags(c)
 	age := int_flag(fl, "audit-log-maxage")
@@ -52,7 +52,7 @@ problems[[c.resource, c.path]] contains [fl["audit-log-maxage"].path, msg] if {
 	msg := sprintf("kube-apiserver deletes audit logs after %v days (--audit-log-maxage), fewer than the %d days required; raise it to at least %d", [age, required_days, required_days])
 }
 
-problems[[c.resource, c.path]] contains [fl["audit-log-maxbackup"].path, msg] if {
+problems[k8s.subject_key(c)] contains [fl["audit-log-maxbackup"].path, msg] if {
 	some c in file_backends
 	fl := k8s.container_flags(c)
 	int_flag(fl, "audit-log-maxbackup") > 0
@@ -61,12 +61,12 @@ problems[[c.resource, c.path]] contains [fl["audit-log-maxbackup"].path, msg] if
 
 results contains check.fail(meta, c.resource, p[0], p[1]) if {
 	some c in file_backends
-	some p in object.get(problems, [c.resource, c.path], set())
+	some p in object.get(problems, k8s.subject_key(c), set())
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "command"])) if {
 	some c in file_backends
-	count(object.get(problems, [c.resource, c.path], set())) == 0
+	count(object.get(problems, k8s.subject_key(c), set())) == 0
 }
 
 results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {

@@ -34,7 +34,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 
 results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
-	some i, added in k8s.arr(c.container.securityContext.capabilities.add)
+	some i, added in k8s.arr_at(c, ["container", "securityContext", "capabilities", "add"])
 	not cap_name(added) in allowed
 	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, i])
 	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [k8s.container_label(c), added, concat(", ", sort(allowed))])
@@ -43,13 +43,13 @@ results contains check.fail(meta, c.resource, path, msg) if {
 results contains check.pass(meta, c.resource, c.path) if {
 	some c in k8s.workload_containers
 	drops_all(c.container)
-	every added in k8s.arr(c.container.securityContext.capabilities.add) {
+	every added in k8s.arr_at(c, ["container", "securityContext", "capabilities", "add"]) {
 		cap_name(added) in allowed
 	}
 }
 
 drops_all(container) if {
-	some d in k8s.arr(container.securityContext.capabilities.drop)
+	some d in k8s.arr_at(container, ["securityContext", "capabilities", "drop"])
 	cap_name(d) == "ALL"
 }
 

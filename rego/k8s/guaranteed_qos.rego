@@ -26,7 +26,7 @@ examined contains c if {
 	c.field in {"initContainers", "containers"}
 }
 
-problems[[c.resource, c.path]] contains msg if {
+problems[k8s.subject_key(c)] contains msg if {
 	some c in examined
 	some r in ["cpu", "memory"]
 	problem := resource_problem(c.container, r)
@@ -34,7 +34,7 @@ problems[[c.resource, c.path]] contains msg if {
 }
 
 resource_problem(container, r) := sprintf("has no %s limit; set resources.limits.%s (and an equal request)", [r, r]) if {
-	not has(container.resources.limits, r)
+	not has(k8s.obj_at(container, ["resources", "limits"]), r)
 } else := sprintf("requests %v %s but is limited to %v, so it is not Guaranteed QoS; make the request equal the limit", [container.resources.requests[r], r, container.resources.limits[r]]) if {
 	has(container.resources.requests, r)
 	not same_quantity(container.resources.requests[r], container.resources.limits[r])
@@ -50,10 +50,10 @@ same_quantity(a, b) if units.parse(sprintf("%v", [a])) == units.parse(sprintf("%
 
 results contains check.fail(meta, c.resource, concat(".", [c.path, "resources"]), msg) if {
 	some c in examined
-	some msg in object.get(problems, [c.resource, c.path], set())
+	some msg in object.get(problems, k8s.subject_key(c), set())
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "resources"])) if {
 	some c in examined
-	count(object.get(problems, [c.resource, c.path], set())) == 0
+	count(object.get(problems, k8s.subject_key(c), set())) == 0
 }

@@ -24,7 +24,7 @@ meta := check.meta(rego.metadata.chain())
 
 results contains check.fail(meta, ps.resource, path, msg) if {
 	some ps in k8s.workload_pod_specs
-	some i, v in k8s.arr(ps.spec.volumes)
+	some i, v in k8s.arr_at(ps, ["spec", "volumes"])
 	v.hostPath
 	path := sprintf("%s.volumes[%d].hostPath", [ps.path, i])
 	msg := sprintf("volume %q mounts the node's path %q (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), object.get(v.hostPath, "path", "?")])
@@ -32,7 +32,7 @@ results contains check.fail(meta, ps.resource, path, msg) if {
 
 results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
-	some i, p in k8s.arr(c.container.ports)
+	some i, p in k8s.arr_at(c, ["container", "ports"])
 	object.get(p, "hostPort", 0) != 0
 	path := sprintf("%s.ports[%d].hostPort", [c.path, i])
 	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [k8s.container_label(c), p.hostPort])
@@ -44,13 +44,13 @@ results contains check.pass(meta, ps.resource, ps.path) if {
 }
 
 uses_host(ps) if {
-	some v in k8s.arr(ps.spec.volumes)
+	some v in k8s.arr_at(ps, ["spec", "volumes"])
 	v.hostPath
 }
 
 uses_host(ps) if {
 	some field in k8s.container_fields
 	some c in k8s.arr(ps.spec[field])
-	some p in k8s.arr(c.ports)
+	some p in k8s.arr_at(c, ["ports"])
 	object.get(p, "hostPort", 0) != 0
 }

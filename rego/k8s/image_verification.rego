@@ -30,24 +30,24 @@ kyverno_policies contains res if {
 	some id in object.get(k8s.of_kind, kind, set())
 	res := k8s.by_id[id]
 	startswith(object.get(res, "apiVersion", ""), "kyverno.io/")
-	not lower(object.get(k8s.obj(res.object.spec), "failurePolicy", "Fail")) == "ignore"
+	not lower(object.get(k8s.obj_at(res, ["object", "spec"]), "failurePolicy", "Fail")) == "ignore"
 }
 
 sigstore_policies contains res if {
 	some id in object.get(k8s.of_kind, "ClusterImagePolicy", set())
 	res := k8s.by_id[id]
 	startswith(object.get(res, "apiVersion", ""), "policy.sigstore.dev/")
-	lower(object.get(k8s.obj(res.object.spec), "mode", "enforce")) == "enforce"
-	count(k8s.arr(res.object.spec.authorities)) > 0
+	lower(object.get(k8s.obj_at(res, ["object", "spec"]), "mode", "enforce")) == "enforce"
+	count(k8s.arr_at(res, ["object", "spec", "authorities"])) > 0
 }
 
 # Enforcing verifyImages rules: [policy, rule index].
 enforcing_rules contains [p, i] if {
 	some p in kyverno_policies
-	some i, rule in k8s.arr(p.object.spec.rules)
-	some entry in k8s.arr(rule.verifyImages)
+	some i, rule in k8s.arr_at(p, ["object", "spec", "rules"])
+	some entry in k8s.arr_at(rule, ["verifyImages"])
 	lower(object.get(entry, "failureAction", object.get(p.object.spec, "validationFailureAction", "Audit"))) == "enforce"
-	count(array.concat(k8s.arr(entry.attestors), k8s.arr(entry.attestations))) > 0
+	count(array.concat(k8s.arr_at(entry, ["attestors"]), k8s.arr_at(entry, ["attestations"]))) > 0
 }
 
 # The policy that covers the clinical namespace: [resource id, path].
@@ -56,8 +56,8 @@ coverage[ns] contains [p.id, sprintf("spec.rules[%d].verifyImages", [i])] if {
 	some [p, i] in enforcing_rules
 	rule := p.object.spec.rules[i]
 	in_scope(p, ns)
-	match_selects(k8s.obj(rule.match), ns)
-	not match_selects_any(k8s.obj(rule.exclude), ns)
+	match_selects(k8s.obj_at(rule, ["match"]), ns)
+	not match_selects_any(k8s.obj_at(rule, ["exclude"]), ns)
 }
 
 coverage[ns] contains [p.id, "spec.mode"] if {
@@ -76,12 +76,12 @@ in_scope(p, ns) if {
 
 # match: any (one filter selects), all (every filter selects), or the legacy resources block.
 match_selects(m, ns) if {
-	some f in k8s.arr(m.any)
+	some f in k8s.arr_at(m, ["any"])
 	filter_selects(f, ns, true)
 }
 
 match_selects(m, ns) if {
-	count(k8s.arr(m.all)) > 0
+	count(k8s.arr_at(m, ["all"])) > 0
 	every f in m.all {
 		filter_selects(f, ns, true)
 	}
@@ -94,7 +94,7 @@ match_selects(m, ns) if {
 
 # For exclude, a filter without kinds excludes every kind.
 match_selects_any(m, ns) if {
-	some f in array.concat(k8s.arr(m.any), k8s.arr(m.all))
+	some f in array.concat(k8s.arr_at(m, ["any"]), k8s.arr_at(m, ["all"]))
 	filter_selects(f, ns, false)
 }
 
@@ -104,32 +104,32 @@ match_selects_any(m, ns) if {
 }
 
 filter_selects(f, ns, kinds_required) if {
-	r := k8s.obj(f.resources)
+	r := k8s.obj_at(f, ["resources"])
 	selects_pods(r, kinds_required)
 	namespace_selected(r, ns)
 }
 
 selects_pods(r, _) if {
-	some kind in k8s.arr(r.kinds)
+	some kind in k8s.arr_at(r, ["kinds"])
 	last := regex.split(`/`, kind)
 	last[count(last) - 1] in {"Pod", "*"}
 }
 
-selects_pods(r, false) if count(k8s.arr(r.kinds)) == 0
+selects_pods(r, false) if count(k8s.arr_at(r, ["kinds"])) == 0
 
 namespace_selected(r, ns) if {
 	namespaces_ok(r, ns)
 	selector_ok(r, ns)
 }
 
-namespaces_ok(r, _) if count(k8s.arr(r.namespaces)) == 0
+namespaces_ok(r, _) if count(k8s.arr_at(r, ["namespaces"])) == 0
 
 namespaces_ok(r, ns) if {
-	some pattern in k8s.arr(r.namespaces)
+	some pattern in k8s.arr_at(r, ["namespaces"])
 	glob.match(pattern, [], ns)
 }
 
-selector_ok(r, _) if not is_object(r.namespaceSelector)
+selector_ok(r, _) if not is_object(object.get(r, "namespaceSelector", null))
 
 selector_ok(r, ns) if k8s.selector_matches(r.namespaceSelector, k8s.namespace_labels(ns))
 

@@ -55,7 +55,7 @@ denies(nps, direction) if {
 
 # A policy that selects every pod, has the direction among its types and no rule for it.
 default_deny(np, direction) if {
-	spec := k8s.obj(np.object.spec)
+	spec := k8s.obj_at(np, ["object", "spec"])
 	k8s.selects_all(object.get(spec, "podSelector", {}))
 	direction in policy_types(spec)
 	count(k8s.arr(object.get(spec, lower(direction), []))) == 0
@@ -64,6 +64,6 @@ default_deny(np, direction) if {
 # policyTypes, or the API's default: Ingress, plus Egress when the policy has egress rules.
 policy_types(spec) := spec.policyTypes if is_array(spec.policyTypes)
 
-else := ["Ingress", "Egress"] if count(k8s.arr(spec.egress)) > 0
+else := ["Ingress", "Egress"] if count(k8s.arr_at(spec, ["egress"])) > 0
 
 else := ["Ingress"]

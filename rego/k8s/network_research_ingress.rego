@@ -39,7 +39,7 @@ tier_labels := {labels} if {
 
 violations[np.id] contains [path, msg] if {
 	some np in clinical_policies
-	some i, rule in k8s.arr(np.object.spec.ingress)
+	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
 	count(k8s.arr(object.get(rule, "from", []))) == 0
 	path := sprintf("spec.ingress[%d]", [i])
 	msg := sprintf("ingress rule %d of NetworkPolicy %q has no sources, so it admits every namespace including research; list explicit sources in from", [i, np.name])
@@ -47,7 +47,7 @@ violations[np.id] contains [path, msg] if {
 
 violations[np.id] contains [path, msg] if {
 	some np in clinical_policies
-	some i, rule in k8s.arr(np.object.spec.ingress)
+	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
 	some j, peer in k8s.arr(object.get(rule, "from", []))
 	selector := peer.namespaceSelector
 	admits_research(selector)

@@ -33,7 +33,7 @@ results contains check.fail_subject(meta, k8s.namespace_anchor(ns), "metadata.na
 results contains check.fail_subject(meta, id, "metadata.labels", ns, msg) if {
 	some ns in k8s.clinical_namespaces
 	some id in object.get(k8s.namespace_objects, ns, set())
-	level := object.get(k8s.obj(k8s.by_id[id].object.metadata.labels), enforce_label, "")
+	level := object.get(k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"]), enforce_label, "")
 	level != "restricted"
 	msg := sprintf("clinical namespace %q does not enforce Pod Security restricted (%s is %q); label it %s: restricted", [ns, enforce_label, level, enforce_label])
 }
@@ -41,5 +41,5 @@ results contains check.fail_subject(meta, id, "metadata.labels", ns, msg) if {
 results contains check.pass_subject(meta, id, "metadata.labels", ns) if {
 	some ns in k8s.clinical_namespaces
 	some id in object.get(k8s.namespace_objects, ns, set())
-	k8s.obj(k8s.by_id[id].object.metadata.labels)[enforce_label] == "restricted"
+	k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"])[enforce_label] == "restricted"
 }

@@ -37,12 +37,12 @@ bindings contains b if {
 }
 
 workload_accounts(b) := {sprintf("%s/%s", [ns, s.name]) |
-	some s in k8s.arr(b.object.subjects)
+	some s in k8s.arr_at(b, ["object", "subjects"])
 	s.kind == "ServiceAccount"
 	ns := object.get(s, "namespace", k8s.ns_or_empty(b.namespace))
 	not k8s.exempt_namespace(ns)
 } | {s.name |
-	some s in k8s.arr(b.object.subjects)
+	some s in k8s.arr_at(b, ["object", "subjects"])
 	s.kind == "Group"
 	startswith(s.name, "system:serviceaccounts")
 	not k8s.exempt_namespace(trim_prefix(s.name, "system:serviceaccounts:"))
@@ -67,10 +67,10 @@ problems_of[b.id] contains "is a forbidden cluster-wide administrator role; bind
 	b.object.roleRef.name in k8s.params.forbidden_cluster_roles
 }
 
-problems_of[b.id] contains sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr(rule.verbs), k8s.arr(rule.resources)]) if {
+problems_of[b.id] contains sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr_at(rule, ["verbs"]), k8s.arr_at(rule, ["resources"])]) if {
 	some b in bindings
 	some role in bound_roles(b)
-	some i, rule in k8s.arr(role.object.rules)
+	some i, rule in k8s.arr_at(role, ["object", "rules"])
 	wildcard(rule)
 }
 
@@ -90,6 +90,6 @@ bound_roles(b) := k8s.lookup("Role", b.namespace, b.object.roleRef.name) if b.ob
 
 else := k8s.lookup("ClusterRole", "", b.object.roleRef.name)
 
-wildcard(rule) if "*" in k8s.arr(rule.verbs)
+wildcard(rule) if "*" in k8s.arr_at(rule, ["verbs"])
 
-wildcard(rule) if "*" in k8s.arr(rule.resources)
+wildcard(rule) if "*" in k8s.arr_at(rule, ["resources"])

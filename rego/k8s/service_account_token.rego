@@ -54,7 +54,7 @@ account_of(ps) := {
 mounts(ps, _) if ps.spec.automountServiceAccountToken == true
 
 mounts(ps, account) if {
-	not is_boolean(ps.spec.automountServiceAccountToken)
+	not is_boolean(object.get(ps.spec, "automountServiceAccountToken", null))
 	not account_disables(account)
 }
 

@@ -146,3 +146,28 @@ namespace(id, n, labels) := named(id, "Namespace", n, null, {
 	"kind": "Namespace",
 	"metadata": {"name": n, "labels": labels},
 })
+
+# A kube-apiserver static pod in kube-system with the given flags after the executable.
+apiserver(id, flags) := named(id, "Pod", "kube-apiserver", "kube-system", {
+	"apiVersion": "v1",
+	"kind": "Pod",
+	"metadata": {"name": "kube-apiserver", "namespace": "kube-system"},
+	"spec": {"hostNetwork": true, "containers": [{
+		"name": "kube-apiserver",
+		"image": pinned_image,
+		"command": array.concat(["kube-apiserver"], flags),
+	}]},
+})
+
+audit_flags := [
+	"--audit-policy-file=/etc/kubernetes/audit-policy.yaml",
+	"--audit-log-path=/var/log/kubernetes/audit/audit.log",
+	"--audit-log-maxage=731",
+	"--audit-log-maxbackup=0",
+]
+
+# An audit.k8s.io/v1 Policy with the given rules.
+audit_policy(id, rules) := object.union(
+	named(id, "Policy", null, null, {"apiVersion": "audit.k8s.io/v1", "kind": "Policy", "rules": rules}),
+	{"apiVersion": "audit.k8s.io/v1"},
+)

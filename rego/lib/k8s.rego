@@ -258,30 +258,36 @@ arr(x) := x if is_array(x)
 
 else := []
 
+# The array or mapping at a path inside x, or an empty one when the path is absent or null
+# (object.get, so a missing field never makes the caller undefined).
+arr_at(x, path) := arr(object.get(x, path, []))
+
+obj_at(x, path) := obj(object.get(x, path, {}))
+
 # True when a LabelSelector (matchLabels and matchExpressions) selects the labels.
 selector_matches(selector, labels) if {
-	every k, v in obj(obj(selector).matchLabels) {
+	every k, v in obj_at(selector, ["matchLabels"]) {
 		labels[k] == v
 	}
-	every e in arr(obj(selector).matchExpressions) {
+	every e in arr_at(selector, ["matchExpressions"]) {
 		expression_matches(e, labels)
 	}
 }
 
 # True when a selector selects every object: no matchLabels and no matchExpressions.
 selects_all(selector) if {
-	count(obj(obj(selector).matchLabels)) == 0
-	count(arr(obj(selector).matchExpressions)) == 0
+	count(obj_at(selector, ["matchLabels"])) == 0
+	count(arr_at(selector, ["matchExpressions"])) == 0
 }
 
 expression_matches(e, labels) if {
 	e.operator == "In"
-	labels[e.key] in arr(e.values)
+	labels[e.key] in arr_at(e, ["values"])
 }
 
 expression_matches(e, labels) if {
 	e.operator == "NotIn"
-	not labels[e.key] in arr(e.values)
+	not object.get(labels, e.key, null) in arr_at(e, ["values"])
 }
 
 expression_matches(e, labels) if {
@@ -298,10 +304,10 @@ expression_matches(e, labels) if {
 
 # True when the pod spec can only be scheduled on nodes carrying label k=v: by nodeSelector,
 # or by a required node affinity whose every term (terms are ORed) demands it.
-requires_node_label(spec, k, v) if obj(spec.nodeSelector)[k] == v
+requires_node_label(spec, k, v) if obj_at(spec, ["nodeSelector"])[k] == v
 
 requires_node_label(spec, k, v) if {
-	terms := arr(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms)
+	terms := arr_at(spec, ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
 	count(terms) > 0
 	every term in terms {
 		term_requires(term, k, v)
@@ -309,10 +315,10 @@ requires_node_label(spec, k, v) if {
 }
 
 term_requires(term, k, v) if {
-	some e in arr(term.matchExpressions)
+	some e in arr_at(term, ["matchExpressions"])
 	e.key == k
 	e.operator == "In"
-	count(arr(e.values)) > 0
+	count(arr_at(e, ["values"])) > 0
 	every value in e.values {
 		value == v
 	}
@@ -323,26 +329,26 @@ term_requires(term, k, v) if {
 targets_node_label(spec, k, v) if requires_node_label(spec, k, v)
 
 targets_node_label(spec, k, v) if {
-	some term in arr(spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms)
-	some e in arr(term.matchExpressions)
+	some term in arr_at(spec, ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
+	some e in arr_at(term, ["matchExpressions"])
 	e.key == k
 	e.operator == "In"
-	v in arr(e.values)
+	v in arr_at(e, ["values"])
 }
 
 targets_node_label(spec, k, v) if {
-	some pref in arr(spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution)
-	some e in arr(pref.preference.matchExpressions)
+	some pref in arr_at(spec, ["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"])
+	some e in arr_at(pref, ["preference", "matchExpressions"])
 	e.key == k
 	e.operator == "In"
-	v in arr(e.values)
+	v in arr_at(e, ["values"])
 }
 
 # The index of a toleration of the pod spec that tolerates the taint {key, value, effect}, as
 # the scheduler matches them (an empty key with operator Exists tolerates every taint; an
 # empty effect matches every effect).
 toleration_of(spec, taint) := i if {
-	some i, t in arr(spec.tolerations)
+	some i, t in arr_at(spec, ["tolerations"])
 	tolerates(t, taint)
 }
 
@@ -366,11 +372,11 @@ effect_matches(t, taint) if object.get(t, "effect", "") in {"", object.get(taint
 # A container's arguments after the executable (command[1:] then args), each with its path.
 argv(entry) := array.concat(
 	[{"arg": a, "path": sprintf("%s.command[%d]", [entry.path, i])} |
-		some i, a in arr(entry.container.command)
+		some i, a in arr_at(entry, ["container", "command"])
 		i > 0
 	],
 	[{"arg": a, "path": sprintf("%s.args[%d]", [entry.path, i])} |
-		some i, a in arr(entry.container.args)
+		some i, a in arr_at(entry, ["container", "args"])
 	],
 )
 
@@ -418,10 +424,10 @@ apiservers contains c if {
 	is_apiserver(c.container)
 }
 
-is_apiserver(container) if basename(arr(container.command)[0]) == "kube-apiserver"
+is_apiserver(container) if basename(arr_at(container, ["command"])[0]) == "kube-apiserver"
 
 is_apiserver(container) if {
-	count(arr(container.command)) == 0
+	count(arr_at(container, ["command"])) == 0
 	container.name == "kube-apiserver"
 }
 
@@ -430,3 +436,7 @@ container_flags(entry) := flags(argv(entry))
 
 # True when the flag is set to a non-empty value.
 flag_set(fl, name) if fl[name].value != ""
+
+# A string key for a container or pod-spec entry, unique in the scan (resource id and path), for
+# checks that collect several problems per subject in an object.
+subject_key(entry) := sprintf("%s %s", [entry.resource, entry.path])
