@@ -94,6 +94,34 @@ VARIANTS = {
         ("DXG-K8S-LOG-003", 7, "rules[0].level"),
         ("DXG-K8S-LOG-003", 10, "rules[1].level"),
     },
+    "research-typo-deployment.yaml": {
+        (
+            "DXG-K8S-ISO-006",
+            29,
+            "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation",
+        ),
+        (
+            "DXG-K8S-ISO-007",
+            29,
+            "spec.template.spec.containers[0].securityContext.capabilities.drop",
+        ),
+        (
+            "DXG-K8S-ISO-009",
+            29,
+            "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem",
+        ),
+        (
+            "DXG-K8S-ISO-019",
+            30,
+            "spec.template.spec.containers[0].securityContext.allowPrivilegeEscalaton",
+        ),
+        (
+            "DXG-K8S-ISO-019",
+            31,
+            "spec.template.spec.containers[0].securityContext.readOnlyRootFileSystem",
+        ),
+        ("DXG-K8S-ISO-019", 32, "spec.template.spec.containers[0].securityContext.capabilites"),
+    },
     "control-plane/fluentd-legacy-daemonset.yaml": {
         ("DXG-K8S-LOG-004", 17, "spec.template.spec.tolerations"),
     },
@@ -269,3 +297,36 @@ def test_rego_coverage_is_at_least_90_percent():
         check=True,
     )
     assert json.loads(out.stdout)["coverage"] >= 90
+
+
+def test_misspelled_security_field_names_the_intended_field(full_report):
+    messages = {
+        f["path"].rsplit(".", 1)[-1]: f["message"]
+        for fw in full_report["frameworks"]
+        for c in fw["controls"]
+        for f in c["failures"]
+        if f["check"] == "DXG-K8S-ISO-019"
+    }
+    assert 'did you mean "readOnlyRootFilesystem"?' in messages["readOnlyRootFileSystem"]
+    assert 'did you mean "capabilities"?' in messages["capabilites"]
+
+
+def test_api_field_table_matches_the_installed_kubernetes_models():
+    """rego/lib/k8s_fields.rego is generated from the kubernetes package's models; regenerate it
+    (python tools/gen_k8s_fields.py) when the package is upgraded."""
+    import importlib.util
+
+    import kubernetes
+
+    committed = (ROOT / "rego/lib/k8s_fields.rego").read_text()
+    if f"# {kubernetes.__version__}." not in committed:
+        pytest.skip(
+            f"table generated from another kubernetes version than {kubernetes.__version__}"
+        )
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "tools/gen_k8s_fields.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    fmt = subprocess.run(
+        [str(opa_path()), "fmt"], input=gen.render(), capture_output=True, text=True, check=True
+    )
+    assert fmt.stdout == committed
