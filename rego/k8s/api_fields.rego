@@ -26,54 +26,68 @@ import data.lib.k8s
 meta := check.meta(rego.metadata.chain())
 
 # Resources of a checked kind and apiVersion, with their root API type.
-examined contains [res, spec.type] if {
+examined[res.id] := spec.type if {
 	some res in k8s.resources
 	spec := k8s.api_kinds[res.kind]
 	object.get(res, "apiVersion", object.get(res.object, "apiVersion", "")) == spec.apiVersion
 }
 
+# The sections of each root type grouped by their number of segments, computed once.
+by_depth := {root: {n: [s | some s in sections; count(s.segments) == n] | some n in [1, 2, 3, 4]} |
+	some root, sections in k8s.api_sections
+}
+
 # Every section present in the object: its path and value, with its API type. Segments are
 # joined by list wildcards (at most three, so the walk is unrolled here instead of recursive).
-sections contains [res.id, path, value, s.type] if {
-	some [res, root] in examined
-	some s in k8s.api_sections[root]
-	count(s.segments) == 1
+# Only the unknown keys are collected (values are not copied into sets).
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][1]
 	value := object.get(res.object, s.segments[0], null)
 	is_object(value)
 	path := join(s.segments[0])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
 }
 
-sections contains [res.id, path, value, s.type] if {
-	some [res, root] in examined
-	some s in k8s.api_sections[root]
-	count(s.segments) == 2
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][2]
 	some i, x in k8s.arr_at(res.object, s.segments[0])
 	value := object.get(x, s.segments[1], null)
 	is_object(value)
 	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
 }
 
-sections contains [res.id, path, value, s.type] if {
-	some [res, root] in examined
-	some s in k8s.api_sections[root]
-	count(s.segments) == 3
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][3]
 	some i, x in k8s.arr_at(res.object, s.segments[0])
 	some j, y in k8s.arr_at(x, s.segments[1])
 	value := object.get(y, s.segments[2], null)
 	is_object(value)
 	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
 }
 
-sections contains [res.id, path, value, s.type] if {
-	some [res, root] in examined
-	some s in k8s.api_sections[root]
-	count(s.segments) == 4
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][4]
 	some i, x in k8s.arr_at(res.object, s.segments[0])
 	some j, y in k8s.arr_at(x, s.segments[1])
 	some l, z in k8s.arr_at(y, s.segments[2])
 	value := object.get(z, s.segments[3], null)
 	is_object(value)
 	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2]), sprintf("[%d]", [l]), suffix(s.segments[3])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
 }
 
 join(keys) := concat(".", keys)
@@ -86,20 +100,16 @@ field_path(path, key) := key if path == ""
 
 else := concat(".", [path, key])
 
-unknown contains [id, field_path(path, key), key, type] if {
-	some [id, path, value, type] in sections
-	some key, _ in value
-	not key in k8s.api_fields[type]
-}
-
 results contains check.fail(meta, id, path, msg) if {
 	some [id, path, key, type] in unknown
 	msg := sprintf("unknown field %q in %s: the API server drops it, so the setting is not in effect%s", [key, trim_prefix(type, "V1"), hint(key, type)])
 }
 
-results contains check.pass(meta, res.id, "metadata") if {
-	some [res, _] in examined
-	not res.id in {id | some [id, _, _, _] in unknown}
+failed_ids := {id | some [id, _, _, _] in unknown}
+
+results contains check.pass(meta, id, "metadata") if {
+	some id, _ in examined
+	not id in failed_ids
 }
 
 hint(key, type) := sprintf("; did you mean %q?", [s]) if {

@@ -56,16 +56,32 @@ group_resource(name) := {"resource": parts[0], "group": concat(".", array.slice(
 	parts := split(name, ".")
 }
 
-write_requests contains object.union(group_resource(name), {"verb": verb, "namespace": ns}) if {
+# A rule tells namespaces apart only by listing them, so the clinical namespaces no rule of a
+# Policy lists behave alike: one of them stands for all (requests stay few with many
+# namespaces), and findings name every member of its class.
+listed(rules) := {ns | some rule in rules; some ns in k8s.arr_at(rule, ["namespaces"])}
+
+unlisted_clinical(rules) := clinical_names - listed(rules)
+
+representatives(rules) := (clinical_names & listed(rules)) | {min(unlisted_clinical(rules))} if {
+	count(unlisted_clinical(rules)) > 0
+} else := clinical_names & listed(rules)
+
+members(rules, ns) := unlisted_clinical(rules) if {
+	not ns in listed(rules)
+	ns in clinical_names
+} else := {ns}
+
+write_requests(rules) := {object.union(group_resource(name), {"verb": verb, "namespace": ns}) |
 	some name in k8s.params.audit_write_resources
 	some verb in write_verbs
-	some ns in clinical_names
+	some ns in representatives(rules)
 }
 
 # Every namespace class a Policy's rules can tell apart: each namespace a rule lists, the
 # clinical ones, and one that no rule lists.
 secret_requests(rules) := {{"group": "", "resource": "secrets", "verb": verb, "namespace": ns} |
-	namespaces := ({ns | some rule in rules; some ns in k8s.arr_at(rule, ["namespaces"])} | clinical_names) | {other_namespace}
+	namespaces := (listed(rules) | representatives(rules)) | {other_namespace}
 	some ns in namespaces
 	some verb in secret_verbs
 }
@@ -169,7 +185,7 @@ rules_of(p) := k8s.arr_at(p, ["object", "rules"])
 write_gaps[[p.id, i]] contains req if {
 	some p in policies
 	rules := rules_of(p)
-	some req in write_requests
+	some req in write_requests(rules)
 	i := decider(rules, req)
 	decided_level(rules, i) < levels.Metadata
 }
@@ -177,7 +193,7 @@ write_gaps[[p.id, i]] contains req if {
 narrow_write_gaps[[p.id, i]] contains req if {
 	some p in policies
 	rules := rules_of(p)
-	some req in write_requests
+	some req in write_requests(rules)
 	some i in narrow_before(rules, req)
 	level(rules[i]) < levels.Metadata
 }
@@ -199,10 +215,10 @@ secret_leaks[[p.id, i]] contains req if {
 	level(rules[i]) > levels.Metadata
 }
 
-summary(reqs) := sprintf("%s to %s in %s", [
+summary(reqs, rules) := sprintf("%s to %s in %s", [
 	concat(", ", sort({r.verb | some r in reqs})),
 	concat(", ", sort({resource_name(r) | some r in reqs})),
-	concat(", ", sort({r.namespace | some r in reqs})),
+	concat(", ", sort({ns | some r in reqs; some ns in members(rules, r.namespace)})),
 ])
 
 resource_name(r) := r.resource if r.group == ""
@@ -216,26 +232,26 @@ who(rule) := concat(", ", array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(r
 results contains check.fail(meta, id, "rules", msg) if {
 	some key, reqs in write_gaps
 	[id, -1] = key
-	msg := sprintf("no rule of the audit Policy matches %s, and unmatched requests are not recorded; add a rule that records them at Metadata or higher (e.g. a final `- level: Metadata`)", [summary(reqs)])
+	msg := sprintf("no rule of the audit Policy matches %s, and unmatched requests are not recorded; add a rule that records them at Metadata or higher (e.g. a final `- level: Metadata`)", [summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
 results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
 	some key, reqs in write_gaps
 	[id, i] = key
 	i >= 0
-	msg := sprintf("audit Policy rule %d (level %s) drops %s; record writes to clinical workloads and config at Metadata or higher", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs)])
+	msg := sprintf("audit Policy rule %d (level %s) drops %s; record writes to clinical workloads and config at Metadata or higher", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
 results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
 	some key, reqs in narrow_write_gaps
 	[id, i] = key
-	msg := sprintf("audit Policy rule %d (level None) drops, for %s, %s; do not exempt anyone from recording clinical writes", [i, who(rules_of(k8s.by_id[id])[i]), summary(reqs)])
+	msg := sprintf("audit Policy rule %d (level None) drops, for %s, %s; do not exempt anyone from recording clinical writes", [i, who(rules_of(k8s.by_id[id])[i]), summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
 results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
 	some key, reqs in secret_leaks
 	[id, i] = key
-	msg := sprintf("audit Policy rule %d records Secrets at level %s (%s), which copies secret values into the audit log; record Secrets at level Metadata in a rule before it", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs)])
+	msg := sprintf("audit Policy rule %d records Secrets at level %s (%s), which copies secret values into the audit log; record Secrets at level Metadata in a rule before it", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
 failed contains id if {

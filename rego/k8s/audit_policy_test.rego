@@ -73,3 +73,15 @@ test_apiserver_without_policy_in_scan_fails_at_the_flag if {
 test_missing_policy_and_apiserver_fail_with_clinical_workloads if {
 	fx.statuses(run([fx.deployment("d", fx.clinical_spec)]), "d") == {"fail"}
 }
+
+test_one_namespace_stands_for_every_unlisted_clinical_namespace if {
+	drop := {"level": "None", "resources": [{"group": "apps", "resources": ["deployments"]}]}
+	workloads := [
+		fx.deployment_in("a", "clinical-a", {}, fx.clinical_spec),
+		fx.deployment_in("b", "clinical-b", {}, fx.clinical_spec),
+	]
+	res := run(array.concat(workloads, [fx.audit_policy("pol", array.concat([drop], good_rules))]))
+	some r in res
+	r.path == "rules[0].level"
+	contains(r.message, "in clinical, clinical-a, clinical-b")
+}

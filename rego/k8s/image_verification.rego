@@ -135,7 +135,7 @@ selector_ok(r, ns) if k8s.selector_matches(r.namespaceSelector, k8s.namespace_la
 
 results contains check.pass_subject(meta, cover[0], cover[1], ns) if {
 	some ns in k8s.clinical_namespaces
-	cover := min(coverage[ns])
+	cover := min(object.get(coverage, ns, set()))
 }
 
 results contains check.fail_subject(meta, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {

@@ -151,8 +151,12 @@ clinical_containers contains c if {
 
 # -- indexes --------------------------------------------------------------------------------
 
-# Every Kubernetes resource by id (ids are unique in a scan).
-by_id[res.id] := res if some res in resources
+# Every Kubernetes resource by id (ids are unique in a scan). A complete object, built once:
+# a lookup by_id[id] is then a hash lookup, not a pass over every resource.
+by_id := {res.id: res | some res in resources}
+
+# Grouping indexes (partial rules keyed by namespace, kind or name): read them whole, with
+# object.get(index, key, set()), so that each is evaluated once per query.
 
 # Ids of the resources in each namespace.
 in_namespace[res.namespace] contains res.id if {
@@ -205,7 +209,7 @@ of_kind[res.kind] contains res.id if some res in resources
 # Every namespace the scan names: by the resources in it or by its Namespace object.
 namespaces := {ns | some ns, _ in in_namespace} | {name | some name, _ in namespace_objects}
 
-namespace_tier[ns] := tier.namespace_tier(ns) if some ns in namespaces
+namespace_tier := {ns: tier.namespace_tier(ns) | some ns in namespaces}
 
 # Clinical and research namespaces the scan names. A clinical namespace is "in scope" for the
 # namespace-level checks as soon as any resource of the scan lives in it or names it.
@@ -222,11 +226,13 @@ namespace_labels(ns) := object.union(
 
 # The resource a finding about a whole namespace is reported on: its Namespace object when the
 # scan holds one, else its first workload, else its first resource (by id, so deterministic).
-namespace_anchor(ns) := min(namespace_objects[ns]) if {
-	count(object.get(namespace_objects, ns, set())) > 0
-} else := min(workloads_in[ns]) if {
-	count(object.get(workloads_in, ns, set())) > 0
-} else := min(in_namespace[ns])
+namespace_anchor(ns) := min(ids) if {
+	ids := object.get(namespace_objects, ns, set())
+	count(ids) > 0
+} else := min(ids) if {
+	ids := object.get(workloads_in, ns, set())
+	count(ids) > 0
+} else := min(object.get(in_namespace, ns, set()))
 
 # The field a finding about a whole namespace points at on its anchor.
 namespace_anchor_path(ns) := "metadata.name" if {

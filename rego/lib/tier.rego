@@ -43,7 +43,7 @@ namespace_in(t, ns) if {
 
 namespace_in(t, ns) if {
 	is_string(ns)
-	some labels in namespace_labels_of[ns]
+	some labels in object.get(namespace_labels_of, ns, set())
 	labels_match(t, labels)
 }
 
@@ -86,6 +86,4 @@ resource_tier(res) := "clinical" if {
 } else := "other"
 
 # The tier of every resource in the input, by id.
-of[res.id] := resource_tier(res) if {
-	some res in input.resources
-}
+of := {res.id: resource_tier(res) | some res in input.resources}
