@@ -62,16 +62,16 @@ test-rego: $(OPA)
 	$(OPA) test rego/
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check checker tests benchmarks
-	$(VENV)/bin/ruff format --check checker tests benchmarks
+	$(VENV)/bin/ruff check checker tests benchmarks tools
+	$(VENV)/bin/ruff format --check checker tests benchmarks tools
 
 test-python: setup
 	$(PY) -m pytest -q
 
 fmt: setup
 	$(OPA) fmt --write rego/
-	$(VENV)/bin/ruff format checker tests benchmarks
-	$(VENV)/bin/ruff check --fix checker tests benchmarks
+	$(VENV)/bin/ruff format checker tests benchmarks tools
+	$(VENV)/bin/ruff check --fix checker tests benchmarks tools
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .ruff_cache *.egg-info

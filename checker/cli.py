@@ -135,6 +135,7 @@ def cli() -> None:
       helm template chart/ | dxguard scan -     read manifests from stdin
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
+      dxguard init                              write a commented starter dxguard.yaml
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -437,6 +438,25 @@ def controls_list(
         for c in fw.controls:
             table.add_row(c.id, c.evidence, ", ".join(c.checks) or "—")
         console.print(table)
+
+
+@cli.command()
+@click.argument("path", default="dxguard.yaml", metavar="[PATH]")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: str, force: bool) -> None:
+    """Write a commented starter configuration to PATH (default dxguard.yaml).
+
+    Every tier and parameter is listed with its description and default value; edit the
+    values for your platform (allowed registries, device lifetime, node pool, …).
+    """
+    from checker.errors import UsageError
+    from checker.starter import render_starter
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise UsageError(f"{path} already exists", hint="pass --force to overwrite it")
+    _write(render_starter(), path)
+    click.echo(f"dxguard: wrote {path}; use it with `dxguard scan --config {path} …`", err=True)
 
 
 @cli.command()

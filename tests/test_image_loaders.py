@@ -22,6 +22,8 @@ SLIDE = "sha256:0dbd5b043d5cb208bc19ef50fe6407a7eaaeac9b65284509b02282fdfbd68970
 ROUTER = "sha256:16aebc740d26b37fd1ee8f9bd916c21053edda9caec37518803cfe34cba35116"
 INDEXER = "sha256:5a14b7b44ffcfdcce6c2dd220fad23e57da6ecd58d05efddb9194a5b7afadff3"
 CALLER = "sha256:40261957f315fd3e9a58a1c3faba108b2825939e96de9501ba93764613716cc0"
+VERIFIER = "sha256:2b4387758ae4258a8e1cf8baea76694acb1db4845a7ea5c05d3c4428c2b581ac"
+INFERENCE = "sha256:cb4bfdec5ab1c535720085db9351c63365e27a883db0e356afe37a52a657b98c"
 
 
 def records(*paths: Path) -> dict[str, dict]:
@@ -37,7 +39,7 @@ def compliant():
 
 def test_every_file_about_a_digest_merges_into_one_valid_record(compliant):
     result, by_digest = compliant
-    assert sorted(by_digest) == sorted([SLIDE, ROUTER, INDEXER, CALLER])
+    assert sorted(by_digest) == sorted([SLIDE, ROUTER, INDEXER, CALLER, VERIFIER, INFERENCE])
     assert result.skipped == []
     for digest, res in by_digest.items():
         jsonschema.validate(res.normalized, RECORD_SCHEMA)
@@ -96,7 +98,14 @@ def test_spdx_sbom_components_exclude_the_image_and_its_os(compliant):
 
 def test_cyclonedx_1_4_to_1_6_are_read(compliant):
     specs = {d: [s["spec_version"] for s in r.normalized["sboms"]] for d, r in compliant[1].items()}
-    assert specs == {SLIDE: ["1.6"], ROUTER: ["2.3"], INDEXER: ["1.5"], CALLER: ["1.4"]}
+    assert specs == {
+        SLIDE: ["1.6"],
+        ROUTER: ["2.3"],
+        INDEXER: ["1.5"],
+        CALLER: ["1.4"],
+        VERIFIER: ["1.6"],
+        INFERENCE: ["1.6"],
+    }
     comps = compliant[1][SLIDE].normalized["sboms"][0]["components"]
     assert {"name": "openssl", "version": "3.0.15-1~deb12u1", "supplier": "Debian"}.items() <= {
         **next(c for c in comps if c["name"] == "openssl")

@@ -28,6 +28,11 @@ ALL_CHECKS = [
     "DXG-K8S-ISO-004",
     "DXG-K8S-PIN-001",
     "DXG-K8S-PIN-002",
+    *(f"DXG-K8S-ISO-{n:03d}" for n in range(5, 20)),
+    "DXG-K8S-PIN-004",
+    "DXG-K8S-PIN-005",
+    *(f"DXG-K8S-LOG-{n:03d}" for n in range(1, 6)),
+    "DXG-K8S-SCN-001",
 ]
 
 
@@ -193,7 +198,7 @@ def test_report_records_run_metadata(full_report):
 def test_not_examined_resources_and_skipped_documents_are_listed(full_report):
     _, report = full_report
     summary = report["summary"]["resources"]
-    assert summary["not_examined_kinds"] == {"ConfigMap": 1, "Namespace": 1, "Service": 1}
+    assert summary["not_examined_kinds"] == {"ConfigMap": 1, "Service": 2}
     (skipped,) = report["skipped"]
     assert skipped["file"].endswith("inference-list.yaml")
     assert skipped["line"] == 44

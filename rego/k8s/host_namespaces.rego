@@ -3,6 +3,7 @@
 # description: |
 #   hostNetwork, hostPID and hostIPC put a pod in the node's network, process or IPC namespace:
 #   it can see and reach every other workload on the node. Each pod spec is examined.
+#   Workloads in exempt namespaces (parameter exempt_namespaces) are not examined.
 # scope: package
 # custom:
 #   id: DXG-K8S-ISO-002
@@ -10,6 +11,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   parameters: [exempt_namespaces]
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec, or set them to false.
 package dxguard.checks.k8s.host_namespaces
 
@@ -21,7 +23,7 @@ meta := check.meta(rego.metadata.chain())
 host_fields := ["hostNetwork", "hostPID", "hostIPC"]
 
 results contains check.fail(meta, ps.resource, path, msg) if {
-	some ps in k8s.pod_specs
+	some ps in k8s.workload_pod_specs
 	some field in host_fields
 	ps.spec[field] == true
 	path := concat(".", [ps.path, field])
@@ -29,7 +31,7 @@ results contains check.fail(meta, ps.resource, path, msg) if {
 }
 
 results contains check.pass(meta, ps.resource, ps.path) if {
-	some ps in k8s.pod_specs
+	some ps in k8s.workload_pod_specs
 	not shares_host(ps.spec)
 }
 

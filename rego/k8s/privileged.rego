@@ -4,6 +4,7 @@
 #   A privileged container has every capability and all host devices; it can escape its pod and
 #   tamper with other workloads and with the node. Every container kind is examined: init,
 #   regular and ephemeral.
+#   Workloads in exempt namespaces (parameter exempt_namespaces) are not examined.
 # scope: package
 # custom:
 #   id: DXG-K8S-ISO-001
@@ -11,6 +12,7 @@
 #   severity: critical
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   parameters: [exempt_namespaces]
 #   remediation: Remove securityContext.privileged or set it to false; grant only the specific capability the container needs.
 package dxguard.checks.k8s.privileged
 
@@ -20,13 +22,13 @@ import data.lib.k8s
 meta := check.meta(rego.metadata.chain())
 
 results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	c.container.securityContext.privileged == true
 	path := concat(".", [c.path, "securityContext.privileged"])
 	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [k8s.container_label(c)])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	not c.container.securityContext.privileged == true
 }

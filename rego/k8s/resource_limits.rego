@@ -4,6 +4,7 @@
 #   Without CPU and memory limits one workload can starve its neighbours on the node, so the
 #   same input no longer gives the same timing or even the same result. Init and regular
 #   containers are examined (ephemeral containers cannot set resources).
+#   Workloads in exempt namespaces (parameter exempt_namespaces) are not examined.
 # scope: package
 # custom:
 #   id: DXG-K8S-ISO-004
@@ -11,6 +12,7 @@
 #   severity: medium
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   parameters: [exempt_namespaces]
 #   remediation: Set resources.limits.cpu and resources.limits.memory on every container (and matching requests for Guaranteed QoS).
 package dxguard.checks.k8s.resource_limits
 
@@ -22,7 +24,7 @@ meta := check.meta(rego.metadata.chain())
 limited_fields := {"initContainers", "containers"}
 
 results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	c.field in limited_fields
 	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
 	count(missing) > 0
@@ -31,7 +33,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	c.field in limited_fields
 	has_limit(c.container, "cpu")
 	has_limit(c.container, "memory")

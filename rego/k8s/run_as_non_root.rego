@@ -4,6 +4,7 @@
 #   Every container must be required to run as non-root: runAsNonRoot true, set on the
 #   container or inherited from the pod securityContext, and no runAsUser 0 (which contradicts
 #   runAsNonRoot and makes the kubelet refuse the container). Every container kind is examined.
+#   Workloads in exempt namespaces (parameter exempt_namespaces) are not examined.
 # scope: package
 # custom:
 #   id: DXG-K8S-ISO-003
@@ -11,6 +12,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   parameters: [exempt_namespaces]
 #   remediation: Set securityContext.runAsNonRoot to true in the pod spec (or on each container) and runAsUser to a non-zero UID, with an image whose USER is non-root.
 package dxguard.checks.k8s.run_as_non_root
 
@@ -20,25 +22,15 @@ import data.lib.k8s
 meta := check.meta(rego.metadata.chain())
 
 results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	problem := violation(c)
 	path := concat(".", [c.path, "securityContext", problem.field])
 	msg := sprintf("%s %s", [k8s.container_label(c), problem.message])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {
-	some c in k8s.containers
+	some c in k8s.workload_containers
 	not violation(c)
 }
 
-violation(c) := {
-	"field": "runAsUser",
-	"message": "runs as UID 0 (root); set runAsUser to a non-zero UID",
-} if {
-	k8s.effective_security(c, "runAsUser", null) == 0
-} else := {
-	"field": "runAsNonRoot",
-	"message": "may run as root: runAsNonRoot is not true on the container or the pod; set securityContext.runAsNonRoot: true",
-} if {
-	not k8s.effective_security(c, "runAsNonRoot", false) == true
-}
+violation(c) := k8s.root_problem(c)

@@ -1,9 +1,15 @@
 # METADATA
 # title: Kubernetes helpers
 # description: |
-#   Where pod specs and containers live in every workload kind, computed once per query and
-#   shared by all checks. No check re-implements these walks.
+#   Where pod specs and containers live in every workload kind, how security settings are
+#   inherited, and indexed lookups across resources (by id, by namespace, by name), computed
+#   once per query and shared by all checks. No check re-implements these walks or joins: a
+#   cross-resource check looks a key up in an index built here, never pairs every resource with
+#   every other.
 package lib.k8s
+
+import data.dxguard.config
+import data.lib.tier
 
 # Path (as keys) from a workload object to its pod spec, per kind.
 pod_spec_keys := {
@@ -58,10 +64,385 @@ kind_of := {
 	"ephemeralContainers": "ephemeral container",
 }
 
+# Settings of the pod-level securityContext that containers inherit (PodSecurityContext
+# fields that also exist on a container's SecurityContext). privileged,
+# allowPrivilegeEscalation, capabilities, readOnlyRootFilesystem and procMount exist only
+# per container: a pod-level value for them is not part of the API and is never inherited.
+pod_inherited_security := {
+	"runAsUser",
+	"runAsGroup",
+	"runAsNonRoot",
+	"seLinuxOptions",
+	"seccompProfile",
+	"appArmorProfile",
+	"windowsOptions",
+}
+
 # Effective security-context value for a container: the container's own setting wins,
-# otherwise the pod-level one is inherited; `fallback` when neither sets it.
+# otherwise the pod-level one is inherited (for inheritable settings); `fallback` when
+# neither sets it.
 effective_security(entry, key, fallback) := v if {
 	v := entry.container.securityContext[key]
 } else := v if {
+	key in pod_inherited_security
 	v := entry.pod_spec.spec.securityContext[key]
 } else := fallback
+
+# The field path the effective value of `key` comes from: the container's setting, else the
+# inherited pod setting, else where the container's setting belongs.
+effective_security_path(entry, key) := concat(".", [entry.path, "securityContext", key]) if {
+	_ = entry.container.securityContext[key]
+} else := concat(".", [entry.pod_spec.path, "securityContext", key]) if {
+	key in pod_inherited_security
+	_ = entry.pod_spec.spec.securityContext[key]
+} else := concat(".", [entry.path, "securityContext", key])
+
+# The kubelet runs a container as root when its effective runAsUser is 0; runAsNonRoot true
+# together with runAsUser 0 is a contradiction the kubelet refuses. Returns the problem, or is
+# undefined when the container must run as non-root.
+root_problem(entry) := {
+	"field": "runAsUser",
+	"message": "runs as UID 0 (root); set runAsUser to a non-zero UID",
+} if {
+	effective_security(entry, "runAsUser", null) == 0
+} else := {
+	"field": "runAsNonRoot",
+	"message": "may run as root: runAsNonRoot is not true on the container or the pod; set securityContext.runAsNonRoot: true",
+} if {
+	not effective_security(entry, "runAsNonRoot", false) == true
+}
+
+# -- parameters and exemptions ----------------------------------------------------------------
+
+# Check parameters with every default filled in (checker/schemas/parameters/k8s.json).
+params := config.parameters
+
+# Namespaces whose workloads the workload-hardening checks do not examine (control-plane and
+# node components that need host access), by name or glob.
+exempt_namespace(ns) if {
+	is_string(ns)
+	some pattern in params.exempt_namespaces
+	glob.match(pattern, [], ns)
+}
+
+exempt(resource_id) if exempt_namespace(by_id[resource_id].namespace)
+
+# Pod specs and containers the workload-hardening checks examine: all but exempt namespaces.
+workload_pod_specs contains ps if {
+	some ps in pod_specs
+	not exempt(ps.resource)
+}
+
+workload_containers contains c if {
+	some c in containers
+	not exempt(c.resource)
+}
+
+# Pod specs and containers of clinical workloads (tier.of: by namespace or labels).
+clinical_pod_specs contains ps if {
+	some ps in workload_pod_specs
+	tier.of[ps.resource] == "clinical"
+}
+
+clinical_containers contains c if {
+	some c in workload_containers
+	tier.of[c.resource] == "clinical"
+}
+
+# -- indexes --------------------------------------------------------------------------------
+
+# Every Kubernetes resource by id (ids are unique in a scan). A complete object, built once:
+# a lookup by_id[id] is then a hash lookup, not a pass over every resource.
+by_id := {res.id: res | some res in resources}
+
+# Grouping indexes (partial rules keyed by namespace, kind or name): read them whole, with
+# object.get(index, key, set()), so that each is evaluated once per query.
+
+# Ids of the resources in each namespace.
+in_namespace[res.namespace] contains res.id if {
+	some res in resources
+	is_string(res.namespace)
+}
+
+# Ids of the workloads (resources with a pod spec) in each namespace.
+workloads_in[ns] contains ps.resource if {
+	some ps in pod_specs
+	ns := by_id[ps.resource].namespace
+	is_string(ns)
+}
+
+# Ids of the Namespace objects of each name.
+namespace_objects[res.name] contains res.id if {
+	some res in resources
+	res.kind == "Namespace"
+	is_string(res.name)
+}
+
+# Ids of the resources of each kind, namespace and name: index[key(kind, ns, name)]; cluster-
+# scoped objects have namespace "".
+index[key(res.kind, object.get(res, "namespace", ""), res.name)] contains res.id if {
+	some res in resources
+	is_string(res.name)
+}
+
+key(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns_or_empty(ns), name])
+
+ns_or_empty(ns) := ns if is_string(ns)
+
+else := ""
+
+# The objects of a kind with that namespace and name in the scan (an empty set when none).
+lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, key(kind, ns, name), set())]
+
+# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
+kind_in[key(res.kind, res.namespace, "")] contains res.id if {
+	some res in resources
+	is_string(res.namespace)
+}
+
+# The objects of a kind in a namespace (an empty list when none).
+objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, key(kind, ns, ""), set())]
+
+# Ids of the resources of each kind.
+of_kind[res.kind] contains res.id if some res in resources
+
+# Every namespace the scan names: by the resources in it or by its Namespace object.
+namespaces := {ns | some ns, _ in in_namespace} | {name | some name, _ in namespace_objects}
+
+namespace_tier := {ns: tier.namespace_tier(ns) | some ns in namespaces}
+
+# Clinical and research namespaces the scan names. A clinical namespace is "in scope" for the
+# namespace-level checks as soon as any resource of the scan lives in it or names it.
+clinical_namespaces := {ns | some ns in namespaces; namespace_tier[ns] == "clinical"}
+
+research_namespaces := {ns | some ns in namespaces; namespace_tier[ns] == "research"}
+
+# The labels a namespace is known to carry: its Namespace object's, plus the
+# kubernetes.io/metadata.name label the API server sets on every namespace.
+namespace_labels(ns) := object.union(
+	object.union_n([l | some l in object.get(tier.namespace_labels_of, ns, set())]),
+	{"kubernetes.io/metadata.name": ns},
+)
+
+# The resource a finding about a whole namespace is reported on: its Namespace object when the
+# scan holds one, else its first workload, else its first resource (by id, so deterministic).
+namespace_anchor(ns) := min(ids) if {
+	ids := object.get(namespace_objects, ns, set())
+	count(ids) > 0
+} else := min(ids) if {
+	ids := object.get(workloads_in, ns, set())
+	count(ids) > 0
+} else := min(object.get(in_namespace, ns, set()))
+
+# The field a finding about a whole namespace points at on its anchor.
+namespace_anchor_path(ns) := "metadata.name" if {
+	count(object.get(namespace_objects, ns, set())) > 0
+} else := "metadata.namespace"
+
+# The clinical workloads of the scan, and the one a missing-cluster-evidence finding is
+# reported on (the first by id).
+clinical_workloads := {ps.resource | some ps in clinical_pod_specs}
+
+clinical_anchor := min(clinical_workloads) if count(clinical_workloads) > 0
+
+# True when the cluster-level evidence checks (audit configuration, audit policy, log
+# collector) must fail if the object they need is missing from a scan with clinical workloads.
+cluster_evidence_required if {
+	params.cluster_evidence == "required"
+	count(clinical_workloads) > 0
+}
+
+# -- selectors ------------------------------------------------------------------------------
+
+# A mapping, or {} for absent/null.
+obj(x) := x if is_object(x)
+
+else := {}
+
+# An array, or [] for absent/null.
+arr(x) := x if is_array(x)
+
+else := []
+
+# The array or mapping at a path inside x, or an empty one when the path is absent or null
+# (object.get, so a missing field never makes the caller undefined).
+arr_at(x, path) := arr(object.get(x, path, []))
+
+obj_at(x, path) := obj(object.get(x, path, {}))
+
+# True when a LabelSelector (matchLabels and matchExpressions) selects the labels.
+selector_matches(selector, labels) if {
+	every k, v in obj_at(selector, ["matchLabels"]) {
+		labels[k] == v
+	}
+	every e in arr_at(selector, ["matchExpressions"]) {
+		expression_matches(e, labels)
+	}
+}
+
+# True when a selector selects every object: no matchLabels and no matchExpressions.
+selects_all(selector) if {
+	count(obj_at(selector, ["matchLabels"])) == 0
+	count(arr_at(selector, ["matchExpressions"])) == 0
+}
+
+expression_matches(e, labels) if {
+	e.operator == "In"
+	labels[e.key] in arr_at(e, ["values"])
+}
+
+expression_matches(e, labels) if {
+	e.operator == "NotIn"
+	not object.get(labels, e.key, null) in arr_at(e, ["values"])
+}
+
+expression_matches(e, labels) if {
+	e.operator == "Exists"
+	e.key in object.keys(labels)
+}
+
+expression_matches(e, labels) if {
+	e.operator == "DoesNotExist"
+	not e.key in object.keys(labels)
+}
+
+# -- nodes ----------------------------------------------------------------------------------
+
+# True when the pod spec can only be scheduled on nodes carrying label k=v: by nodeSelector,
+# or by a required node affinity whose every term (terms are ORed) demands it.
+requires_node_label(spec, k, v) if obj_at(spec, ["nodeSelector"])[k] == v
+
+requires_node_label(spec, k, v) if {
+	terms := arr_at(spec, ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
+	count(terms) > 0
+	every term in terms {
+		term_requires(term, k, v)
+	}
+}
+
+term_requires(term, k, v) if {
+	some e in arr_at(term, ["matchExpressions"])
+	e.key == k
+	e.operator == "In"
+	count(arr_at(e, ["values"])) > 0
+	every value in e.values {
+		value == v
+	}
+}
+
+# True when the pod spec may land on nodes with label k=v (it names them in a nodeSelector or
+# in any node-affinity term, required or preferred).
+targets_node_label(spec, k, v) if requires_node_label(spec, k, v)
+
+targets_node_label(spec, k, v) if {
+	some term in arr_at(spec, ["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"])
+	some e in arr_at(term, ["matchExpressions"])
+	e.key == k
+	e.operator == "In"
+	v in arr_at(e, ["values"])
+}
+
+targets_node_label(spec, k, v) if {
+	some pref in arr_at(spec, ["affinity", "nodeAffinity", "preferredDuringSchedulingIgnoredDuringExecution"])
+	some e in arr_at(pref, ["preference", "matchExpressions"])
+	e.key == k
+	e.operator == "In"
+	v in arr_at(e, ["values"])
+}
+
+# The index of a toleration of the pod spec that tolerates the taint {key, value, effect}, as
+# the scheduler matches them (an empty key with operator Exists tolerates every taint; an
+# empty effect matches every effect).
+toleration_of(spec, taint) := i if {
+	some i, t in arr_at(spec, ["tolerations"])
+	tolerates(t, taint)
+}
+
+tolerates(t, taint) if {
+	effect_matches(t, taint)
+	object.get(t, "operator", "Equal") == "Exists"
+	object.get(t, "key", "") in {"", taint.key}
+}
+
+tolerates(t, taint) if {
+	effect_matches(t, taint)
+	object.get(t, "operator", "Equal") == "Equal"
+	object.get(t, "key", "") == taint.key
+	object.get(t, "value", "") == object.get(taint, "value", "")
+}
+
+effect_matches(t, taint) if object.get(t, "effect", "") in {"", object.get(taint, "effect", "")}
+
+# -- command lines ------------------------------------------------------------------------------
+
+# A container's arguments after the executable (command[1:] then args), each with its path.
+argv(entry) := array.concat(
+	[{"arg": a, "path": sprintf("%s.command[%d]", [entry.path, i])} |
+		some i, a in arr_at(entry, ["container", "command"])
+		i > 0
+	],
+	[{"arg": a, "path": sprintf("%s.args[%d]", [entry.path, i])} |
+		some i, a in arr_at(entry, ["container", "args"])
+	],
+)
+
+# Flags of a command line as Go's pflag reads them (--name=value, or --name value, or a bare
+# --name meaning true); when a flag repeats, the last one wins. name → {value, path}.
+flags(args) := {name: {"value": e.value, "path": e.path} |
+	entries := flag_entries(args)
+	some j, e in entries
+	name := e.name
+	not repeated_later(entries, j, name)
+}
+
+flag_entries(args) := [e |
+	some i, a in args
+	is_string(a.arg)
+	startswith(a.arg, "--")
+	e := object.union(parse_flag(args, i), {"path": a.path})
+]
+
+repeated_later(entries, j, name) if {
+	some k, e in entries
+	k > j
+	e.name == name
+}
+
+parse_flag(args, i) := {"name": parts[0], "value": concat("=", array.slice(parts, 1, count(parts)))} if {
+	body := trim_prefix(args[i].arg, "--")
+	contains(body, "=")
+	parts := split(body, "=")
+} else := {"name": trim_prefix(args[i].arg, "--"), "value": args[i + 1].arg} if {
+	is_string(args[i + 1].arg)
+	not startswith(args[i + 1].arg, "-")
+} else := {"name": trim_prefix(args[i].arg, "--"), "value": "true"}
+
+# The last path component of an executable (/usr/local/bin/kube-apiserver → kube-apiserver).
+basename(p) := parts[count(parts) - 1] if parts := split(p, "/")
+
+# -- control plane --------------------------------------------------------------------------------
+
+# kube-apiserver containers of Pod manifests (the static pods of /etc/kubernetes/manifests, or
+# their mirror pods in a cluster export): the executable is kube-apiserver.
+apiservers contains c if {
+	some c in containers
+	by_id[c.resource].kind == "Pod"
+	is_apiserver(c.container)
+}
+
+is_apiserver(container) if basename(arr_at(container, ["command"])[0]) == "kube-apiserver"
+
+is_apiserver(container) if {
+	count(arr_at(container, ["command"])) == 0
+	container.name == "kube-apiserver"
+}
+
+# The flags of a container's command line (see flags).
+container_flags(entry) := flags(argv(entry))
+
+# True when the flag is set to a non-empty value.
+flag_set(fl, name) if fl[name].value != ""
+
+# A string key for a container or pod-spec entry, unique in the scan (resource id and path), for
+# checks that collect several problems per subject in an object.
+subject_key(entry) := sprintf("%s %s", [entry.resource, entry.path])

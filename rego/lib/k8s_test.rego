@@ -44,3 +44,40 @@ test_fallback_when_nothing_is_set if {
 	entry := {"container": {}, "pod_spec": {"spec": {}}}
 	k8s.effective_security(entry, "runAsNonRoot", "unset") == "unset"
 }
+
+test_privileged_is_never_inherited_from_the_pod if {
+	entry := {"container": {}, "pod_spec": {"spec": {"securityContext": {"privileged": true}}}}
+	k8s.effective_security(entry, "privileged", "unset") == "unset"
+}
+
+test_effective_path_points_at_the_source_of_the_value if {
+	entry := {"path": "spec.containers[0]", "container": {}, "pod_spec": {"path": "spec", "spec": {"securityContext": {"seccompProfile": {}}}}}
+	k8s.effective_security_path(entry, "seccompProfile") == "spec.securityContext.seccompProfile"
+	k8s.effective_security_path(entry, "capabilities") == "spec.containers[0].securityContext.capabilities"
+}
+
+test_flags_in_every_spelling_last_one_wins if {
+	args := [{"arg": a, "path": sprintf("c[%d]", [i])} | some i, a in ["--a=1", "--b", "2", "--c", "--a=3", "--d=x=y"]]
+	fl := k8s.flags(args)
+	fl.a == {"value": "3", "path": "c[4]"}
+	fl.b.value == "2"
+	fl.c.value == "true"
+	fl.d.value == "x=y"
+}
+
+test_selector_expressions if {
+	labels := {"tier": "clinical", "team": "path"}
+	k8s.selector_matches({"matchLabels": {"tier": "clinical"}, "matchExpressions": [{"key": "team", "operator": "In", "values": ["path"]}]}, labels)
+	k8s.selector_matches({"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}, {"key": "x", "operator": "NotIn", "values": ["1"]}, {"key": "team", "operator": "Exists"}]}, labels)
+	not k8s.selector_matches({"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["path"]}]}, labels)
+	k8s.selects_all({})
+	not k8s.selects_all({"matchLabels": {"a": "b"}})
+}
+
+test_tolerations_as_the_scheduler_matches_them if {
+	taint := {"key": "pool", "value": "clinical", "effect": "NoSchedule"}
+	k8s.toleration_of({"tolerations": [{"key": "other", "operator": "Exists"}, {"operator": "Exists"}]}, taint) == 1
+	k8s.toleration_of({"tolerations": [{"key": "pool", "value": "clinical"}]}, taint) == 0
+	not k8s.toleration_of({"tolerations": [{"key": "pool", "value": "research"}]}, taint)
+	not k8s.toleration_of({"tolerations": [{"key": "pool", "operator": "Exists", "effect": "NoExecute"}]}, taint)
+}

@@ -16,7 +16,13 @@ namespace_objects contains {"name": res.name, "labels": labels} if {
 	some res in input.resources
 	res.family == "k8s"
 	res.kind == "Namespace"
-	labels := object.get(res.object, ["metadata", "labels"], {})
+	labels := labels_at(res.object, ["metadata", "labels"])
+}
+
+# The label sets of the Namespace objects of each name: an indexed lookup, so that tiering
+# every resource costs one lookup, not a pass over every Namespace object.
+namespace_labels_of[entry.name] contains entry.labels if {
+	some entry in namespace_objects
 }
 
 # True when labels carry every label the tier requires; a tier without labels matches none.
@@ -37,9 +43,8 @@ namespace_in(t, ns) if {
 
 namespace_in(t, ns) if {
 	is_string(ns)
-	some entry in namespace_objects
-	entry.name == ns
-	labels_match(t, entry.labels)
+	some labels in object.get(namespace_labels_of, ns, set())
+	labels_match(t, labels)
 }
 
 namespace_tier(ns) := "clinical" if {
@@ -54,11 +59,19 @@ labels_tier(labels) := "clinical" if {
 	labels_match("research", labels)
 } else := "other"
 
-# Labels a resource carries for tiering: its own and, for workloads, its pod template's.
-resource_labels(res) := object.union(
-	object.get(res.object, ["metadata", "labels"], {}),
-	object.get(res.object, ["spec", "template", "metadata", "labels"], {}),
-)
+# Labels a resource carries for tiering: its own and, for workloads, its pod template's
+# (a CronJob's pod template sits under spec.jobTemplate).
+resource_labels(res) := object.union_n([
+	labels_at(res.object, ["metadata", "labels"]),
+	labels_at(res.object, ["spec", "template", "metadata", "labels"]),
+	labels_at(res.object, ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]),
+])
+
+# The labels at a path, or {} when there are none (absent, null or not a mapping).
+labels_at(obj, path) := labels if {
+	labels := object.get(obj, path, {})
+	is_object(labels)
+} else := {}
 
 in_tier(t, res) if labels_match(t, resource_labels(res))
 
@@ -73,6 +86,4 @@ resource_tier(res) := "clinical" if {
 } else := "other"
 
 # The tier of every resource in the input, by id.
-of[res.id] := resource_tier(res) if {
-	some res in input.resources
-}
+of := {res.id: resource_tier(res) | some res in input.resources}

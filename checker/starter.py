@@ -1,0 +1,67 @@
+"""Render the commented starter configuration that `dxguard init` writes.
+
+The text is generated from the config schema (config.schema.json plus every parameter fragment),
+so each key carries its own description and default and the starter can never drift from what
+`dxguard scan --config` accepts. It only renders text: writing the file is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from typing import Any
+
+from checker.config import config_schema
+
+WIDTH = 96
+
+HEADER = """\
+# dxguard configuration — written by `dxguard init`. Use it with:
+#   dxguard scan --config dxguard.yaml deploy/
+# Every key is optional; what is shown is the default. Edit the values for your platform, delete
+# what you keep at its default. docs/configuration.md explains each key; the JSON schema is
+# checker/schemas/config.schema.json (plus checker/schemas/parameters/*.json).
+version: 1
+"""
+
+
+def _comment(text: str, indent: str) -> list[str]:
+    return [
+        f"{indent}# {line}"
+        for line in textwrap.wrap(" ".join(text.split()), WIDTH - len(indent) - 2)
+    ]
+
+
+def _value(value: Any) -> str:
+    """A YAML value in JSON's flow syntax (JSON is YAML), stable and unambiguous."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _entry(name: str, value: Any, indent: str) -> list[str]:
+    """`name: value` on one line, or a block list when a list would not fit the width."""
+    line = f"{indent}{name}: {_value(value)}"
+    if len(line) <= WIDTH or not isinstance(value, list):
+        return [line]
+    return [f"{indent}{name}:", *(f"{indent}  - {_value(v)}" for v in value)]
+
+
+def render_starter() -> str:
+    schema = config_schema()
+    props = schema["properties"]
+    out = [HEADER]
+    out += _comment(props["frameworks"]["description"], "")
+    out.append("# frameworks: [fda-samd, eu-ivdr, iso-13485]")
+    out.append("")
+    out += _comment(props["tiers"]["description"], "")
+    out.append("tiers:")
+    for tier, spec in props["tiers"]["default"].items():
+        out.append(f"  {tier}:")
+        for key, value in spec.items():
+            out.append(f"    {key}: {_value(value)}")
+    out.append("")
+    out += _comment(props["parameters"]["description"], "")
+    out.append("parameters:")
+    for name, spec in sorted(props["parameters"]["properties"].items()):
+        out += _comment(spec.get("description", ""), "  ")
+        out += _entry(name, spec["default"], "  ")
+    return "\n".join(out) + "\n"

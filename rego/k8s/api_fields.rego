@@ -1,0 +1,168 @@
+# METADATA
+# title: Security settings are spelled as the Kubernetes API defines them
+# description: |
+#   A misspelled or unknown field (runAsNonroot, securityContex, readOnlyRootFileSystem) is
+#   dropped by the API server, so the setting the author meant is not in effect while the
+#   manifest looks right. Every object of a built-in kind dxguard checks (workloads, their pod
+#   templates and containers, security contexts, volumes, tolerations and affinity,
+#   NetworkPolicies, RBAC, ServiceAccounts, Namespaces, RuntimeClasses) is compared, section by
+#   section, with the field names of the Kubernetes API types (generated from the kubernetes
+#   Python client's models); each unknown field fails with the field it was probably meant to
+#   be. Free-form maps (labels, annotations, nodeSelector) and sections outside the security
+#   settings (status, probes, other volume sources) are not judged.
+# scope: package
+# custom:
+#   id: DXG-K8S-ISO-019
+#   family: isolation
+#   severity: high
+#   targets:
+#     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ServiceAccount, Namespace, RuntimeClass]
+#   remediation: Correct the field name to the one the Kubernetes API defines (kubectl apply --dry-run=server --validate=strict shows the same), so the setting takes effect.
+package dxguard.checks.k8s.api_fields
+
+import data.lib.check
+import data.lib.k8s
+
+meta := check.meta(rego.metadata.chain())
+
+# Resources of a checked kind and apiVersion, with their root API type.
+examined[res.id] := spec.type if {
+	some res in k8s.resources
+	spec := k8s.api_kinds[res.kind]
+	object.get(res, "apiVersion", object.get(res.object, "apiVersion", "")) == spec.apiVersion
+}
+
+# The sections of each root type grouped by their number of segments, computed once.
+by_depth := {root: {n: [s | some s in sections; count(s.segments) == n] | some n in [1, 2, 3, 4]} |
+	some root, sections in k8s.api_sections
+}
+
+# Every section present in the object: its path and value, with its API type. Segments are
+# joined by list wildcards (at most three, so the walk is unrolled here instead of recursive).
+# Only the unknown keys are collected (values are not copied into sets).
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][1]
+	value := object.get(res.object, s.segments[0], null)
+	is_object(value)
+	path := join(s.segments[0])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
+}
+
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][2]
+	some i, x in k8s.arr_at(res.object, s.segments[0])
+	value := object.get(x, s.segments[1], null)
+	is_object(value)
+	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
+}
+
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][3]
+	some i, x in k8s.arr_at(res.object, s.segments[0])
+	some j, y in k8s.arr_at(x, s.segments[1])
+	value := object.get(y, s.segments[2], null)
+	is_object(value)
+	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
+}
+
+unknown contains [res.id, field_path(path, key), key, s.type] if {
+	some id, root in examined
+	res := k8s.by_id[id]
+	some s in by_depth[root][4]
+	some i, x in k8s.arr_at(res.object, s.segments[0])
+	some j, y in k8s.arr_at(x, s.segments[1])
+	some l, z in k8s.arr_at(y, s.segments[2])
+	value := object.get(z, s.segments[3], null)
+	is_object(value)
+	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2]), sprintf("[%d]", [l]), suffix(s.segments[3])])
+	some key, _ in value
+	not key in k8s.api_fields[s.type]
+}
+
+join(keys) := concat(".", keys)
+
+suffix(keys) := "" if count(keys) == 0
+
+else := concat("", [".", join(keys)])
+
+field_path(path, key) := key if path == ""
+
+else := concat(".", [path, key])
+
+results contains check.fail(meta, id, path, msg) if {
+	some [id, path, key, type] in unknown
+	msg := sprintf("unknown field %q in %s: the API server drops it, so the setting is not in effect%s", [key, trim_prefix(type, "V1"), hint(key, type)])
+}
+
+failed_ids := {id | some [id, _, _, _] in unknown}
+
+results contains check.pass(meta, id, "metadata") if {
+	some id, _ in examined
+	not id in failed_ids
+}
+
+hint(key, type) := sprintf("; did you mean %q?", [s]) if {
+	s := suggestion(key, type)
+} else := "; remove it or use a field the API defines"
+
+# The known field the unknown one was probably meant to be: the same name in another case, a
+# prefix or extension of it, or one edit (a wrong, missing, extra or swapped letter) away.
+suggestion(key, type) := s if {
+	is_string(key)
+	candidates := [f | some f in k8s.api_fields[type]; lower(f) == lower(key)]
+	count(candidates) > 0
+	s := candidates[0]
+} else := s if {
+	is_string(key)
+	candidates := sort([f | some f in k8s.api_fields[type]; near(lower(key), lower(f))])
+	count(candidates) > 0
+	s := candidates[0]
+}
+
+near(a, b) if {
+	abs(count(a) - count(b)) <= 2
+	count(a) >= 4
+	startswith(b, a)
+}
+
+near(a, b) if {
+	count(b) >= 4
+	startswith(a, b)
+	count(a) - count(b) <= 2
+}
+
+near(a, b) if {
+	count(a) == count(b)
+	count(a) >= 4
+	count([i | some i in numbers.range(0, count(a) - 1); substring(a, i, 1) != substring(b, i, 1)]) <= 2
+	sort(split(a, "")) == sort(split(b, ""))
+}
+
+near(a, b) if {
+	count(a) == count(b)
+	count(a) >= 4
+	count([i | some i in numbers.range(0, count(a) - 1); substring(a, i, 1) != substring(b, i, 1)]) == 1
+}
+
+near(a, b) if one_deleted(a, b)
+
+near(a, b) if one_deleted(b, a)
+
+# True when deleting one character of long gives short.
+one_deleted(long, short) if {
+	count(long) == count(short) + 1
+	count(short) >= 4
+	some i in numbers.range(0, count(long) - 1)
+	concat("", [substring(long, 0, i), substring(long, i + 1, -1)]) == short
+}

@@ -1,0 +1,56 @@
+package dxguard.checks.k8s.api_fields_test
+
+import data.dxguard.checks.k8s.api_fields
+import data.lib.fixtures_test as fx
+
+with_api(res, api_version) := object.union(res, {"apiVersion": api_version})
+
+run(resources) := res if {
+	res := api_fields.results with input as fx.input_of(resources)
+}
+
+test_known_fields_pass if {
+	d := with_api(fx.deployment("d", fx.clinical_spec), "apps/v1")
+	fx.statuses(run([d]), "d") == {"pass"}
+}
+
+test_misspelled_container_setting_fails_with_the_intended_name if {
+	c := object.union(fx.hardened_container, {"securityContext": {"runAsNonroot": true}})
+	res := run([with_api(fx.pod("p", {"containers": [c]}), "v1")])
+	fx.failed_paths(res) == {"spec.containers[0].securityContext.runAsNonroot"}
+	some r in res
+	contains(r.message, `did you mean "runAsNonRoot"?`)
+}
+
+test_truncated_pod_field_of_cronjob_fails if {
+	res := run([with_api(fx.cronjob("cj", {"securityContex": {}, "containers": [fx.good_container]}), "batch/v1")])
+	some r in res
+	r.path == "spec.jobTemplate.spec.template.spec.securityContex"
+	contains(r.message, `"securityContext"`)
+}
+
+test_networkpolicy_peer_three_lists_deep if {
+	spec := {"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "In", "valeus": ["x"]}]}}]}]}
+	np := with_api(fx.named("np", "NetworkPolicy", "n", "clinical", {"spec": spec}), "networking.k8s.io/v1")
+	fx.failed_paths(run([np])) == {"spec.ingress[0].from[0].namespaceSelector.matchExpressions[0].valeus"}
+}
+
+test_unrelated_field_gets_no_guess if {
+	c := object.union(fx.good_container, {"flavour": "vanilla"})
+	res := run([with_api(fx.pod("p", {"containers": [c]}), "v1")])
+	some r in res
+	endswith(r.message, "remove it or use a field the API defines")
+}
+
+test_free_form_maps_and_other_api_versions_are_not_judged if {
+	d := with_api(fx.deployment_in("d", "clinical", {"anything-goes": "x"}, {"nodeSelector": {"whatever": "y"}, "containers": [fx.good_container]}), "apps/v1")
+	fx.statuses(run([d]), "d") == {"pass"}
+	count(run([with_api(fx.deployment("crd", {"bogus": 1}), "example.com/v1")])) == 0
+}
+
+test_swapped_and_missing_letters_are_recognised if {
+	api_fields.suggestion("hsotPID", "V1PodSpec") == "hostPID"
+	api_fields.suggestion("imagePullPolcy", "V1Container") == "imagePullPolicy"
+	api_fields.suggestion("serviceAccountNames", "V1PodSpec") == "serviceAccountName"
+	not api_fields.suggestion("zzzz", "V1PodSpec")
+}

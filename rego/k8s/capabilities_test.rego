@@ -1,0 +1,30 @@
+package dxguard.checks.k8s.capabilities_test
+
+import data.dxguard.checks.k8s.capabilities
+import data.lib.fixtures_test as fx
+
+with_caps(caps) := object.union(fx.good_container, {"securityContext": {"capabilities": caps}})
+
+results_for(caps) := res if {
+	res := capabilities.results with input as fx.input_of([fx.pod("p", {"containers": [with_caps(caps)]})])
+		with data.dxguard.config as fx.config
+}
+
+test_drop_all_passes if {
+	fx.statuses(results_for({"drop": ["ALL"]}), "p") == {"pass"}
+}
+
+test_allowed_addition_in_any_spelling_passes if {
+	fx.statuses(results_for({"drop": ["all"], "add": ["cap_net_bind_service"]}), "p") == {"pass"}
+}
+
+test_default_capabilities_fail if {
+	fx.failed_paths(results_for({})) == {"spec.containers[0].securityContext.capabilities.drop"}
+}
+
+test_dangerous_addition_fails_at_the_entry if {
+	res := results_for({"drop": ["ALL"], "add": ["NET_BIND_SERVICE", "SYS_ADMIN"]})
+	fx.failed_paths(res) == {"spec.containers[0].securityContext.capabilities.add[1]"}
+	some r in res
+	contains(r.message, "SYS_ADMIN")
+}

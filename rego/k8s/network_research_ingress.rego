@@ -1,0 +1,73 @@
+# METADATA
+# title: No ingress from research into clinical namespaces
+# description: |
+#   Research workloads run unvalidated code and must not reach clinical ones. Every
+#   NetworkPolicy in a clinical namespace is examined: an ingress rule without sources admits
+#   every namespace, and a namespaceSelector that selects a research namespace (by the labels of
+#   the research Namespace objects in the scan, the kubernetes.io/metadata.name label, or the
+#   research tier labels of the config) admits research traffic. Both fail. ipBlock sources are
+#   not judged here.
+# scope: package
+# custom:
+#   id: DXG-K8S-ISO-014
+#   family: isolation
+#   severity: high
+#   targets:
+#     k8s: [NetworkPolicy]
+#   remediation: Give every ingress rule of a clinical NetworkPolicy explicit sources (podSelector in the same namespace, or a namespaceSelector that names clinical or platform namespaces only), never research namespaces or all namespaces.
+package dxguard.checks.k8s.network_research_ingress
+
+import data.dxguard.config
+import data.lib.check
+import data.lib.k8s
+
+meta := check.meta(rego.metadata.chain())
+
+clinical_policies contains np if {
+	some ns in k8s.clinical_namespaces
+	some np in k8s.objects_in("NetworkPolicy", ns)
+}
+
+# The label sets research namespaces are known to carry, plus the research tier labels (which
+# any research namespace, scanned or not, carries).
+research_labels := {k8s.namespace_labels(ns) | some ns in k8s.research_namespaces} | tier_labels
+
+tier_labels := {labels} if {
+	labels := object.get(config.tiers, ["research", "labels"], {})
+	count(labels) > 0
+} else := set()
+
+violations[np.id] contains [path, msg] if {
+	some np in clinical_policies
+	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
+	count(k8s.arr(object.get(rule, "from", []))) == 0
+	path := sprintf("spec.ingress[%d]", [i])
+	msg := sprintf("ingress rule %d of NetworkPolicy %q has no sources, so it admits every namespace including research; list explicit sources in from", [i, np.name])
+}
+
+violations[np.id] contains [path, msg] if {
+	some np in clinical_policies
+	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
+	some j, peer in k8s.arr(object.get(rule, "from", []))
+	selector := peer.namespaceSelector
+	admits_research(selector)
+	path := sprintf("spec.ingress[%d].from[%d].namespaceSelector", [i, j])
+	msg := sprintf("ingress rule %d of NetworkPolicy %q admits research namespaces (namespaceSelector %s); select clinical or platform namespaces only", [i, np.name, json.marshal(selector)])
+}
+
+admits_research(selector) if k8s.selects_all(selector)
+
+admits_research(selector) if {
+	some labels in research_labels
+	k8s.selector_matches(selector, labels)
+}
+
+results contains check.fail(meta, np.id, v[0], v[1]) if {
+	some np in clinical_policies
+	some v in object.get(violations, np.id, set())
+}
+
+results contains check.pass(meta, np.id, "spec") if {
+	some np in clinical_policies
+	count(object.get(violations, np.id, set())) == 0
+}

@@ -1,0 +1,41 @@
+package dxguard.checks.k8s.service_account_token_test
+
+import data.dxguard.checks.k8s.service_account_token
+import data.lib.fixtures_test as fx
+
+sa(automount) := fx.named("sa", "ServiceAccount", "wsi", "clinical", {"apiVersion": "v1", "kind": "ServiceAccount", "automountServiceAccountToken": automount})
+
+test_pod_that_disables_the_token_passes if {
+	res := service_account_token.results with input as fx.input_of([fx.deployment("d", {"automountServiceAccountToken": false, "containers": [fx.good_container]})])
+		with data.dxguard.config as fx.config
+	fx.statuses(res, "d") == {"pass"}
+}
+
+test_default_mounts_a_token_and_fails if {
+	res := service_account_token.results with input as fx.input_of([fx.deployment("d", {"containers": [fx.good_container]})])
+		with data.dxguard.config as fx.config
+	fx.failed_paths(res) == {"spec.template.spec.automountServiceAccountToken"}
+	some r in res
+	contains(r.message, "clinical/default")
+}
+
+test_service_account_object_that_disables_it_is_used if {
+	spec := {"serviceAccountName": "wsi", "containers": [fx.good_container]}
+	res := service_account_token.results with input as fx.input_of([fx.deployment("d", spec), sa(false)])
+		with data.dxguard.config as fx.config
+	fx.statuses(res, "d") == {"pass"}
+}
+
+test_pod_setting_beats_service_account if {
+	spec := {"serviceAccountName": "wsi", "automountServiceAccountToken": true, "containers": [fx.good_container]}
+	res := service_account_token.results with input as fx.input_of([fx.deployment("d", spec), sa(false)])
+		with data.dxguard.config as fx.config
+	fx.statuses(res, "d") == {"fail"}
+}
+
+test_allowed_service_account_may_mount if {
+	spec := {"serviceAccountName": "wsi", "containers": [fx.good_container]}
+	res := service_account_token.results with input as fx.input_of([fx.deployment("d", spec), sa(true)])
+		with data.dxguard.config as fx.config_with({"token_allowed_service_accounts": ["clin*/wsi"]})
+	fx.statuses(res, "d") == {"pass"}
+}
