@@ -47,11 +47,20 @@ bench: setup $(CONFTEST)
 bench-smoke: setup $(CONFTEST)
 	$(PY) benchmarks/run.py --sizes 1000 --out $$(mktemp -d)/benchmarks.md > /dev/null
 
-# The main job on the bundled fixtures. Exit 1 (a control not satisfied) is the expected outcome of
-# the demo — the fixtures include non-compliant manifests on purpose; exit 2 (an error) fails it.
+# The main job on the bundled fixtures: Kubernetes manifests, VM templates and image evidence,
+# with the example organisation's config and waivers. Prints the table and writes the HTML, JSON
+# and SARIF reports to out/demo/. Exit 1 (a control not satisfied) is the expected outcome — the
+# fixtures include non-compliant inputs on purpose; exit 2 (an error) fails the demo.
+DEMO_INPUTS := fixtures/k8s fixtures/vm fixtures/images
 demo: setup
-	@$(VENV)/bin/dxguard scan fixtures/k8s; rc=$$?; \
-	  echo; echo "dxguard exit code: $$rc (0 = all controls satisfied, 1 = a control is not satisfied, 2 = error)"; \
+	@mkdir -p out/demo
+	@$(VENV)/bin/dxguard scan $(DEMO_INPUTS) -c fixtures/dxguard.yaml \
+	  --waivers fixtures/waivers/research-waivers.yaml \
+	  --format table --format html -o html=out/demo/report.html \
+	  --format json -o json=out/demo/report.json --format sarif -o sarif=out/demo/report.sarif; \
+	  rc=$$?; echo; \
+	  echo "dxguard exit code: $$rc (0 = all controls satisfied, 1 = a control is not satisfied, 2 = error)"; \
+	  echo "reports: out/demo/report.html (open in a browser), out/demo/report.json, out/demo/report.sarif"; \
 	  test $$rc -le 1
 
 test: setup test-rego lint test-python bench-smoke
