@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from checker.bundle import folders, load_all_catalogs, open_bundle, prepare_policies
 from checker.config import load_config
 from checker.controls import Catalogs, load_catalogs, select_frameworks
-from checker.engine import DEFAULT_TIMEOUT, open_engine
+from checker.engine import DEFAULT_TIMEOUT
 from checker.errors import EngineError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
@@ -35,6 +36,8 @@ class ScanOptions:
     opa_timeout: float = DEFAULT_TIMEOUT
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin: TextIO | None = None
+    policies: list[str] = field(default_factory=list)  # custom Rego check folders (--policy)
+    controls: list[str] = field(default_factory=list)  # custom catalog folders (--controls)
 
 
 def parse_as_of(value: str | None) -> str:
@@ -73,8 +76,11 @@ def ci_context() -> dict[str, str]:
     return {}
 
 
-def load_project_catalogs() -> Catalogs:
-    return load_catalogs(controls_dir(), display_root=project_root())
+def load_project_catalogs(custom_folders: list[str] | None = None) -> Catalogs:
+    """The built-in catalogs, plus custom catalog folders when given."""
+    if not custom_folders:
+        return load_catalogs(controls_dir(), display_root=project_root())
+    return load_all_catalogs(custom_folders)
 
 
 def run_scan(opts: ScanOptions) -> dict[str, Any]:
@@ -82,22 +88,26 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
     as_of = parse_as_of(opts.as_of)
     config = load_config(opts.config)
-    catalogs = load_project_catalogs()
+    policy_folders, control_folders = folders(config, opts.policies, opts.controls)
+    catalogs = load_project_catalogs(control_folders)
     selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
+    custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
     with stage("load"):
         loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
 
     with (
         stage("engine"),
-        open_engine(
-            config_data=config.policy_data(),
+        open_bundle(
+            config,
             opa_url=opts.opa_url,
             opa_binary=opts.opa_binary,
             timeout=opts.opa_timeout,
-        ) as engine,
+            catalogs=catalogs,
+            custom=custom,
+        ) as bundle,
     ):
-        checks = engine.checks()
-        catalogs.validate_references({c.id for c in checks})
+        engine = bundle.engine
+        checks = bundle.checks
         info = engine.info()
         if opts.opa_url:
             remote = engine.config_data()
@@ -123,6 +133,8 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         config_sha256=config.sha256,
         parameters=config.parameters,
         ci=ci_context(),
+        disabled_checks=config.disabled_checks,
+        custom_policies=[f.to_json() for f in custom.files],
     )
     with stage("mapping"):
         report = build_report(

@@ -24,7 +24,7 @@ from checker.controls import (
 )
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 
-REPORT_VERSION = "1.0"
+REPORT_VERSION = "1.2"
 
 GENERAL_SCOPE_NOTE = (
     "Automated checks give evidence for a control; they do not by themselves demonstrate "
@@ -47,6 +47,10 @@ class RunInfo:
     config_sha256: str
     parameters: dict[str, Any]
     ci: dict[str, str] = field(default_factory=dict)
+    # Checks the config disabled (id → reason): not evaluated, recorded with their reason.
+    disabled_checks: dict[str, str] = field(default_factory=dict)
+    # Custom policy files added to the bundle: {file, sha256, package} each.
+    custom_policies: list[dict[str, str]] = field(default_factory=list)
 
 
 # Locates the line of a field path in a resource's source: (resource id, path) → line.
@@ -94,7 +98,9 @@ def build_report(
     for rows in failures_by_check.values():
         rows.sort(key=_failure_key)
 
-    framework_entries = [_framework(fw, stats, by_check, failures_by_check) for fw in frameworks]
+    framework_entries = [
+        _framework(fw, stats, by_check, failures_by_check, run.disabled_checks) for fw in frameworks
+    ]
     any_failed = any(
         c["status"] == NOT_SATISFIED for fw in framework_entries for c in fw["controls"]
     )
@@ -147,7 +153,9 @@ def build_report(
             "skipped_inputs": len(load.skipped),
         },
         "frameworks": framework_entries,
-        "checks": [_check(c, stats.get(c.id), run.parameters, failures_by_check) for c in checks],
+        "checks": [
+            _check(c, stats.get(c.id), run.parameters, failures_by_check, run) for c in checks
+        ],
         "resources": resource_entries,
         "skipped": sorted(
             (s.to_json() for s in load.skipped),
@@ -169,10 +177,7 @@ def _run(
         "opa_version": run.opa_version,
         "engine": run.engine,
         "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
-        "catalogs": [
-            {"framework": fw.id, "version": fw.version, "file": fw.file, "sha256": fw.sha256}
-            for fw in sorted(all_frameworks, key=lambda f: f.id)
-        ],
+        "catalogs": _catalog_files(all_frameworks),
         "frameworks_selected": [fw.id for fw in selected],
         "config": {
             "file": run.config_file,
@@ -190,8 +195,38 @@ def _run(
             for i in load.inputs
         ],
     }
+    out["disabled_checks"] = [
+        {"id": cid, "reason": reason} for cid, reason in sorted(run.disabled_checks.items())
+    ]
+    out["custom_policies"] = sorted(run.custom_policies, key=lambda p: p["file"])
     if run.ci:
         out["ci"] = dict(sorted(run.ci.items()))
+    return out
+
+
+def _catalog_files(frameworks: list[Framework]) -> list[dict[str, Any]]:
+    """Every catalog file the run used, built-in and custom (overlays after their framework)."""
+    out = []
+    for fw in sorted(frameworks, key=lambda f: f.id):
+        out.append(
+            {
+                "framework": fw.id,
+                "version": fw.version,
+                "file": fw.file,
+                "sha256": fw.sha256,
+                "origin": fw.origin,
+            }
+        )
+        for file, version, sha in fw.overlays:
+            out.append(
+                {
+                    "framework": fw.id,
+                    "version": version,
+                    "file": file,
+                    "sha256": sha,
+                    "origin": "custom",
+                }
+            )
     return out
 
 
@@ -200,10 +235,16 @@ def _framework(
     stats: dict[str, CheckStats],
     by_check: dict[str, CheckMeta],
     failures_by_check: dict[str, list[dict[str, Any]]],
+    disabled: dict[str, str],
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
         status = control_status(control, stats)
+        off = [cid for cid in control.checks if cid in disabled]
+        if off and len(off) == len(control.checks) and status != MANUAL:
+            # No automated evidence is left: the control needs attached evidence, and is never
+            # reported as satisfied (nor as "nothing in scope").
+            status = MANUAL
         check_rows = []
         for cid in control.checks:
             s = stats.get(cid, CheckStats())
@@ -218,6 +259,8 @@ def _framework(
                     "resources_examined": len(s.resources),
                 }
             )
+            if cid in disabled:
+                check_rows[-1]["disabled"] = True
         failures = sorted(
             (f for cid in control.checks for f in failures_by_check.get(cid, [])),
             key=_failure_key,
@@ -240,6 +283,12 @@ def _framework(
         }
         if control.notes:
             entry["notes"] = control.notes
+        if off:
+            if len(off) == len(control.checks):
+                entry["manual_evidence_required"] = True
+            entry["disabled_checks"] = off
+        if control.catalog:
+            entry["catalog"] = control.catalog
         controls.append(entry)
     counts = Counter(c["status"] for c in controls)
     return {
@@ -258,9 +307,11 @@ def _check(
     s: CheckStats | None,
     parameters: dict[str, Any],
     failures_by_check: dict[str, list[dict[str, Any]]],
+    run: RunInfo,
 ) -> dict[str, Any]:
     s = s or CheckStats()
-    return {
+    custom_packages = {p["package"] for p in run.custom_policies}
+    entry = {
         "id": c.id,
         "title": c.title,
         "family": c.family,
@@ -275,4 +326,8 @@ def _check(
         "resources_examined": len(s.resources),
         "resources_failed": len(s.failed_resources),
         "failures": len(failures_by_check.get(c.id, [])),
+        "origin": "custom" if c.package in custom_packages else "builtin",
     }
+    if c.id in run.disabled_checks:
+        entry["disabled"] = {"reason": run.disabled_checks[c.id]}
+    return entry
