@@ -105,7 +105,7 @@ def open_bundle(
     ) as engine:
         checks = engine.checks()
         if custom.checks:
-            verify_loaded(custom, *engine.check_packages())
+            verify_loaded(custom, *engine.check_packages(), set(config.disabled_checks))
         catalogs.validate_references({c.id for c in checks})
         validate_disabled(config, checks)
         yield Bundle(engine, checks, catalogs, custom, config)

@@ -93,7 +93,8 @@ def load_catalogs(
         fw, lines = _load_one(f, validator, display, origin)
         frameworks.append(fw)
         check_lines.update({(fw.id, cid, ki): (fw.file, line) for (cid, ki), line in lines.items()})
-    _unique_framework_ids(frameworks)
+    if origin == "builtin":  # custom folders may hold several overlays of one framework
+        _unique_framework_ids(frameworks)
     return Catalogs(frameworks, check_lines)
 
 

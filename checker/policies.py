@@ -357,8 +357,14 @@ def _classify(package: str, file: str, line: int, builtin_packages: set[str]) ->
     )
 
 
-def verify_loaded(policies: CustomPolicies, loaded_packages: set[str], with_results: set[str]):
-    """After OPA loaded the bundle: every custom check defines `meta` and `results`."""
+def verify_loaded(
+    policies: CustomPolicies,
+    loaded_packages: set[str],
+    with_results: set[str],
+    disabled: set[str] = frozenset(),
+) -> None:
+    """After OPA loaded the bundle: every custom check defines `meta`, and `results` unless the
+    config disables it (a disabled check's results are never evaluated, not even here)."""
     for pkg, c in sorted(policies.checks.items()):
         if pkg not in loaded_packages:
             raise PolicyError(
@@ -366,7 +372,7 @@ def verify_loaded(policies: CustomPolicies, loaded_packages: set[str], with_resu
                 "never evaluates it",
                 hint="add `meta := check.meta(rego.metadata.chain())` (import data.lib.check)",
             )
-        if pkg not in with_results:
+        if pkg not in with_results and c.id not in disabled:
             raise PolicyError(
                 f"{c.file}:{c.line}: check package {pkg} defines no `results` rule",
                 hint="emit results with `results contains check.pass(...)` and "

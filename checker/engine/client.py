@@ -150,7 +150,8 @@ class Engine:
             'm := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
             "data.dxguard.checks[f][n].meta}; "
             'r := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
-            "not data.dxguard.checks[f][n].meta.custom.id in data.dxguard.main.disabled; "
+            "x := data.dxguard.checks[f][n].meta; "
+            "not x.custom.id in data.dxguard.main.disabled; "
             "data.dxguard.checks[f][n].results}"
         )
         try:
