@@ -40,6 +40,11 @@ def render_control_reference(frameworks: list[Framework], checks: list[CheckMeta
         "",
     ]
     out += [f"- **{kind}**: {text}" for kind, text in EVIDENCE.items()]
+    out += [
+        "",
+        "Citation: **verified** against the primary text, **secondary** sources only, or "
+        "**unverified**.",
+    ]
     out += ["", "| Framework | Id | Catalog | Version | Controls |", "|---|---|---|---|---|"]
     for fw in frameworks:
         out.append(
@@ -58,7 +63,10 @@ def render_control_reference(frameworks: list[Framework], checks: list[CheckMeta
         if fw.scope_notes:
             out.pop()
             out.append("")
-        out += ["| Control | Requirement (paraphrase) | Evidence | Checks |", "|---|---|---|---|"]
+        out += [
+            "| Control | Requirement (paraphrase) | Evidence | Citation | Checks |",
+            "|---|---|---|---|---|",
+        ]
         for c in fw.controls:
             names = [
                 f"`{cid}` {_cell(by_id[cid].title)}" if cid in by_id else f"`{cid}`"
@@ -67,8 +75,11 @@ def render_control_reference(frameworks: list[Framework], checks: list[CheckMeta
             control = f"`{_cell(c.id)}` {_cell(c.title)}"
             if c.catalog:
                 control += f" (from `{c.catalog}`)"
+            requirement = _cell(c.requirement)
+            if c.notes:
+                requirement += f"<br>*Note:* {_cell(c.notes)}"
             out.append(
-                f"| {control} | {_cell(c.requirement)} | {c.evidence} | "
+                f"| {control} | {requirement} | {c.evidence} | {c.citation} | "
                 f"{'<br>'.join(names) or '—'} |"
             )
     out += ["", "## Checks and the controls they serve", ""]
