@@ -136,6 +136,9 @@ def cli() -> None:
       dxguard scan deploy/                      report on every framework
       dxguard scan -f eu-ivdr --format json -o evidence.json deploy/
       helm template chart/ | dxguard scan -     read manifests from stdin
+      dxguard scan --policy policy/ --controls catalogs/ deploy/
+                                                add your own checks and catalogs
+      dxguard explain DXG-K8S-ISO-001           a check's purpose, parameters and fix
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
       dxguard init                              write a commented starter dxguard.yaml
@@ -204,6 +207,22 @@ def cli() -> None:
     help="dxguard.yaml with frameworks and check parameters (docs/configuration.md).",
 )
 @click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    metavar="DIR",
+    help="Add the team's own Rego checks in DIR to the bundle (repeatable; also config "
+    "`policies`). See docs/writing-checks.md.",
+)
+@click.option(
+    "--controls",
+    "controls",
+    multiple=True,
+    metavar="DIR",
+    help="Add the catalogs in DIR: new frameworks, or overrides of a built-in control's "
+    "mapping (repeatable; also config `controls`). See docs/writing-catalogs.md.",
+)
+@click.option(
     "--as-of",
     metavar="TIME",
     help="Evaluation time (ISO 8601, UTC if no offset). Fix "
@@ -252,6 +271,8 @@ def scan(
     opa_timeout: float,
     max_file_size: int,
     quiet: bool,
+    policies: tuple[str, ...] = (),
+    controls: tuple[str, ...] = (),
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -275,6 +296,8 @@ def scan(
         ScanOptions(
             paths=list(paths),
             frameworks=list(frameworks),
+            policies=list(policies),
+            controls=list(controls),
             config=config,
             as_of=as_of,
             opa_url=opa_url,
@@ -316,6 +339,59 @@ def _engine_options(f: Any) -> Any:
     return f
 
 
+def _bundle_options(f: Any) -> Any:
+    """--config, --policy and --controls: list and explain what a scan with them would use."""
+    f = click.option(
+        "--controls",
+        "controls",
+        multiple=True,
+        metavar="DIR",
+        help="Also the catalogs in DIR (repeatable).",
+    )(f)
+    f = click.option(
+        "--policy",
+        "policies",
+        multiple=True,
+        metavar="DIR",
+        help="Also the custom checks in DIR (repeatable).",
+    )(f)
+    f = click.option(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="dxguard.yaml: its parameters, disabled checks and custom folders.",
+    )(f)
+    return f
+
+
+def _open_bundle(
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
+) -> Any:
+    from checker.bundle import open_bundle
+    from checker.config import load_config
+
+    return open_bundle(
+        load_config(config),
+        policies=list(policies),
+        controls=list(controls),
+        opa_url=opa_url,
+        opa_binary=opa_binary,
+    )
+
+
+def _serves(bundle: Any) -> dict[str, list[str]]:
+    serves: dict[str, list[str]] = {m.id: [] for m in bundle.checks}
+    for fw in bundle.catalogs.frameworks:
+        for c in fw.controls:
+            for cid in c.checks:
+                serves[cid].append(f"{fw.id}: {c.id}")
+    return serves
+
+
 @cli.group()
 def checks() -> None:
     """The checks in the policy bundle."""
@@ -323,26 +399,26 @@ def checks() -> None:
 
 @checks.command("list")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_bundle_options
 @_engine_options
-def checks_list(fmt: str, opa_url: str | None, opa_binary: str | None) -> None:
+def checks_list(
+    fmt: str,
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
+) -> None:
     """List every check: id, family, severity, title, and the controls it serves."""
-    from checker.engine import open_engine
-    from checker.scan import load_project_catalogs
-
-    catalogs = load_project_catalogs()
-    with open_engine(
-        config_data=Config().policy_data(), opa_url=opa_url, opa_binary=opa_binary
-    ) as engine:
-        metas = engine.checks()
-    catalogs.validate_references({m.id for m in metas})
-    serves: dict[str, list[str]] = {m.id: [] for m in metas}
-    for fw in catalogs.frameworks:
-        for c in fw.controls:
-            for cid in c.checks:
-                serves[cid].append(f"{fw.id}: {c.id}")
+    with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
+        metas = bundle.checks
+        serves = _serves(bundle)
+        disabled = bundle.disabled
+        origin = bundle.policies.origin
     if fmt == "json":
-        rows = [
-            {
+        rows = []
+        for m in metas:
+            row = {
                 "id": m.id,
                 "title": m.title,
                 "family": m.family,
@@ -353,9 +429,11 @@ def checks_list(fmt: str, opa_url: str | None, opa_binary: str | None) -> None:
                 "parameters": list(m.parameters),
                 "package": m.package,
                 "controls": serves[m.id],
+                "origin": origin(m.id),
             }
-            for m in metas
-        ]
+            if m.id in disabled:
+                row["disabled"] = {"reason": disabled[m.id]}
+            rows.append(row)
         _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
         return
     from rich import box
@@ -370,7 +448,12 @@ def checks_list(fmt: str, opa_url: str | None, opa_binary: str | None) -> None:
     table.add_column("Title", overflow="fold")
     table.add_column("Controls", justify="right", no_wrap=True)
     for m in metas:
-        table.add_row(m.id, m.family, m.severity, m.title, str(len(serves[m.id])))
+        title = m.title
+        if origin(m.id) == "custom":
+            title += " (custom)"
+        if m.id in disabled:
+            title += " — disabled: " + disabled[m.id]
+        table.add_row(m.id, m.family, m.severity, title, str(len(serves[m.id])))
     console.print(table)
 
 
@@ -388,22 +471,43 @@ def controls() -> None:
     metavar="ID",
     help="Only this framework (repeatable).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice((*FORMATS, "markdown")),
+    default="table",
+    show_default=True,
+    help="markdown: the control reference (docs/controls.md is generated with it).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (default stdout).")
+@_bundle_options
 @_engine_options
 def controls_list(
-    frameworks: tuple[str, ...], fmt: str, opa_url: str | None, opa_binary: str | None
+    frameworks: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
 ) -> None:
-    """List controls per framework: clause, evidence kind and the checks behind it."""
-    from checker.controls import select_frameworks
-    from checker.engine import open_engine
-    from checker.scan import load_project_catalogs
+    """List controls per framework: clause, evidence kind and the checks behind it.
 
-    catalogs = load_project_catalogs()
-    selected = select_frameworks(catalogs.frameworks, list(frameworks))
-    with open_engine(
-        config_data=Config().policy_data(), opa_url=opa_url, opa_binary=opa_binary
-    ) as engine:
-        catalogs.validate_references({m.id for m in engine.checks()})
+    \b
+    The control reference in docs/ is this command's markdown output:
+      dxguard controls list --format markdown -o docs/controls.md
+    """
+    from checker.controls import select_frameworks
+
+    with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
+        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        metas = bundle.checks
+    if fmt == "markdown":
+        from checker.reference import render_control_reference
+
+        _write(render_control_reference(selected, metas), output)
+        return
     if fmt == "json":
         rows = [
             {
@@ -419,13 +523,14 @@ def controls_list(
                         "evidence": c.evidence,
                         "citation": c.citation,
                         "checks": list(c.checks),
+                        **({"catalog": c.catalog} if c.catalog else {}),
                     }
                     for c in fw.controls
                 ],
             }
             for fw in selected
         ]
-        _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
+        _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", output)
         return
     from rich import box
     from rich.console import Console
@@ -460,6 +565,42 @@ def init(path: str, force: bool) -> None:
         raise UsageError(f"{path} already exists", hint="pass --force to overwrite it")
     _write(render_starter(), path)
     click.echo(f"dxguard: wrote {path}; use it with `dxguard scan --config {path} …`", err=True)
+
+
+@cli.command()
+@click.argument("check_id", metavar="CHECK_ID")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+)
+@_bundle_options
+@_engine_options
+def explain(
+    check_id: str,
+    fmt: str,
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
+) -> None:
+    """Explain a check: its purpose, parameters (configured values), controls and the fix.
+
+    \b
+      dxguard explain DXG-K8S-ISO-001
+      dxguard explain ACME-K8S-LOG-001 --policy policy/ -c dxguard.yaml
+    """
+    from checker.explain import explain_check, render_explanation
+
+    with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
+        info = explain_check(check_id, bundle)
+    if fmt == "json":
+        _write(json.dumps(info, indent=2, sort_keys=True) + "\n", None)
+    else:
+        _write(render_explanation(info), None)
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,8 @@ class Config:
     data: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
     file_sha256: str | None = None
+    # Lines of entries that are validated after OPA starts: ("checks.disabled", id) → line.
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def frameworks(self) -> list[str]:
@@ -64,14 +67,43 @@ class Config:
         """Effective parameters: the defaults, overridden by the config's values."""
         return {**parameter_defaults(), **self.data.get("parameters", {})}
 
+    @property
+    def disabled_checks(self) -> dict[str, str]:
+        """Check id → the reason it is disabled (config `checks.disabled`)."""
+        return {d["id"]: d["reason"] for d in self.data.get("checks", {}).get("disabled", [])}
+
+    def _folders(self, key: str) -> list[str]:
+        """A list of folders from the config, relative ones read from the config file's folder."""
+        base = os.path.dirname(self.file) if self.file else ""
+        return [os.path.normpath(os.path.join(base, p)) for p in self.data.get(key, [])]
+
+    @property
+    def policy_dirs(self) -> list[str]:
+        """Folders of custom Rego checks (config `policies`)."""
+        return self._folders("policies")
+
+    @property
+    def control_dirs(self) -> list[str]:
+        """Folders of custom catalogs (config `controls`)."""
+        return self._folders("controls")
+
     def policy_data(self) -> dict[str, Any]:
         """What the policies see as data.dxguard.config."""
-        return {"tiers": self.tiers, "parameters": self.parameters}
+        data = {"tiers": self.tiers, "parameters": self.parameters}
+        if self.disabled_checks:
+            # rego/main.rego evaluates no check listed here.
+            data["disabled_checks"] = sorted(self.disabled_checks)
+        return data
 
     @property
     def sha256(self) -> str:
         """Digest of the effective configuration (canonical JSON), file or not."""
         effective = {"frameworks": self.frameworks, **self.policy_data()}
+        if self.disabled_checks:
+            effective["disabled_checks"] = self.disabled_checks
+        for key in ("policies", "controls"):
+            if self.data.get(key):
+                effective[key] = self.data[key]
         canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -109,4 +141,10 @@ def load_config(path: str | None) -> Config:
             f"{path}:{line}: invalid config at {where}: {err.message}",
             hint="docs/configuration.md describes every key",
         )
-    return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest())
+    lines: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(data.get("checks", {}).get("disabled", [])):
+        line = line_of_path(doc.node, ["checks", "disabled", i, "id"]) or doc.line
+        if ("checks.disabled", entry["id"]) in lines:
+            raise ConfigError(f"{path}:{line}: check {entry['id']} is disabled twice")
+        lines[("checks.disabled", entry["id"])] = line
+    return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest(), lines=lines)

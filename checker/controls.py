@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jsonschema
@@ -38,26 +38,42 @@ class Catalogs:
     """The loaded frameworks, plus where each cited check id sits (for error messages)."""
 
     frameworks: list[Framework]
-    check_lines: dict[tuple[str, int, int], int]  # (file, control index, check index) → line
+    # (framework id, control id, check index) → (file, line) of the cited check id
+    check_lines: dict[tuple[str, str, int], tuple[str, int]]
 
     def validate_references(self, check_ids: set[str]) -> None:
         """Every check a control cites must exist in the bundle."""
         for fw in self.frameworks:
-            for ci, control in enumerate(fw.controls):
+            for control in fw.controls:
                 for ki, check in enumerate(control.checks):
                     if check not in check_ids:
-                        line = self.check_lines.get((fw.file, ci, ki))
-                        where = f"{fw.file}:{line}" if line else fw.file
+                        file, line = self.check_lines.get(
+                            (fw.id, control.id, ki), (control.catalog or fw.file, None)
+                        )
+                        where = f"{file}:{line}" if line else file
                         raise CatalogError(
                             f"{where}: control {control.id!r} cites check {check!r}, which "
                             "does not exist in the policy bundle",
-                            hint="run `dxguard checks list` for the ids that exist",
+                            hint="run `dxguard checks list` for the ids that exist (custom "
+                            "checks need their --policy folder)",
                         )
 
 
-def load_catalogs(directory: Path, display_root: Path | None = None) -> Catalogs:
-    """Every *.yaml catalog in directory, schema-validated (check ids are validated later)."""
-    schema_path = directory / SCHEMA_FILE
+def load_catalogs(
+    directory: Path,
+    display_root: Path | None = None,
+    *,
+    schema_path: Path | None = None,
+    origin: str = "builtin",
+    display_prefix: str | None = None,
+) -> Catalogs:
+    """Every *.yaml catalog in directory, schema-validated (check ids are validated later).
+
+    The schema is the directory's own catalog.schema.json unless schema_path names it (custom
+    catalogs are validated by the built-in schema). display_prefix, when given, names the files
+    as folder/name (the folder as the user gave it).
+    """
+    schema_path = schema_path or directory / SCHEMA_FILE
     try:
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -67,19 +83,95 @@ def load_catalogs(directory: Path, display_root: Path | None = None) -> Catalogs
     if not files:
         raise CatalogError(f"{directory}: no framework catalogs (*.yaml) found")
     frameworks: list[Framework] = []
-    check_lines: dict[tuple[str, int, int], int] = {}
+    check_lines: dict[tuple[str, str, int], tuple[str, int]] = {}
     for f in files:
-        fw, lines = _load_one(f, validator, _display(f, display_root))
+        display = (
+            f"{display_prefix.rstrip('/')}/{f.name}"
+            if display_prefix is not None
+            else _display(f, display_root)
+        )
+        fw, lines = _load_one(f, validator, display, origin)
         frameworks.append(fw)
-        check_lines.update({(fw.file, ci, ki): line for (ci, ki), line in lines.items()})
+        check_lines.update({(fw.id, cid, ki): (fw.file, line) for (cid, ki), line in lines.items()})
+    if origin == "builtin":  # custom folders may hold several overlays of one framework
+        _unique_framework_ids(frameworks)
+    return Catalogs(frameworks, check_lines)
+
+
+def _unique_framework_ids(frameworks: list[Framework]) -> None:
     ids: dict[str, str] = {}
     for fw in frameworks:
         if fw.id in ids:
             raise CatalogError(
                 f"{fw.file}: framework id {fw.id!r} is already defined by "
-                f"{ids[fw.id]}; framework ids must be unique"
+                f"{ids[fw.id]}; framework ids must be unique",
+                hint="to change a built-in framework's controls, use its framework id in a "
+                "custom catalog (--controls): its controls override or extend the built-in ones",
             )
         ids[fw.id] = fw.file
+
+
+def add_custom_catalogs(base: Catalogs, folders: list[str], schema_path: Path) -> Catalogs:
+    """Base catalogs plus the custom catalog folders (--controls, config `controls`).
+
+    A custom catalog whose framework id is new adds a framework. One whose framework id is a
+    built-in framework's overlays it: a control with the id of a built-in control replaces that
+    control (its clause, evidence kind and checks), a new control id is added, scope notes are
+    appended. Two custom catalogs may not define the same control of a framework.
+    """
+    if not folders:
+        return base
+    builtin_ids = {fw.id for fw in base.frameworks}
+    by_id = {fw.id: fw for fw in base.frameworks}
+    order = [fw.id for fw in base.frameworks]
+    check_lines = dict(base.check_lines)
+    defined_by: dict[tuple[str, str], str] = {}  # (framework, control) → file:line (custom)
+    new_frameworks: list[Framework] = []
+    for folder in dict.fromkeys(folders):
+        directory = Path(folder)
+        if not directory.is_dir():
+            raise UsageError(
+                f"--controls {folder}: no such folder",
+                hint="pass a folder that holds your catalogs (*.yaml)",
+            )
+        loaded = load_catalogs(
+            directory, schema_path=schema_path, origin="custom", display_prefix=folder
+        )
+        for fw in loaded.frameworks:
+            lines = {k: v for k, v in loaded.check_lines.items() if k[0] == fw.id}
+            if fw.id not in builtin_ids:
+                new_frameworks.append(fw)
+                check_lines.update(lines)
+                continue
+            merged = list(by_id[fw.id].controls)
+            index = {c.id: i for i, c in enumerate(merged)}
+            for control in fw.controls:
+                key = (fw.id, control.id)
+                here = f"{fw.file}:{fw.control_lines.get(control.id, 1)}"
+                if key in defined_by:
+                    raise CatalogError(
+                        f"{here}: control {control.id!r} of framework {fw.id!r} is also "
+                        f"defined by {defined_by[key]}; one custom catalog per control",
+                    )
+                defined_by[key] = here
+                overlay = replace(control, catalog=fw.file)
+                if control.id in index:
+                    merged[index[control.id]] = overlay
+                else:
+                    index[control.id] = len(merged)
+                    merged.append(overlay)
+                for k in [k for k in check_lines if k[:2] == key]:
+                    del check_lines[k]
+                check_lines.update({k: v for k, v in lines.items() if k[:2] == key})
+            base_fw = by_id[fw.id]
+            by_id[fw.id] = replace(
+                base_fw,
+                controls=tuple(merged),
+                scope_notes=base_fw.scope_notes + fw.scope_notes,
+                overlays=(*base_fw.overlays, (fw.file, fw.version, fw.sha256)),
+            )
+    frameworks = [by_id[i] for i in order] + new_frameworks
+    _unique_framework_ids(frameworks)
     return Catalogs(frameworks, check_lines)
 
 
@@ -93,8 +185,8 @@ def _display(path: Path, root: Path | None) -> str:
 
 
 def _load_one(
-    path: Path, validator: jsonschema.Validator, display: str
-) -> tuple[Framework, dict[tuple[int, int], int]]:
+    path: Path, validator: jsonschema.Validator, display: str, origin: str = "builtin"
+) -> tuple[Framework, dict[tuple[str, int], int]]:
     try:
         raw = path.read_bytes()
         docs = parse_documents(raw.decode("utf-8"), display)
@@ -120,15 +212,17 @@ def _load_one(
         )
     fw = data["framework"]
     controls = []
-    lines: dict[tuple[int, int], int] = {}
-    seen: set[str] = set()
+    lines: dict[tuple[str, int], int] = {}
+    control_lines: dict[str, int] = {}
     for ci, c in enumerate(data["controls"]):
-        if c["id"] in seen:
-            line = line_of_path(doc.node, ["controls", ci, "id"]) or doc.line
+        line = line_of_path(doc.node, ["controls", ci, "id"]) or doc.line
+        if c["id"] in control_lines:
             raise CatalogError(f"{display}:{line}: control {c['id']!r} appears twice")
-        seen.add(c["id"])
+        control_lines[c["id"]] = line
         for ki in range(len(c.get("checks", []))):
-            lines[(ci, ki)] = line_of_path(doc.node, ["controls", ci, "checks", ki]) or doc.line
+            lines[(c["id"], ki)] = (
+                line_of_path(doc.node, ["controls", ci, "checks", ki]) or doc.line
+            )
         controls.append(
             Control(
                 id=c["id"],
@@ -149,6 +243,8 @@ def _load_one(
         controls=tuple(controls),
         file=display,
         sha256=hashlib.sha256(raw).hexdigest(),
+        origin=origin,
+        control_lines=control_lines,
     )
     return framework, lines
 

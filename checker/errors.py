@@ -42,6 +42,12 @@ class CatalogError(DxguardError):
     kind = "catalog error"
 
 
+class PolicyError(DxguardError):
+    """A custom policy (--policy) that cannot join the bundle; the message names file and line."""
+
+    kind = "policy error"
+
+
 class EngineError(DxguardError):
     """OPA is missing, failed, timed out or answered something unexpected: never a pass."""
 

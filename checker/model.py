@@ -141,6 +141,9 @@ class Control:
     checks: tuple[str, ...]
     citation: str  # verified | secondary | unverified
     notes: str | None = None
+    # The custom catalog that defined this control in a built-in framework (an override or an
+    # addition); None when the control comes from its framework's own file.
+    catalog: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,3 +156,8 @@ class Framework:
     controls: tuple[Control, ...]
     file: str
     sha256: str
+    origin: str = "builtin"  # builtin (controls/) | custom (--controls)
+    # Custom catalogs merged into this framework: (file, version, sha256) each.
+    overlays: tuple[tuple[str, str, str], ...] = ()
+    # Line of each control's id in `file` (for error messages).
+    control_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from checker.bundle import folders, load_all_catalogs, open_bundle, prepare_policies
 from checker.config import load_config
 from checker.controls import Catalogs, load_catalogs, select_frameworks
-from checker.engine import DEFAULT_TIMEOUT, open_engine
+from checker.engine import DEFAULT_TIMEOUT
 from checker.errors import EngineError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
@@ -40,6 +41,8 @@ class ScanOptions:
     waivers: str | None = None  # waiver file (YAML)
     waiver_warning_days: int = DEFAULT_WARNING_DAYS
     fail_on: str = "low"  # lowest failing severity, or "none"
+    policies: list[str] = field(default_factory=list)  # custom Rego check folders (--policy)
+    controls: list[str] = field(default_factory=list)  # custom catalog folders (--controls)
 
 
 def parse_as_of(value: str | None) -> str:
@@ -78,8 +81,11 @@ def ci_context() -> dict[str, str]:
     return {}
 
 
-def load_project_catalogs() -> Catalogs:
-    return load_catalogs(controls_dir(), display_root=project_root())
+def load_project_catalogs(custom_folders: list[str] | None = None) -> Catalogs:
+    """The built-in catalogs, plus custom catalog folders when given."""
+    if not custom_folders:
+        return load_catalogs(controls_dir(), display_root=project_root())
+    return load_all_catalogs(custom_folders)
 
 
 def run_scan(opts: ScanOptions) -> dict[str, Any]:
@@ -87,23 +93,27 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
     as_of = parse_as_of(opts.as_of)
     config = load_config(opts.config)
-    catalogs = load_project_catalogs()
+    policy_folders, control_folders = folders(config, opts.policies, opts.controls)
+    catalogs = load_project_catalogs(control_folders)
     selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
+    custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
     with stage("load"):
         loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
 
     with (
         stage("engine"),
-        open_engine(
-            config_data=config.policy_data(),
+        open_bundle(
+            config,
             opa_url=opts.opa_url,
             opa_binary=opts.opa_binary,
             timeout=opts.opa_timeout,
-        ) as engine,
+            catalogs=catalogs,
+            custom=custom,
+        ) as bundle,
     ):
-        checks = engine.checks()
-        catalogs.validate_references({c.id for c in checks})
+        engine = bundle.engine
+        checks = bundle.checks
         if waiver_file is not None:
             waiver_file.validate_checks({c.id for c in checks})
         info = engine.info()
@@ -143,6 +153,8 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         parameters=config.parameters,
         ci=ci_context(),
         fail_on=opts.fail_on,
+        disabled_checks=config.disabled_checks,
+        custom_policies=[f.to_json() for f in custom.files],
     )
     with stage("mapping"):
         report = build_report(

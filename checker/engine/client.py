@@ -143,6 +143,29 @@ class Engine:
         except (requests.RequestException, ValueError) as err:
             raise self._fail("the config query", err) from None
 
+    def check_packages(self) -> tuple[set[str], set[str]]:
+        """Packages under data.dxguard.checks that define `meta`, and enabled ones that define
+        `results` (evaluated without input, so no check examines anything here)."""
+        query = (
+            'm := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
+            "data.dxguard.checks[f][n].meta}; "
+            'r := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
+            "x := data.dxguard.checks[f][n].meta; "
+            "not x.custom.id in data.dxguard.main.disabled; "
+            "data.dxguard.checks[f][n].results}"
+        )
+        try:
+            body = self.client.ad_hoc_query(query)
+            row = body["result"][0]
+            return set(row["m"]), set(row["r"])
+        except requests.HTTPError as err:
+            msg = _opa_error_message(err.response)
+            raise EngineError(f"OPA rejected the package query: {msg}") from None
+        except (requests.RequestException, ValueError) as err:
+            raise self._fail("the package query", err) from None
+        except (KeyError, IndexError, TypeError):
+            raise EngineError("OPA answered the package query with an unexpected shape") from None
+
     def checks(self) -> list[CheckMeta]:
         """Metadata of every check in the loaded bundle, validated against the metadata schema."""
         if self._checks is None:

@@ -28,7 +28,7 @@ from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "1.1"
+REPORT_VERSION = "1.2"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -56,6 +56,10 @@ class RunInfo:
     ci: dict[str, str] = field(default_factory=dict)
     # Lowest severity of an unwaived failure that fails the run; "none" never fails it.
     fail_on: str = "low"
+    # Checks the config disabled (id → reason): not evaluated, recorded with their reason.
+    disabled_checks: dict[str, str] = field(default_factory=dict)
+    # Custom policy files added to the bundle: {file, sha256, package} each.
+    custom_policies: list[dict[str, str]] = field(default_factory=list)
 
 
 # Locates the line of a field path in a resource's source: (resource id, path) → line.
@@ -107,7 +111,9 @@ def build_report(
         rows.sort(key=_failure_key)
 
     framework_entries = [
-        _framework(fw, stats, by_check, failures_by_check, waived_by_check, waivers)
+        _framework(
+            fw, stats, by_check, failures_by_check, waived_by_check, waivers, run.disabled_checks
+        )
         for fw in frameworks
     ]
     gate = _gate(run.fail_on, framework_entries)
@@ -179,7 +185,7 @@ def build_report(
         },
         "frameworks": framework_entries,
         "checks": [
-            _check(c, stats.get(c.id), run.parameters, failures_by_check, waived_by_check)
+            _check(c, stats.get(c.id), run.parameters, failures_by_check, waived_by_check, run)
             for c in checks
         ],
         "resources": resource_entries,
@@ -250,10 +256,7 @@ def _run(
         "opa_version": run.opa_version,
         "engine": run.engine,
         "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
-        "catalogs": [
-            {"framework": fw.id, "version": fw.version, "file": fw.file, "sha256": fw.sha256}
-            for fw in sorted(all_frameworks, key=lambda f: f.id)
-        ],
+        "catalogs": _catalog_files(all_frameworks),
         "frameworks_selected": [fw.id for fw in selected],
         "config": {
             "file": run.config_file,
@@ -278,8 +281,38 @@ def _run(
             "sha256": waivers.sha256,
             "expiry_warning_days": waivers.warning_days,
         }
+    out["disabled_checks"] = [
+        {"id": cid, "reason": reason} for cid, reason in sorted(run.disabled_checks.items())
+    ]
+    out["custom_policies"] = sorted(run.custom_policies, key=lambda p: p["file"])
     if run.ci:
         out["ci"] = dict(sorted(run.ci.items()))
+    return out
+
+
+def _catalog_files(frameworks: list[Framework]) -> list[dict[str, Any]]:
+    """Every catalog file the run used, built-in and custom (overlays after their framework)."""
+    out = []
+    for fw in sorted(frameworks, key=lambda f: f.id):
+        out.append(
+            {
+                "framework": fw.id,
+                "version": fw.version,
+                "file": fw.file,
+                "sha256": fw.sha256,
+                "origin": fw.origin,
+            }
+        )
+        for file, version, sha in fw.overlays:
+            out.append(
+                {
+                    "framework": fw.id,
+                    "version": version,
+                    "file": file,
+                    "sha256": sha,
+                    "origin": "custom",
+                }
+            )
     return out
 
 
@@ -290,10 +323,16 @@ def _framework(
     failures_by_check: dict[str, list[dict[str, Any]]],
     waived_by_check: dict[str, list[dict[str, Any]]],
     waivers: WaiverOutcome | None,
+    disabled: dict[str, str],
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
         status = control_status(control, stats)
+        off = [cid for cid in control.checks if cid in disabled]
+        if off and len(off) == len(control.checks) and status != MANUAL:
+            # No automated evidence is left: the control needs attached evidence, and is never
+            # reported as satisfied (nor as "nothing in scope").
+            status = MANUAL
         check_rows = []
         for cid in control.checks:
             s = stats.get(cid, CheckStats())
@@ -309,6 +348,8 @@ def _framework(
                     "resources_examined": len(s.resources),
                 }
             )
+            if cid in disabled:
+                check_rows[-1]["disabled"] = True
         failures = sorted(
             (f for cid in control.checks for f in failures_by_check.get(cid, [])),
             key=_failure_key,
@@ -339,6 +380,12 @@ def _framework(
         }
         if control.notes:
             entry["notes"] = control.notes
+        if off:
+            if len(off) == len(control.checks):
+                entry["manual_evidence_required"] = True
+            entry["disabled_checks"] = off
+        if control.catalog:
+            entry["catalog"] = control.catalog
         controls.append(entry)
     counts = Counter(c["status"] for c in controls)
     return {
@@ -358,9 +405,11 @@ def _check(
     parameters: dict[str, Any],
     failures_by_check: dict[str, list[dict[str, Any]]],
     waived_by_check: dict[str, list[dict[str, Any]]],
+    run: RunInfo,
 ) -> dict[str, Any]:
     s = s or CheckStats()
-    return {
+    custom_packages = {p["package"] for p in run.custom_policies}
+    entry = {
         "id": c.id,
         "title": c.title,
         "family": c.family,
@@ -378,4 +427,8 @@ def _check(
         "resources_failed": len(s.failed_resources),
         "failures": len(failures_by_check.get(c.id, [])),
         "waived_failures": len(waived_by_check.get(c.id, [])),
+        "origin": "custom" if c.package in custom_packages else "builtin",
     }
+    if c.id in run.disabled_checks:
+        entry["disabled"] = {"reason": run.disabled_checks[c.id]}
+    return entry

@@ -179,6 +179,16 @@ def _footer(console: Console, report: dict[str, Any]) -> None:
         _say(console, f"skipped {where}: {s['reason']}")
     if len(report["skipped"]) > 10:
         _say(console, f"… and {len(report['skipped']) - 10} more skipped (see the JSON report)")
+    for d in report["run"].get("disabled_checks", []):
+        _say(console, f"disabled by the config (not evaluated): {d['id']} — {d['reason']}")
+    custom = report["run"].get("custom_policies", [])
+    custom_catalogs = [c for c in report["run"]["catalogs"] if c.get("origin") == "custom"]
+    if custom or custom_catalogs:
+        _say(
+            console,
+            f"custom: {len(custom)} policy file(s), {len(custom_catalogs)} catalog file(s) "
+            "(listed with their digests in the JSON report)",
+        )
     for note in scope_notes(report):
         _say(console, f"Note: {note}", style="dim")
     style = "bold red" if report["summary"]["result"] == "fail" else "bold green"
