@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 WORKLOAD_KINDS = [
     ("Deployment", 40),
@@ -44,7 +44,11 @@ MIX = [
     ("VirtualMachine", 3),
 ]
 TEAMS = ["pathology", "genomics", "imaging", "platform", "research-ml", "data", "lab-ops"]
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """Writes shared objects out in full: real manifests (helm, kustomize) have no aliases."""
+
+    def ignore_aliases(self, data):
+        return True
 
 
 def _digest(text: str) -> str:

@@ -89,9 +89,13 @@ def results_of(report: dict, check: str) -> list[dict]:
 
 def failures_of(report: dict, check: str) -> list[dict]:
     seen = {}
-    for fw in report["frameworks"]:
-        for c in fw["controls"]:
-            for f in c["failures"]:
-                if f["check"] == check:
-                    seen[(f["resource"]["id"], f["path"])] = f
+    for f in report["findings"]:
+        if f["status"] == "failed" and f["check"] == check:
+            seen[(f["resource"]["id"], f["path"])] = f
     return [seen[k] for k in sorted(seen)]
+
+
+def control_failures(report: dict, control: dict, which: str = "failures") -> list[dict]:
+    """A control's failures (or waived failures), resolved from the ids it lists."""
+    index = {f["id"]: f for f in report["findings"]}
+    return [index[fid] for fid in control[which]]

@@ -124,11 +124,7 @@ def test_custom_check_and_catalog_take_part_in_a_scan_end_to_end(tmp_path, workl
     assert check["origin"] == "custom"
     assert (check["passed"], check["failed"]) == (1, 1)
     failures = [
-        f
-        for fw in report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
-        if f["check"] == "ACME-K8S-LOG-001"
+        f for f in report["findings"] if f["status"] == "failed" if f["check"] == "ACME-K8S-LOG-001"
     ]
     assert {f["resource"]["name"] for f in failures} == {"viewer"}
     assert failures[0]["file"] == str(workloads) and failures[0]["line"] == 19

@@ -19,7 +19,7 @@ from checker.report.markdown import render_markdown
 from checker.report.oscal import control_token
 from checker.report.render import RENDERERS
 
-from conftest import AS_OF, FIXTURES, ROOT, dxguard
+from conftest import AS_OF, FIXTURES, ROOT, control_failures, dxguard
 
 K8S = FIXTURES / "k8s"
 WAIVERS = FIXTURES / "waivers" / "research-waivers.yaml"
@@ -65,11 +65,11 @@ def report(rendered):
 
 
 def unique_failures(report: dict, which: str = "failures") -> set[tuple]:
-    return {
-        (f["check"], f["resource"]["id"], f["path"], f.get("subject", ""))
+    return {  # two messages about the same field are two findings
+        (f["check"], f["resource"]["id"], f["path"], f.get("subject", ""), f["message"])
         for fw in report["frameworks"]
         for c in fw["controls"]
-        for f in c[which]
+        for f in control_failures(report, c, which)
     }
 
 
@@ -83,7 +83,7 @@ def test_official_schemas_are_byte_identical_copies():
 def test_report_with_waivers_validates_against_the_report_schema(report):
     schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["report_version"] == "1.2"
+    assert report["report_version"] == "2.0"
     assert report["summary"]["waivers"] == {
         "total": 4, "active": 3, "expired": 1, "pending": 0, "unused": 1, "expiring": 1,
     }  # fmt: skip
@@ -302,7 +302,7 @@ def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(
                 c["status"] in ("manual", "not-applicable")
             )
             if failure is not None:
-                for f in c["failures"]:
+                for f in control_failures(report, c):
                     assert f"{f['file']}:{f['line']}" in failure.text
                     assert f["path"] in failure.text
     case = next(
@@ -344,7 +344,8 @@ def test_markdown_is_bounded_and_says_what_was_cut(report):
 
 def test_markdown_escapes_input_text(report):
     evil = json.loads(json.dumps(report))
-    f = evil["frameworks"][0]["controls"][1]["failures"][0]
+    fid = evil["frameworks"][0]["controls"][1]["failures"][0]
+    f = next(x for x in evil["findings"] if x["id"] == fid)
     f["message"] = "a | b <img src=x> *bold* `code`"
     text = render_markdown(evil)
     assert (
@@ -377,7 +378,8 @@ def test_github_annotations_point_at_file_and_line(rendered):
 
 def test_github_annotation_values_cannot_inject_commands(report):
     evil = json.loads(json.dumps(report))
-    f = evil["frameworks"][0]["controls"][1]["failures"][0]
+    fid = evil["frameworks"][0]["controls"][1]["failures"][0]
+    f = next(x for x in evil["findings"] if x["id"] == fid)
     f["message"] = "100% broken\n::error::injected"
     f["file"] = "dir,with:odd.yaml"
     text = render_github(evil)

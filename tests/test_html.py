@@ -134,7 +134,8 @@ def test_html_escapes_input_text(html_file, tmp_path):
             "scan", "fixtures/k8s/noncompliant", "--as-of", AS_OF, "-q", "--format", "json"
         ).stdout
     )
-    f = report["frameworks"][0]["controls"][1]["failures"][0]
+    fid = report["frameworks"][0]["controls"][1]["failures"][0]
+    f = next(x for x in report["findings"] if x["id"] == fid)
     f["message"] = '<script>alert("x")</script>'
     f["resource"]["name"] = "<b>bold</b>"
     text = render_html(report)

@@ -62,11 +62,9 @@ def _subjects(report, check):
 def failures_of_all(report, check):
     """Every failure of a check (subject-aware: one row per CVE)."""
     seen = {}
-    for fw in report["frameworks"]:
-        for c in fw["controls"]:
-            for f in c["failures"]:
-                if f["check"] == check:
-                    seen[(f["resource"]["id"], f["path"], f.get("subject"))] = f
+    for f in report["findings"]:
+        if f["status"] == "failed" and f["check"] == check:
+            seen[(f["resource"]["id"], f["path"], f.get("subject"))] = f
     return [seen[k] for k in sorted(seen, key=str)]
 
 

@@ -27,11 +27,10 @@ def full_report():
 
 def _failures(report: dict) -> set[tuple[str, str, int, str]]:
     out = set()
-    for fw in report["frameworks"]:
-        for c in fw["controls"]:
-            for f in c["failures"]:
-                rel = f["file"].split("noncompliant/", 1)[-1]
-                out.add((rel, f["check"], f["line"], f["path"]))
+    for f in report["findings"]:
+        if f["status"] == "failed":
+            rel = f["file"].split("noncompliant/", 1)[-1]
+            out.add((rel, f["check"], f["line"], f["path"]))
     return out
 
 
@@ -151,9 +150,8 @@ def test_compliant_cluster_evidence_covers_the_noncompliant_clinical_namespaces(
 def test_namespace_findings_name_the_namespace_as_subject(full_report):
     (fail,) = [
         f
-        for fw in full_report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
+        for f in full_report["findings"]
+        if f["status"] == "failed"
         if f["check"] == "DXG-K8S-SCN-001"
     ][:1]
     assert fail["subject"] == "clinical-dermatology"
@@ -177,9 +175,8 @@ def test_a_clinical_workload_alone_fails_for_missing_cluster_evidence():
     assert run.code == 1
     missing = {
         f["check"]
-        for fw in report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
+        for f in report["findings"]
+        if f["status"] == "failed"
         if any(
             phrase in f["message"]
             for phrase in ("scanned set", "no kube-apiserver", "no audit Policy")
@@ -195,9 +192,8 @@ def test_a_clinical_workload_alone_fails_for_missing_cluster_evidence():
     }
     assert {
         f["check"]
-        for fw in report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
+        for f in report["findings"]
+        if f["status"] == "failed"
         if "no log collector" in f["message"]
     } == {"DXG-K8S-LOG-004"}
 
@@ -220,11 +216,7 @@ def test_allowed_registries_come_from_the_config_and_fail_at_the_image_line(tmp_
     run, report = scan_json(str(COMPLIANT), "-c", str(cfg))
     assert run.code == 1
     fails = [
-        f
-        for fw in report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
-        if f["check"] == "DXG-K8S-PIN-003"
+        f for f in report["findings"] if f["status"] == "failed" if f["check"] == "DXG-K8S-PIN-003"
     ]
     assert {(f["file"].rsplit("/", 1)[-1], f["line"]) for f in fails} == {
         ("fluent-bit-daemonset.yaml", 27)
@@ -257,9 +249,8 @@ def test_device_lifetime_raises_the_required_audit_retention(tmp_path):
     assert run.code == 1
     (fail,) = {
         f["message"]
-        for fw in report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
+        for f in report["findings"]
+        if f["status"] == "failed"
         if f["check"] == "DXG-K8S-LOG-002"
     }
     assert "3653 days" in fail
@@ -317,9 +308,8 @@ def test_rego_coverage_is_at_least_90_percent():
 def test_misspelled_security_field_names_the_intended_field(full_report):
     messages = {
         f["path"].rsplit(".", 1)[-1]: f["message"]
-        for fw in full_report["frameworks"]
-        for c in fw["controls"]
-        for f in c["failures"]
+        for f in full_report["findings"]
+        if f["status"] == "failed"
         if f["check"] == "DXG-K8S-ISO-019"
     }
     assert 'did you mean "readOnlyRootFilesystem"?' in messages["readOnlyRootFileSystem"]

@@ -34,11 +34,9 @@ def waiver(report: dict, waiver_id: str) -> dict:
 
 def waived_of(report: dict, check: str) -> list[dict]:
     seen = {}
-    for fw in report["frameworks"]:
-        for c in fw["controls"]:
-            for f in c["waived"]:
-                if f["check"] == check:
-                    seen[(f["resource"]["id"], f["path"], f.get("subject", ""))] = f
+    for f in report["findings"]:
+        if f["status"] == "waived" and f["check"] == check:
+            seen[(f["resource"]["id"], f["path"], f.get("subject", ""))] = f
     return [seen[k] for k in sorted(seen)]
 
 

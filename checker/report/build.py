@@ -8,6 +8,7 @@ code agree; renderers only present it.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "1.2"
+REPORT_VERSION = "2.0"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -80,15 +81,16 @@ def build_report(
     by_check = {c.id: c for c in checks}
     resources = {r.id: r for r in load.resources}
 
-    # Failures (and waived failures) once, with their location; controls refer to them through
-    # their checks.
-    failures_by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    waived_by_check: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # Every failure (and waived failure) once, with its location and a stable id; controls refer
+    # to findings by id, so a failure that serves twenty controls is still written once.
+    findings: list[dict[str, Any]] = []
     for r in results:
         if r.status == "pass":
             continue
         res = resources[r.resource]
         entry: dict[str, Any] = {
+            "id": _finding_id(r),
+            "status": "waived" if r.status == "waived" else "failed",
             "check": r.check,
             "severity": by_check[r.check].severity,
             "resource": {
@@ -106,17 +108,27 @@ def build_report(
             entry["subject"] = r.subject
         if r.waiver is not None and waivers is not None:
             entry["waiver"] = _waiver_ref(waivers, r.waiver)
-        (waived_by_check if r.status == "waived" else failures_by_check)[r.check].append(entry)
-    for rows in (*failures_by_check.values(), *waived_by_check.values()):
-        rows.sort(key=_failure_key)
+        findings.append(entry)
+    findings.sort(key=_failure_key)
+    by_id = {f["id"]: f for f in findings}
+    ids_by_check: dict[str, dict[str, list[str]]] = {"failed": {}, "waived": {}}
+    for f in findings:  # in report order, so every id list below is in report order too
+        ids_by_check[f["status"]].setdefault(f["check"], []).append(f["id"])
+    rank = {f["id"]: i for i, f in enumerate(findings)}
 
     framework_entries = [
-        _framework(
-            fw, stats, by_check, failures_by_check, waived_by_check, waivers, run.disabled_checks
-        )
+        _framework(fw, stats, by_check, ids_by_check, rank, by_id, waivers, run.disabled_checks)
         for fw in frameworks
     ]
-    gate = _gate(run.fail_on, framework_entries)
+    # The findings the selected frameworks' controls refer to (a framework selection scopes them).
+    cited_ids = {
+        fid
+        for fw in framework_entries
+        for c in fw["controls"]
+        for fid in (*c["failures"], *c["waived"])
+    }
+    findings = [f for f in findings if f["id"] in cited_ids]
+    gate = _gate(run.fail_on, findings)
 
     per_resource: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
     for r in results:
@@ -184,10 +196,8 @@ def build_report(
             "skipped_inputs": len(load.skipped),
         },
         "frameworks": framework_entries,
-        "checks": [
-            _check(c, stats.get(c.id), run.parameters, failures_by_check, waived_by_check, run)
-            for c in checks
-        ],
+        "findings": findings,
+        "checks": [_check(c, stats.get(c.id), run.parameters, ids_by_check, run) for c in checks],
         "resources": resource_entries,
         "waivers": [s.to_json() for s in statuses],
         "skipped": sorted(
@@ -212,31 +222,26 @@ def _waiver_ref(waivers: WaiverOutcome, waiver_id: str) -> dict[str, Any]:
     return ref
 
 
-def _gate(fail_on: str, frameworks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Which unwaived failures, in the selected frameworks' controls, fail the run.
+def _gate(fail_on: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Which unwaived failures, among the selected frameworks' findings, fail the run.
 
     A failure at or above the --fail-on severity fails it; so does any failure that only an
     expired waiver covers (a lapsed exception is a process failure whatever the severity).
     Waived failures never do. "none" reports without failing.
     """
     threshold = SEVERITIES.index(fail_on) if fail_on in SEVERITIES else None
-    failing: dict[tuple, dict[str, Any]] = {}
-    lapsed: dict[tuple, dict[str, Any]] = {}
-    for fw in frameworks:
-        for c in fw["controls"]:
-            for f in c["failures"]:
-                if threshold is None:
-                    continue
-                key = _failure_key(f)
-                if SEVERITIES.index(f["severity"]) >= threshold:
-                    failing[key] = f
-                if f.get("waiver", {}).get("state") == EXPIRED:
-                    lapsed[key] = f
+    failed = [f for f in findings if f["status"] == "failed"] if threshold is not None else []
     return {
         "fail_on": fail_on,
-        "failing": len(failing),
-        "lapsed_waivers": len(lapsed),
+        "failing": sum(1 for f in failed if SEVERITIES.index(f["severity"]) >= threshold),
+        "lapsed_waivers": sum(1 for f in failed if f.get("waiver", {}).get("state") == EXPIRED),
     }
+
+
+def _finding_id(r: CheckResult) -> str:
+    """A stable id: the same failure gets the same id in every report (diffable over quarters)."""
+    text = "\x1f".join((r.check, r.resource, r.path, r.subject or "", r.message or ""))
+    return "F" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _failure_key(f: dict[str, Any]) -> tuple:
@@ -320,8 +325,9 @@ def _framework(
     fw: Framework,
     stats: dict[str, CheckStats],
     by_check: dict[str, CheckMeta],
-    failures_by_check: dict[str, list[dict[str, Any]]],
-    waived_by_check: dict[str, list[dict[str, Any]]],
+    ids_by_check: dict[str, dict[str, list[str]]],
+    rank: dict[str, int],
+    by_id: dict[str, dict[str, Any]],
     waivers: WaiverOutcome | None,
     disabled: dict[str, str],
 ) -> dict[str, Any]:
@@ -350,15 +356,11 @@ def _framework(
             )
             if cid in disabled:
                 check_rows[-1]["disabled"] = True
-        failures = sorted(
-            (f for cid in control.checks for f in failures_by_check.get(cid, [])),
-            key=_failure_key,
+        failures = _ids_of(control.checks, ids_by_check["failed"], rank)
+        waived = _ids_of(control.checks, ids_by_check["waived"], rank)
+        cited = sorted(
+            {by_id[i]["waiver"]["id"] for i in (*failures, *waived) if "waiver" in by_id[i]}
         )
-        waived = sorted(
-            (f for cid in control.checks for f in waived_by_check.get(cid, [])),
-            key=_failure_key,
-        )
-        cited = sorted({f["waiver"]["id"] for f in (*failures, *waived) if "waiver" in f})
         entry: dict[str, Any] = {
             "id": control.id,
             "title": control.title,
@@ -399,12 +401,17 @@ def _framework(
     }
 
 
+def _ids_of(checks: tuple[str, ...], ids: dict[str, list[str]], rank: dict[str, int]) -> list[str]:
+    """The finding ids of these checks, in report order."""
+    found = [i for cid in checks for i in ids.get(cid, [])]
+    return sorted(found, key=rank.__getitem__) if len(checks) > 1 else found
+
+
 def _check(
     c: CheckMeta,
     s: CheckStats | None,
     parameters: dict[str, Any],
-    failures_by_check: dict[str, list[dict[str, Any]]],
-    waived_by_check: dict[str, list[dict[str, Any]]],
+    ids_by_check: dict[str, dict[str, list[str]]],
     run: RunInfo,
 ) -> dict[str, Any]:
     s = s or CheckStats()
@@ -425,8 +432,8 @@ def _check(
         "waived": s.waived,
         "resources_examined": len(s.resources),
         "resources_failed": len(s.failed_resources),
-        "failures": len(failures_by_check.get(c.id, [])),
-        "waived_failures": len(waived_by_check.get(c.id, [])),
+        "failures": len(ids_by_check["failed"].get(c.id, [])),
+        "waived_failures": len(ids_by_check["waived"].get(c.id, [])),
         "origin": "custom" if c.package in custom_packages else "builtin",
     }
     if c.id in run.disabled_checks:

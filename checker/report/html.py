@@ -15,6 +15,8 @@ from collections import defaultdict
 from typing import Any
 
 from checker.report.views import (
+    control_findings,
+    finding_index,
     resource_label,
     result_sentence,
     scope_notes,
@@ -241,8 +243,9 @@ def _framework(
             f"<td class=num>{c['subjects']['waived']}</td></tr>"
         )
     out.append("</tbody></table></div></div>")
+    index = finding_index(report)
     for i, c in enumerate(fw["controls"]):
-        out += _control(fw, c, _anchor(fw, i), subjects_of)
+        out += _control(fw, c, _anchor(fw, i), subjects_of, index)
     out.append("</section>")
     return out
 
@@ -252,6 +255,7 @@ def _control(
     c: dict[str, Any],
     anchor: str,
     subjects_of: dict[str, list[dict[str, Any]]],
+    index: dict[str, dict[str, Any]],
 ) -> list[str]:
     color = STATUS_COLOR[c["status"]]
     out = [
@@ -307,10 +311,10 @@ def _control(
             )
     if c["failures"]:
         out.append(f"<h4>Failures ({len(c['failures'])})</h4>")
-        out += _finding_table(c["failures"])
+        out += _finding_table(control_findings(c, index))
     if c["waived"]:
         out.append(f"<h4>Waived failures ({len(c['waived'])})</h4>")
-        out += _finding_table(c["waived"])
+        out += _finding_table(control_findings(c, index, "waived"))
     if c["waivers"]:
         out.append("<h4>Waivers</h4>")
         out += _waiver_table(c["waivers"])

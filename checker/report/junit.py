@@ -12,7 +12,13 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from checker.report.views import finding_line, result_sentence, scope_notes
+from checker.report.views import (
+    control_findings,
+    finding_index,
+    finding_line,
+    result_sentence,
+    scope_notes,
+)
 
 # Characters XML 1.0 cannot carry, even escaped; only input text (names, messages) could hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -24,6 +30,7 @@ SKIP_REASON = {
 
 
 def render_junit(report: dict[str, Any]) -> str:
+    index = finding_index(report)
     root = ET.Element("testsuites", name="dxguard")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     notes = scope_notes(report)
@@ -50,15 +57,15 @@ def render_junit(report: dict[str, Any]) -> str:
                     "failure",
                     type="not-satisfied",
                     message=f"{len(c['failures'])} finding(s): "
-                    + ", ".join(sorted({f["check"] for f in c["failures"]})),
+                    + ", ".join(sorted({index[i]["check"] for i in c["failures"]})),
                 )
-                failure.text = _case_text(c)
+                failure.text = _case_text(c, index)
             elif status in SKIP_REASON:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=SKIP_REASON[status])
             else:
                 out = ET.SubElement(case, "system-out")
-                out.text = _case_text(c)
+                out.text = _case_text(c, index)
         suite.set("tests", str(counts["tests"]))
         suite.set("failures", str(counts["failures"]))
         suite.set("errors", "0")
@@ -97,19 +104,19 @@ def _properties(
     return props
 
 
-def _case_text(c: dict[str, Any]) -> str:
+def _case_text(c: dict[str, Any], index: dict[str, dict[str, Any]]) -> str:
     lines = [
         f"status: {c['status']} · evidence: {c['evidence']} · subjects examined "
         f"{c['subjects']['examined']}, passed {c['subjects']['passed']}, failed "
         f"{c['subjects']['failed']}, waived {c['subjects']['waived']}",
         f"requirement: {c['requirement']}",
     ]
-    for f in c["failures"]:
+    for f in control_findings(c, index):
         line = f"FAIL {f['check']} ({f['severity']}) {finding_line(f)}"
         if f.get("waiver"):
             line += f" (waiver {f['waiver']['id']} {f['waiver']['state']})"
         lines.append(line)
-    for f in c["waived"]:
+    for f in control_findings(c, index, "waived"):
         lines.append(f"WAIVED {f['check']} ({f['severity']}) {finding_line(f)}")
     for w in c["waivers"]:
         lines.append(

@@ -180,7 +180,15 @@ def _result(
 
     assessed = [c for c in fw["controls"] if c["status"] != "manual"]
     check_ids = list(dict.fromkeys(k["id"] for c in assessed for k in c["checks"]))
-    observations = [_observation(report, fw, cid, ids, input_refs, actor) for cid in check_ids]
+    cited = {fid for c in fw["controls"] for fid in (*c["failures"], *c["waived"])}
+    by_check: dict[str, list[dict[str, Any]]] = {}
+    for f in report["findings"]:
+        if f["id"] in cited:
+            by_check.setdefault(f["check"], []).append(f)
+    observations = [
+        _observation(report, fw, cid, ids, input_refs, actor, by_check.get(cid, []))
+        for cid in check_ids
+    ]
     findings = [
         _finding(fw, c, tokens[c["id"]], ids, actor)
         for c in assessed
@@ -265,18 +273,15 @@ def _observation(
     ids: _Ids,
     input_refs: dict[str, str],
     actor: list[dict[str, Any]],
+    mine: list[dict[str, Any]],
 ) -> dict[str, Any]:
     check = next(k for k in report["checks"] if k["id"] == check_id)
     per_file: dict[str, int] = {}
     for res in report["resources"]:
         if check_id in res["checks"]:
             per_file[res["source"]["file"]] = per_file.get(res["source"]["file"], 0) + 1
-    failures, waived = [], []
-    for c in fw["controls"]:
-        failures += [f for f in c["failures"] if f["check"] == check_id]
-        waived += [f for f in c["waived"] if f["check"] == check_id]
-    failures = _unique(failures)
-    waived = _unique(waived)
+    failures = [f for f in mine if f["status"] == "failed"]
+    waived = [f for f in mine if f["status"] == "waived"]
     obs: dict[str, Any] = {
         "uuid": ids("observation", fw["id"], check_id),
         "title": f"{check_id}: {check['title']}",
@@ -316,15 +321,6 @@ def _observation(
     if lines:
         obs["remarks"] = "\n".join(lines)
     return obs
-
-
-def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[tuple, dict[str, Any]] = {}
-    for f in rows:
-        seen.setdefault(
-            (f["file"], f["line"], f["path"], f["resource"]["id"], f.get("subject", "")), f
-        )
-    return [seen[k] for k in sorted(seen)]
 
 
 def _finding(

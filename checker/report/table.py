@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from checker.report.views import (
+    control_findings,
+    finding_index,
     findings,
     resource_label,
     result_sentence,
@@ -113,11 +115,11 @@ def _framework(console: Console, fw: dict[str, Any]) -> None:
 def _failures(console: Console, report: dict[str, Any]) -> None:
     controls_of: dict[str, list[str]] = defaultdict(list)
     failures: dict[str, list[dict[str, Any]]] = {}
+    index = finding_index(report)
     for fw in report["frameworks"]:
         for c in fw["controls"]:
-            for f in c["failures"]:
-                key = f"{f['check']}|{f['resource']['id']}|{f['path']}|{f.get('subject', '')}"
-                failures.setdefault(f["check"], {})[key] = f
+            for f in control_findings(c, index):
+                failures.setdefault(f["check"], {})[f["id"]] = f
             for chk in c["checks"]:
                 if chk["failed"]:
                     controls_of[chk["id"]].append(c["id"])

@@ -36,16 +36,27 @@ class Finding:
 
 
 def findings(report: dict[str, Any], which: str = "failures") -> list[Finding]:
-    """Every failure ("failures") or waived failure ("waived") once, in file/line order."""
-    out: dict[tuple, Finding] = {}
+    """Every failure ("failures") or waived failure ("waived") once, in file/line order, with
+    the controls of the selected frameworks that refer to it."""
+    status = "waived" if which == "waived" else "failed"
+    out = {f["id"]: Finding(f) for f in report["findings"] if f["status"] == status}
     for fw in report["frameworks"]:
         for c in fw["controls"]:
-            for f in c[which]:
-                item = Finding(f)
-                item = out.setdefault(item.key, item)
-                if (fw["id"], c["id"]) not in item.controls:
-                    item.controls.append((fw["id"], c["id"]))
-    return [out[k] for k in sorted(out)]
+            for fid in c[which]:
+                out[fid].controls.append((fw["id"], c["id"]))
+    return list(out.values())  # report["findings"] is already in file/line order
+
+
+def finding_index(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Finding id → finding, to resolve the ids a control lists."""
+    return {f["id"]: f for f in report["findings"]}
+
+
+def control_findings(
+    c: dict[str, Any], index: dict[str, dict[str, Any]], which: str = "failures"
+) -> list[dict[str, Any]]:
+    """The failures ("failures") or waived failures ("waived") of one control, resolved."""
+    return [index[fid] for fid in c[which]]
 
 
 def scope_notes(report: dict[str, Any]) -> list[str]:
