@@ -121,6 +121,20 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("dxguard: interrupted; no report was written", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as err:  # noqa: BLE001 - a bug must never read as a verdict
+            click.echo(
+                f"dxguard: internal error: {type(err).__name__}: {err}\n"
+                "  no report was written; this is a bug in dxguard — please report it with the "
+                "command line (set DXGUARD_DEBUG=1 for the traceback)",
+                err=True,
+            )
+            if os.environ.get("DXGUARD_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

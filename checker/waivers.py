@@ -16,16 +16,15 @@ import fnmatch
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 import jsonschema
-import yaml
 
 from checker.errors import InputError
 from checker.loaders.locate import line_of_path
-from checker.loaders.yamldocs import YamlLoader, parse_documents
+from checker.loaders.yamldocs import parse_documents
 from checker.model import CheckResult, Resource
 from checker.schema_util import first_error, load_schema
 
@@ -175,13 +174,7 @@ def load_waivers(path: str) -> WaiverFile:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: waiver file is not UTF-8 text") from None
-    try:
-        docs = parse_documents(text, path)
-    except ValueError as err:  # a date YAML reads as a timestamp but the calendar rejects
-        raise InputError(
-            f"{path}:{_bad_timestamp_line(text) or 1}: invalid date: {err}",
-            hint="dates are YYYY-MM-DD and must exist in the calendar",
-        ) from None
+    docs = parse_documents(text, path)  # dates stay text: the calendar check below names them
     content = [d for d in docs if d.value is not None]
     if len(content) != 1:
         raise InputError(
@@ -189,7 +182,7 @@ def load_waivers(path: str) -> WaiverFile:
             hint="docs/waivers.md shows the format",
         )
     doc = content[0]
-    data = _dates_as_text(doc.value)
+    data = doc.value
 
     def where(keys: Sequence[str | int]) -> str:
         return f"{path}:{line_of_path(doc.node, list(keys)) or doc.line}"
@@ -253,45 +246,6 @@ def load_waivers(path: str) -> WaiverFile:
             )
         )
     return WaiverFile(path, hashlib.sha256(raw).hexdigest(), tuple(waivers), check_lines)
-
-
-def _dates_as_text(value: Any) -> Any:
-    """YAML reads 2026-12-31 as a date: turn dates back into text so the schema sees one shape."""
-    if isinstance(value, dict):
-        return {k: _dates_as_text(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_dates_as_text(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()  # a date-time: fails the date pattern with a clear message
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _bad_timestamp_line(text: str) -> int | None:
-    """The line of the first timestamp scalar the calendar rejects (e.g. 2026-02-30)."""
-    loader = YamlLoader(text)
-    try:
-        while loader.check_node():
-            stack = [loader.get_node()]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, yaml.ScalarNode):
-                    if node.tag == "tag:yaml.org,2002:timestamp":
-                        try:
-                            loader.construct_yaml_timestamp(node)
-                        except ValueError:
-                            return node.start_mark.line + 1
-                elif isinstance(node, yaml.SequenceNode):
-                    stack.extend(reversed(node.value))
-                elif isinstance(node, yaml.MappingNode):
-                    for k, v in reversed(node.value):
-                        stack.extend([v, k])
-    except yaml.YAMLError:
-        return None
-    finally:
-        loader.dispose()
-    return None
 
 
 def _describe(data: Any, keys: list) -> str:

@@ -97,3 +97,27 @@ def test_malformed_yaml_input_is_exit_2_naming_file_and_line(tmp_path):
     assert run.code == 2
     assert f"{bad}:5:" in run.stderr and "malformed YAML" in run.stderr
     assert run.stdout == ""
+
+
+def test_an_unexpected_internal_error_is_exit_2_never_a_verdict(monkeypatch):
+    from click.testing import CliRunner
+
+    import checker.scan
+    from checker.cli import cli
+
+    def broken(_opts):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(checker.scan, "run_scan", broken)
+    result = CliRunner().invoke(cli, ["scan", str(COMPLIANT)])
+    assert result.exit_code == 2
+    assert "internal error: RuntimeError: simulated bug" in result.output
+    assert "no report was written" in result.output
+
+
+def test_nothing_examined_says_so_in_the_verdict(tmp_path):
+    cm = tmp_path / "cm.yaml"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata: {}\n")
+    run = dxguard("scan", str(cm), "--as-of", AS_OF)
+    assert run.code == 0
+    assert "nothing was examined" in " ".join(run.stdout.split())

@@ -164,3 +164,76 @@ def test_locator_resolves_lines_for_list_items_and_stdin(tmp_path):
     locate = Locator(result)
     (res,) = result.resources
     assert locate(res.id, "spec.containers[0].image") == 11
+
+
+# -- Kubernetes value semantics and the fast path -------------------------------------------------
+
+
+def test_dates_and_binary_stay_text_as_kubernetes_reads_them(tmp_path):
+    f = write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+              "data:\n  released: 2026-11-26\n  blob: !!binary aGVsbG8=\n")  # fmt: skip
+    (res,) = load([str(f)]).resources
+    assert res.object["data"] == {"released": "2026-11-26", "blob": "aGVsbG8="}
+
+
+@pytest.mark.parametrize("text", ["x: .nan\n", "x: -.inf\n"])
+def test_nan_and_infinity_are_input_errors_at_their_line(tmp_path, text):
+    f = write(tmp_path, "nan.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+              "data:\n  " + text)  # fmt: skip
+    with pytest.raises(InputError, match=r"nan\.yaml:6:.*cannot be represented in JSON"):
+        load([str(f)])
+
+
+def test_nan_in_json_is_an_input_error(tmp_path):
+    f = write(tmp_path, "nan.json", '{"apiVersion": "v1", "kind": "ConfigMap", "data": {"x": NaN}}')
+    with pytest.raises(InputError, match="NaN is not JSON"):
+        load([str(f)])
+
+
+FIXTURE_FILES = sorted(
+    p for p in (Path(__file__).resolve().parent.parent / "fixtures").rglob("*.y*ml")
+)
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_fast_path_gives_exactly_the_libyaml_values_and_lines(path):
+    text = path.read_text()
+    fast = parse_documents(text, str(path))
+    slow = parse_documents(text, str(path), fast=False)
+    assert [(d.index, d.line, d.value) for d in fast] == [(d.index, d.line, d.value) for d in slow]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: yes\nb: off\n",  # YAML 1.1 booleans
+        "mode: 0644\n",  # YAML 1.1 octal
+        "n: 1_000\n",  # underscores
+        "t: 1:30\n",  # sexagesimal
+        "x: 1e5\n",  # 1.1 reads a string, 1.2 a float
+        "a: &anchor {k: v}\nb: *anchor\n",
+        "base: &b {x: 1}\nm:\n  <<: *b\n",
+        "a: 1\n...\n---\nb: 2\n",
+        "k: !!str 12\n",
+        "k: [1,\t2]\n",  # tabs
+    ],
+)
+def test_constructs_whose_meaning_differs_take_the_libyaml_path(text):
+    from checker.loaders.yamldocs import _fast_documents
+
+    assert _fast_documents(text) is None
+    assert parse_documents(text, "x.yaml")  # and the libyaml path reads them
+
+
+def test_fast_path_reads_plain_multi_document_manifests():
+    from checker.loaders.yamldocs import _fast_documents
+
+    text = "# header\n" + POD + "---\n" + POD.replace("name: p", "name: q") + "---\n"
+    docs = _fast_documents(text)
+    assert docs is not None
+    assert [(d.line, d.value and d.value["metadata"]["name"]) for d in docs] == [
+        (2, "p"),
+        (11, "q"),
+        (20, None),
+    ]
+    assert docs[1].node is not None and docs[1].node.start_mark.line == 10  # composed on demand

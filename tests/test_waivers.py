@@ -344,7 +344,7 @@ waivers:
             "'justification' is a required property",
         ),
         (("expires: 2026-12-10", "expires: next month"), 11, "expires: 'next month' is not a date"),
-        (("expires: 2026-12-10", "expires: 2026-13-01"), 11, "invalid date"),
+        (("expires: 2026-12-10", "expires: 2026-13-01"), 11, "is not a date in the calendar"),
         (
             ("expires: 2026-12-10", "expires: 2026-05-01"),
             11,

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from checker.errors import InputError
 from checker.loaders.kubernetes import resources_from_document
@@ -194,14 +194,27 @@ def _document_resources(doc: Document, ctx: LoadContext) -> list[Resource]:
     return resources_from_document(doc, ctx.file, ctx.result.skipped)
 
 
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
 def _parse_json(text: str, display: str) -> Document:
     """JSON by JSON's own rules (YAML 1.1 would misread numbers and escapes); lines come later."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise InputError(
             f"{display}:{err.lineno}:{err.colno}: malformed JSON: {err.msg}",
             hint="fix the JSON syntax at that position",
+        ) from None
+    except _NotJson as err:
+        raise InputError(
+            f"{display}: {err} is not JSON (Python's parser accepts it; Kubernetes and OPA do not)",
+            hint="write the value as a string or a finite number",
         ) from None
     except RecursionError:
         raise InputError(f"{display}: JSON nesting too deep to parse") from None

@@ -9,6 +9,7 @@ instead of a subject the policies quietly cannot see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -71,11 +72,12 @@ def resources_from_document(doc: Document, filename: str, skipped: list[Skipped]
         for i, item in enumerate(items):
             node = item_nodes[i] if item_nodes and i < len(item_nodes) else None
             line = _line_of(node, doc.line)
-            res = _resource(item, filename, doc.index, line, i, node, skipped)
+            res = _resource(item, filename, doc.index, line, i, lambda n=node: n, skipped)
             if res is not None:
                 out.append(res)
         return out
-    res = _resource(value, filename, doc.index, doc.line, None, doc.node, skipped)
+    # The node (for the line of a malformed field) is composed only if an error needs it.
+    res = _resource(value, filename, doc.index, doc.line, None, lambda: doc.node, skipped)
     return [res] if res is not None else []
 
 
@@ -94,7 +96,7 @@ def _resource(
     document: int,
     line: int,
     item: int | None,
-    node: yaml.Node | None,
+    node_of: Callable[[], yaml.Node | None],
     skipped: list[Skipped],
 ) -> Resource | None:
     where = f"document {document}" + (f", item {item}" if item is not None else "")
@@ -131,7 +133,7 @@ def _resource(
         raise InputError(f"{filename}:{line}: {kind} metadata.name must be a string")
     if namespace is not None and not isinstance(namespace, str):
         raise InputError(f"{filename}:{line}: {kind} metadata.namespace must be a string")
-    _validate_workload(value, kind, filename, line, node)
+    _validate_workload(value, kind, filename, line, node_of)
     rid = f"{filename}#{document}" + (f".{item}" if item is not None else "")
     return Resource(
         id=rid,
@@ -146,7 +148,11 @@ def _resource(
 
 
 def _validate_workload(
-    value: dict[str, Any], kind: str, filename: str, line: int, node: yaml.Node | None
+    value: dict[str, Any],
+    kind: str,
+    filename: str,
+    line: int,
+    node_of: Callable[[], yaml.Node | None],
 ) -> None:
     """The shapes checks walk must be what Kubernetes accepts, or the subject would go unseen."""
     keys = POD_SPEC_KEYS.get(kind)
@@ -165,6 +171,7 @@ def _validate_workload(
         return
 
     def bad(path: list[str | int], what: str) -> InputError:
+        node = node_of()
         at = line_of_path(node, path) if node is not None else None
         dotted = _dotted(path)
         return InputError(

@@ -37,7 +37,8 @@ FAIL_ON = (*SEVERITIES, "none")
 GENERAL_SCOPE_NOTE = (
     "Automated checks give evidence for a control; they do not by themselves demonstrate "
     "regulatory compliance. A control is satisfied only when its checks examined at least one "
-    "subject and none failed; nothing examined is reported as not-applicable, never as satisfied."
+    "subject and none failed; nothing examined is reported as not-applicable, never as satisfied. "
+    "Controls marked manual or partial need attached evidence."
 )
 
 STATUS_ORDER = [NOT_SATISFIED, SATISFIED_WITH_WAIVERS, SATISFIED, NOT_APPLICABLE, MANUAL]

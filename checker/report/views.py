@@ -97,6 +97,11 @@ def result_sentence(report: dict[str, Any]) -> str:
     summary = report["summary"]
     gate = summary["gate"]
     if summary["result"] == "pass":
+        if summary["subjects"]["examined"] == 0:
+            return (
+                "PASS — but nothing was examined: no check applies to these inputs, so no "
+                "control is satisfied (each is not-applicable or manual)"
+            )
         if gate["fail_on"] == "none":
             return "PASS — --fail-on none: findings are reported, never fail the run"
         return f"PASS — no unwaived failure at or above severity {gate['fail_on']}"

@@ -61,10 +61,10 @@ def load_document(doc: Document, ctx: Any) -> list[Resource] | None:
     resources = resources_from_document(doc, ctx.file, ctx.result.skipped)
     for res in resources:
         if is_kubevirt(res.object):
-            node = doc.node
             prefix: list[str | int] = [] if res.source.item is None else ["items", res.source.item]
 
-            def line_of(path: str, node=node, prefix=prefix) -> int | None:
+            def line_of(path: str, doc=doc, prefix=prefix) -> int | None:
+                node = doc.node  # composed only when a line is asked for
                 return line_of_path(node, [*prefix, *parse_path(path)]) if node else None
 
             _to_vm(res, line_of)
