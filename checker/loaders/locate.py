@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -55,10 +56,12 @@ class Locator:
     """Resolve (resource id, field path) → line, parsing only the documents that have failures.
 
     Keeping every YAML node of a large scan in memory would cost far more than re-reading the few
-    documents that have failures. The first lookup in a document cuts that document's lines out
-    of its file (its start line is known from loading), walks its YAML events once and indexes
-    the line of every field path; later lookups in the same document are dictionary hits. A file
-    that changed on disk since it was loaded (digest mismatch) falls back to the document's line.
+    documents that have failures. `prefetch` takes every (resource, path) the report needs, cuts
+    each document concerned out of its file (its start line is known from loading) and walks its
+    YAML events once, recording the lines of just the wanted paths and their parents; lookups are
+    then dictionary hits. A path nobody prefetched indexes its whole document on first use. A
+    file that changed on disk since it was loaded (digest mismatch) falls back to the document's
+    line.
     """
 
     def __init__(self, load: LoadResult):
@@ -68,7 +71,36 @@ class Locator:
         self._digests = {i.path: i.sha256 for i in load.inputs}
         self._doc_lines = load.doc_lines
         self._file_lines: dict[str, list[str] | None] = {}
-        self._indexes: dict[tuple[str, int], dict[tuple, int] | None] = {}
+        # (file, document) → (index of path → line, whether the index covers every path)
+        self._indexes: dict[tuple[str, int], tuple[dict[tuple, int] | None, bool]] = {}
+        # Paths whose every existing prefix the index holds: their nearest parent is exact.
+        self._prefetched: set[tuple[str, int, tuple]] = set()
+
+    def _segments(self, resource_id: str, path: str) -> tuple:
+        src = self._resources[resource_id].source
+        segments: list[str | int] = [*src.pointer, *parse_path(path)]
+        if src.item is not None:
+            segments = ["items", src.item, *segments]
+        return tuple(segments)
+
+    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Index, per document, only the lines the given (resource id, path) pairs need."""
+        wanted: dict[tuple[str, int], set[tuple]] = {}
+        for resource_id, path in pairs:
+            if resource_id in self._tables:
+                continue
+            src = self._resources[resource_id].source
+            key = (src.file, src.document)
+            if key in self._indexes and self._indexes[key][1]:
+                continue
+            wanted.setdefault(key, set()).add(self._segments(resource_id, path))
+        for (file, document), paths in wanted.items():
+            self._prefetched.update((file, document, p) for p in paths)
+            prefixes = {p[:end] for p in paths for end in range(len(p) + 1)}
+            text, offset = self._document_text(file, document)
+            index = index_lines(text, offset, prefixes) if text is not None else None
+            old = self._indexes.get((file, document), (None, False))[0] or {}
+            self._indexes[(file, document)] = ({**old, **(index or {})} or None, False)
 
     def __call__(self, resource_id: str, path: str) -> int:
         res = self._resources[resource_id]
@@ -76,15 +108,18 @@ class Locator:
         table = self._tables.get(resource_id)
         if table is not None:
             return _line_from_table(table, path, src.line)
-        index = self._index(src.file, src.document)
+        segments = self._segments(resource_id, path)
+        key = (src.file, src.document)
+        index, complete = self._indexes.get(key, (None, False))
+        if not complete and (*key, segments) not in self._prefetched:
+            # Not prefetched (or a field that does not exist): index the whole document once.
+            text, offset = self._document_text(src.file, src.document)
+            index = index_lines(text, offset) if text is not None else None
+            self._indexes[key] = (index, True)
         if not index:
             return src.line
-        segments: list[str | int] = parse_path(path)
-        segments = [*src.pointer, *segments]
-        if src.item is not None:
-            segments = ["items", src.item, *segments]
         for end in range(len(segments), -1, -1):
-            line = index.get(tuple(segments[:end]))
+            line = index.get(segments[:end])
             if line is not None:
                 return line
         return src.line
@@ -102,18 +137,15 @@ class Locator:
             self._file_lines[file] = text.splitlines(keepends=True) if text is not None else None
         return self._file_lines[file]
 
-    def _index(self, file: str, document: int) -> dict[tuple, int] | None:
-        key = (file, document)
-        if key not in self._indexes:
-            self._indexes[key] = None
-            lines = self._lines(file)
-            starts = self._doc_lines.get(file)
-            if lines is not None and starts and document < len(starts):
-                first = starts[document]
-                last = starts[document + 1] - 1 if document + 1 < len(starts) else len(lines)
-                text = "".join(lines[first - 1 : last])
-                self._indexes[key] = index_lines(text, first - 1)
-        return self._indexes[key]
+    def _document_text(self, file: str, document: int) -> tuple[str | None, int]:
+        """The document's own lines (and how many lines precede them), or None."""
+        lines = self._lines(file)
+        starts = self._doc_lines.get(file)
+        if lines is None or not starts or document >= len(starts):
+            return None, 0
+        first = starts[document]
+        last = starts[document + 1] - 1 if document + 1 < len(starts) else len(lines)
+        return "".join(lines[first - 1 : last]), first - 1
 
 
 def _line_from_table(table: dict[str, int], path: str, default: int) -> int:
@@ -134,32 +166,61 @@ def _join(segments: list[str | int]) -> str:
     return out
 
 
-def index_lines(text: str, offset: int = 0) -> dict[tuple, int] | None:
-    """Every field path of the first YAML document in text → its 1-based line (+ offset).
+_SCALAR = yaml.ScalarEvent
+_ALIAS_EVENT = yaml.AliasEvent
+_MAP_START, _MAP_END = yaml.MappingStartEvent, yaml.MappingEndEvent
+_SEQ_START, _SEQ_END = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+_DOC_END, _STREAM_END = yaml.DocumentEndEvent, yaml.StreamEndEvent
+
+
+def index_lines(
+    text: str, offset: int = 0, wanted: set[tuple] | None = None
+) -> dict[tuple, int] | None:
+    """Field paths of the first YAML document in text → their 1-based line (+ offset).
 
     A mapping key's path points at the key's line; a sequence item's path at the item's line.
-    Returns None when the text is not YAML that libyaml can read (e.g. JSON with surrogates).
+    With `wanted` (a set of paths closed under prefixes), only those paths are recorded and the
+    subtrees outside them are skipped without bookkeeping. Returns None when the text is not YAML
+    that libyaml can read (e.g. JSON with surrogates).
     """
     parser = YamlLoader(text)
     out: dict[tuple, int] = {(): offset + 1}
+    remaining = set(wanted) - {()} if wanted is not None else None
     # Frames: [path, is_mapping, expecting_key, current_key, next_index]
     stack: list[list] = []
+    skip = 0  # depth inside a subtree nobody wants
+    get_event = parser.get_event
     try:
         while True:
-            event = parser.get_event()
-            if isinstance(event, yaml.DocumentEndEvent | yaml.StreamEndEvent):
-                break
-            if isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-                stack.pop()
+            event = get_event()
+            kind = type(event)
+            if skip:  # inside an unwanted subtree: only keep count of its depth
+                if kind is _SCALAR or kind is _ALIAS_EVENT:
+                    continue
+                if kind is _MAP_START or kind is _SEQ_START:
+                    skip += 1
+                elif kind is _MAP_END or kind is _SEQ_END:
+                    skip -= 1
                 continue
-            if not isinstance(event, yaml.NodeEvent):
+            if kind is _MAP_END or kind is _SEQ_END:
+                done = stack.pop()[0]
+                if remaining:  # wanted paths under a finished collection do not exist
+                    n = len(done)
+                    remaining = {p for p in remaining if p[:n] != done}
+                    if not remaining:
+                        break
+                continue
+            if kind is _DOC_END or kind is _STREAM_END:
+                break
+            is_map = kind is _MAP_START
+            is_start = is_map or kind is _SEQ_START
+            if not (is_start or kind is _SCALAR or kind is _ALIAS_EVENT):
                 continue  # stream/document start
             line = event.start_mark.line + 1 + offset
-            is_start = isinstance(event, yaml.CollectionStartEvent)
             if not stack:
                 out[()] = line
                 if is_start:
-                    stack.append([(), isinstance(event, yaml.MappingStartEvent), True, None, 0])
+                    stack.append([(), is_map, True, None, 0])
                 continue
             frame = stack[-1]
             path = frame[0]
@@ -168,23 +229,31 @@ def index_lines(text: str, offset: int = 0) -> dict[tuple, int] | None:
                     frame[2] = False
                     if is_start:  # a complex key: ignore its contents
                         frame[3] = None
-                        stack.append(
-                            [None, isinstance(event, yaml.MappingStartEvent), True, None, 0]
-                        )
+                        skip = 1
                         continue
                     frame[3] = getattr(event, "value", None)
-                    if path is not None and frame[3] is not None:
-                        out.setdefault((*path, frame[3]), line)
+                    key_path = (*path, frame[3])
+                    if frame[3] is not None and (wanted is None or key_path in wanted):
+                        out.setdefault(key_path, line)
+                        if remaining is not None:
+                            remaining.discard(key_path)
                     continue
                 frame[2] = True  # this node is the value; the next node is a key
-                child = (*path, frame[3]) if path is not None and frame[3] is not None else None
+                child = (*path, frame[3]) if frame[3] is not None else None
             else:  # in a sequence
-                child = (*path, frame[4]) if path is not None else None
+                child = (*path, frame[4])
                 frame[4] += 1
-                if child is not None:
+                if wanted is None or child in wanted:
                     out.setdefault(child, line)
+                    if remaining is not None:
+                        remaining.discard(child)
+            if remaining is not None and not remaining:
+                break  # every wanted path has its line
             if is_start:
-                stack.append([child, isinstance(event, yaml.MappingStartEvent), True, None, 0])
+                if child is None or (wanted is not None and child not in wanted):
+                    skip = 1
+                else:
+                    stack.append([child, is_map, True, None, 0])
     except yaml.YAMLError:
         return None
     finally:

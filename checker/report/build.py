@@ -85,6 +85,9 @@ def build_report(
     # Every failure (and waived failure) once, with its location and a stable id; controls refer
     # to findings by id, so a failure that serves twenty controls is still written once.
     findings: list[dict[str, Any]] = []
+    prefetch = getattr(line_of, "prefetch", None)
+    if prefetch is not None:  # resolve every failure's line in one pass per document
+        prefetch((r.resource, r.path) for r in results if r.status != "pass")
     for r in results:
         if r.status == "pass":
             continue
