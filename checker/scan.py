@@ -12,22 +12,25 @@ import contextlib
 import gc
 import os
 import subprocess
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from checker.bundle import folders, load_all_catalogs, open_bundle, prepare_policies
-from checker.config import load_config
+from checker.config import Config, load_config
 from checker.controls import Catalogs, load_catalogs, select_frameworks
 from checker.engine import DEFAULT_TIMEOUT
-from checker.errors import EngineError, UsageError
+from checker.errors import DxguardError, EngineError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
+from checker.model import Framework, LoadResult
 from checker.paths import controls_dir, project_root
+from checker.policies import CustomPolicies
 from checker.report import RunInfo, build_report
 from checker.timing import report_ready, stage
-from checker.waivers import DEFAULT_WARNING_DAYS, apply_waivers, load_waivers
+from checker.waivers import DEFAULT_WARNING_DAYS, WaiverFile, apply_waivers, load_waivers
 
 
 @dataclass
@@ -123,20 +126,62 @@ def _run_scan(opts: ScanOptions) -> dict[str, Any]:
     selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
     custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
-    with stage("load"):
-        loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
 
-    with (
-        stage("engine"),
-        open_bundle(
-            config,
-            opa_url=opts.opa_url,
-            opa_binary=opts.opa_binary,
-            timeout=opts.opa_timeout,
-            catalogs=catalogs,
-            custom=custom,
-        ) as bundle,
-    ):
+    def read_inputs() -> LoadResult:
+        with stage("load"):
+            return load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+
+    # The inputs are read while OPA starts and compiles the bundle in its own process.
+    loading = _InBackground(read_inputs)
+    try:
+        return _evaluate_and_report(opts, as_of, config, catalogs, selected, waiver_file, custom,
+                                    loading)  # fmt: skip
+    except DxguardError:
+        loading.result()  # when the inputs are bad too, their error is the one to fix first
+        raise
+
+
+class _InBackground:
+    """Run a function in a thread; result() waits for it and returns or re-raises."""
+
+    def __init__(self, fn: Callable[[], Any]):
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._value = fn()
+        except BaseException as err:  # noqa: BLE001 - handed to the waiting thread
+            self._error = err
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _evaluate_and_report(
+    opts: ScanOptions,
+    as_of: str,
+    config: Config,
+    catalogs: Catalogs,
+    selected: list[Framework],
+    waiver_file: WaiverFile | None,
+    custom: CustomPolicies,
+    loading: _InBackground,
+) -> dict[str, Any]:
+    with open_bundle(
+        config,
+        opa_url=opts.opa_url,
+        opa_binary=opts.opa_binary,
+        timeout=opts.opa_timeout,
+        catalogs=catalogs,
+        custom=custom,
+    ) as bundle:
+        loaded: LoadResult = loading.result()
         engine = bundle.engine
         checks = bundle.checks
         if waiver_file is not None:
@@ -151,9 +196,10 @@ def _run_scan(opts: ScanOptions) -> dict[str, Any]:
                     hint="load the same config into that OPA, or pass the config it was "
                     "started with",
                 )
-        results = engine.evaluate(
-            [r.to_input() for r in loaded.resources], context={"as_of": as_of}
-        )
+        with stage("engine"):
+            results = engine.evaluate(
+                [r.to_input() for r in loaded.resources], context={"as_of": as_of}
+            )
 
     outcome = None
     if waiver_file is not None:
