@@ -21,6 +21,18 @@ __all__ = ["Engine", "EngineInfo", "open_engine"]
 DEFAULT_TIMEOUT = 300.0
 
 
+def policy_files(paths: list[Path]) -> list[Path]:
+    """The policy modules OPA loads from these paths: every .rego file, tests excluded (the
+    managed OPA runs with --ignore '*_test.rego')."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += [f for f in p.rglob("*.rego") if not f.name.endswith("_test.rego")]
+        elif p.suffix == ".rego" and not p.name.endswith("_test.rego"):
+            out.append(p)
+    return sorted(out)
+
+
 @contextlib.contextmanager
 def open_engine(
     *,
@@ -41,7 +53,9 @@ def open_engine(
     paths = policy_paths or [rego_dir()]
     data = {"dxguard": {"config": config_data}}
     with ManagedOpa(binary, paths, data) as opa:
-        engine = Engine(opa.host, opa.port, timeout=timeout, watchdog=opa)
+        engine = Engine(
+            opa.host, opa.port, timeout=timeout, watchdog=opa, module_files=policy_files(paths)
+        )
         try:
             yield engine
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -71,11 +72,13 @@ class Engine:
         timeout: float = 300.0,
         endpoint: str = "managed",
         watchdog: Any = None,
+        module_files: list[Path] | None = None,
     ):
         self.client = _Client(host=host, port=port, ssl=ssl, timeout=timeout, retries=0)
         self.endpoint = endpoint
         self.timeout = timeout
         self._watchdog = watchdog  # ManagedOpa, to tell "crashed" from other failures
+        self._module_files = module_files  # the policy files a managed OPA was started with
         self._info: EngineInfo | None = None
         self._checks: list[CheckMeta] | None = None
 
@@ -139,23 +142,36 @@ class Engine:
         return body["result"]
 
     def info(self) -> EngineInfo:
+        """OPA's version and the digest of the policy modules it evaluates with.
+
+        For an OPA dxguard started, the modules are exactly the files it was started with, so
+        they are hashed from disk (asking OPA would transfer every module's syntax tree). For an
+        OPA at --opa-url, they are read from the engine itself (GET /v1/policies).
+        """
         if self._info is None:
             try:
-                resp = self.client._session.get(  # noqa: SLF001 - the client exposes no raw list
-                    f"{self.client.root_url}/policies", timeout=self.timeout
-                )
-                resp.raise_for_status()
-                modules = resp.json().get("result", [])
+                if self._module_files is None:
+                    resp = self.client._session.get(  # noqa: SLF001 - no raw list in the client
+                        f"{self.client.root_url}/policies", timeout=self.timeout
+                    )
+                    resp.raise_for_status()
+                    modules = [m["raw"].encode() for m in resp.json().get("result", [])]
+                else:
+                    modules = [p.read_bytes() for p in self._module_files]
                 version = self.client.ad_hoc_query("x := opa.runtime().version")
-            except (requests.RequestException, ValueError) as err:
+            except (requests.RequestException, ValueError, OSError) as err:
                 raise self._fail("identification", err) from None
+            except (KeyError, TypeError, AttributeError):
+                raise EngineError(
+                    "OPA answered the policies query with an unexpected shape"
+                ) from None
             try:
                 opa_version = version["result"][0]["x"]
-                raws = sorted(hashlib.sha256(m["raw"].encode()).hexdigest() for m in modules)
-            except (KeyError, IndexError, TypeError, AttributeError):
+            except (KeyError, IndexError, TypeError):
                 raise EngineError(
                     "OPA answered the identification query with an unexpected shape"
                 ) from None
+            raws = sorted(hashlib.sha256(raw).hexdigest() for raw in modules)
             digest = hashlib.sha256("\n".join(raws).encode()).hexdigest()
             self._info = EngineInfo(str(opa_version), digest, len(raws), self.endpoint)
         return self._info
