@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -293,8 +293,15 @@ class CheckStats:
         return self.passed + self.failed + self.waived
 
 
-def check_stats(results: Iterable[CheckResult]) -> dict[str, CheckStats]:
+def check_stats(
+    results: Iterable[CheckResult], passes: Mapping[tuple[str, str], int] | None = None
+) -> dict[str, CheckStats]:
+    """Subjects per check: passes counted per (check, resource), other results one by one."""
     stats: dict[str, CheckStats] = defaultdict(CheckStats)
+    for (check, resource), n in (passes or {}).items():
+        s = stats[check]
+        s.resources.add(resource)
+        s.passed += n
     for r in results:
         s = stats[r.check]
         s.resources.add(r.resource)

@@ -197,9 +197,10 @@ def _evaluate_and_report(
                     "started with",
                 )
         with stage("engine"):
-            results = engine.evaluate(
+            evaluation = engine.evaluate(
                 [r.to_input() for r in loaded.resources], context={"as_of": as_of}
             )
+    results = evaluation.failures
 
     outcome = None
     if waiver_file is not None:
@@ -229,7 +230,15 @@ def _evaluate_and_report(
     )
     with stage("mapping"):
         report = build_report(
-            run, selected, catalogs.frameworks, checks, results, loaded, Locator(loaded), outcome
+            run,
+            selected,
+            catalogs.frameworks,
+            checks,
+            results,
+            loaded,
+            Locator(loaded),
+            outcome,
+            passes=evaluation.passes,
         )
     report_ready()
     return report

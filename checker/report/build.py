@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +77,12 @@ def build_report(
     load: LoadResult,
     line_of: LineOf,
     waivers: WaiverOutcome | None = None,
+    passes: Mapping[tuple[str, str], int] | None = None,
 ) -> dict[str, Any]:
-    stats = check_stats(results)
+    """The evidence report. `results` are the failures and waived failures; `passes` counts the
+    passing subjects per (check, resource)."""
+    passes = passes or {}
+    stats = check_stats(results, passes)
     by_check = {c.id: c for c in checks}
     resources = {r.id: r for r in load.resources}
 
@@ -135,6 +139,8 @@ def build_report(
     gate = _gate(run.fail_on, findings)
 
     per_resource: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for (check, resource), n in passes.items():
+        per_resource[resource][check]["pass"] += n
     for r in results:
         per_resource[r.resource][r.check][r.status] += 1
     resource_entries = []
