@@ -41,7 +41,7 @@ $(CONFTEST): benchmarks/peers/conftest/go.mod benchmarks/peers/conftest/go.sum
 
 # Benchmarks (not a test): the table in docs/benchmarks.md, measured in one run.
 bench: setup $(CONFTEST)
-	$(PY) benchmarks/run.py --sizes 1000,10000,100000 --out docs/benchmarks.md
+	$(PY) benchmarks/run.py --sizes 1000,10000,100000 --out docs/benchmarks.md --append benchmarks/changes.md
 
 # The harness on the smallest size only, to prove it works (part of `make test`).
 bench-smoke: setup $(CONFTEST)

@@ -44,6 +44,8 @@ MIX = [
     ("VirtualMachine", 3),
 ]
 TEAMS = ["pathology", "genomics", "imaging", "platform", "research-ml", "data", "lab-ops"]
+
+
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     """Writes shared objects out in full: real manifests (helm, kustomize) have no aliases."""
 
