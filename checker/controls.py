@@ -20,7 +20,7 @@ from checker.errors import CatalogError, InputError, UsageError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
 from checker.model import CheckResult, Control, Framework
-from checker.schema_util import first_error
+from checker.schema_util import describe_path, first_error
 
 SCHEMA_FILE = "catalog.schema.json"
 
@@ -205,7 +205,7 @@ def _load_one(
     if err is not None:
         keys = list(err.absolute_path)
         line = line_of_path(doc.node, keys) or doc.line
-        where = _describe(data, keys)
+        where = describe_path(data, keys)
         raise CatalogError(
             f"{display}:{line}: {where}: {err.message}",
             hint=f"the catalog must follow controls/{SCHEMA_FILE}",
@@ -247,22 +247,6 @@ def _load_one(
         control_lines=control_lines,
     )
     return framework, lines
-
-
-def _describe(data: object, keys: list) -> str:
-    """'controls[3] (21 CFR 11.10(e)).evidence' — the offending entry, by its id when it has one."""
-    out = ""
-    node = data
-    for k in keys:
-        if isinstance(k, int):
-            out += f"[{k}]"
-            node = node[k] if isinstance(node, list) and k < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                out += f" ({node['id']})"
-        else:
-            out += f".{k}" if out else str(k)
-            node = node.get(k) if isinstance(node, dict) else None
-    return out or "(top level)"
 
 
 def select_frameworks(frameworks: list[Framework], wanted: list[str]) -> list[Framework]:

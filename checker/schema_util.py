@@ -19,3 +19,20 @@ def load_schema(name: str) -> dict[str, Any]:
 def first_error(validator: jsonschema.Validator, data: Any) -> jsonschema.ValidationError | None:
     """The most relevant validation error (jsonschema's best_match), or None when valid."""
     return jsonschema.exceptions.best_match(validator.iter_errors(data))
+
+
+def describe_path(data: Any, keys: list) -> str:
+    """'controls[3] (21 CFR 11.10(e)).evidence' — where a validation error is, naming each list
+    entry by its id when it has one, so the message says which control or waiver is at fault."""
+    out = ""
+    node = data
+    for k in keys:
+        if isinstance(k, int):
+            out += f"[{k}]"
+            node = node[k] if isinstance(node, list) and k < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f" ({node['id']})"
+        else:
+            out += f".{k}" if out else str(k)
+            node = node.get(k) if isinstance(node, dict) else None
+    return out or "(top level)"

@@ -26,7 +26,7 @@ from checker.errors import InputError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
 from checker.model import CheckResult, Resource
-from checker.schema_util import first_error, load_schema
+from checker.schema_util import describe_path, first_error, load_schema
 
 SCHEMA_FILE = "waivers.schema.json"
 DEFAULT_WARNING_DAYS = 30
@@ -199,7 +199,7 @@ def load_waivers(path: str) -> WaiverFile:
         if keys and keys[-1] in ("approved", "expires") and err.validator in ("pattern", "type"):
             message = f"{err.instance!r} is not a date; write YYYY-MM-DD"
         raise InputError(
-            f"{where(keys)}: invalid waiver at {_describe(data, keys)}: {message}",
+            f"{where(keys)}: invalid waiver at {describe_path(data, keys)}: {message}",
             hint=f"the waiver file must follow checker/schemas/{SCHEMA_FILE} (docs/waivers.md)",
         )
 
@@ -246,22 +246,6 @@ def load_waivers(path: str) -> WaiverFile:
             )
         )
     return WaiverFile(path, hashlib.sha256(raw).hexdigest(), tuple(waivers), check_lines)
-
-
-def _describe(data: Any, keys: list) -> str:
-    """'waivers[1] (WVR-7).expires' — the offending entry, by its id when it has one."""
-    out = ""
-    node = data
-    for k in keys:
-        if isinstance(k, int):
-            out += f"[{k}]"
-            node = node[k] if isinstance(node, list) and k < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                out += f" ({node['id']})"
-        else:
-            out += f".{k}" if out else str(k)
-            node = node.get(k) if isinstance(node, dict) else None
-    return out or "(top level)"
 
 
 def _path_matches(path: str, pattern: str) -> bool:
