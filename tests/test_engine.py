@@ -99,7 +99,8 @@ def _big_corpus(tmp_path: Path, n: int = 4000) -> Path:
 
 
 def _start_scan(path: Path) -> subprocess.Popen:
-    env = {**os.environ, "DXGUARD_OPA": str(opa_path())}
+    # A SIGKILLed dxguard cannot remove its OPA's temp folder: keep it under the test's tmp_path.
+    env = {**os.environ, "DXGUARD_OPA": str(opa_path()), "TMPDIR": str(path.parent)}
     return subprocess.Popen(
         [sys.executable, "-m", "checker", "scan", str(path), "--format", "json", "-q"],
         stdout=subprocess.PIPE,
