@@ -26,7 +26,7 @@ import data.lib.k8s
 meta := check.meta(rego.metadata.chain())
 
 # Resources of a checked kind and apiVersion, with their root API type.
-examined[res.id] := spec.type if {
+examined := {res.id: spec.type |
 	some res in k8s.resources
 	spec := k8s.api_kinds[res.kind]
 	object.get(res, "apiVersion", object.get(res.object, "apiVersion", "")) == spec.apiVersion

@@ -26,11 +26,15 @@ examined contains c if {
 	c.field in {"initContainers", "containers"}
 }
 
-problems[k8s.subject_key(c)] contains msg if {
+# The problems of each examined container that has any, by subject key.
+problems := {k8s.subject_key(c): msgs |
 	some c in examined
-	some r in ["cpu", "memory"]
-	problem := resource_problem(c.container, r)
-	msg := sprintf("%s %s", [k8s.container_label(c), problem])
+	msgs := {msg |
+		some r in ["cpu", "memory"]
+		problem := resource_problem(c.container, r)
+		msg := sprintf("%s %s", [k8s.container_label(c), problem])
+	}
+	count(msgs) > 0
 }
 
 resource_problem(container, r) := sprintf("has no %s limit; set resources.limits.%s (and an equal request)", [r, r]) if {

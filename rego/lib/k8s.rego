@@ -155,34 +155,41 @@ clinical_containers contains c if {
 # a lookup by_id[id] is then a hash lookup, not a pass over every resource.
 by_id := {res.id: res | some res in resources}
 
-# Grouping indexes (partial rules keyed by namespace, kind or name): read them whole, with
-# object.get(index, key, set()), so that each is evaluated once per query.
+# Grouping indexes (objects keyed by namespace, kind or name, built once per query): read them
+# whole, with object.get(index, key, set()). Each is an object comprehension whose inner set
+# comprehension OPA indexes on the key, so a group is one pass over the resources in all, never
+# a pass per key (and never a partial rule, whose every insertion OPA checks against all keys
+# inserted before it).
 
 # Ids of the resources in each namespace.
-in_namespace[res.namespace] contains res.id if {
-	some res in resources
-	is_string(res.namespace)
+in_namespace := {ns: ids |
+	some ns in {res.namespace | some res in resources; is_string(res.namespace)}
+	ids := {res.id | some res in resources; res.namespace = ns}
 }
 
 # Ids of the workloads (resources with a pod spec) in each namespace.
-workloads_in[ns] contains ps.resource if {
-	some ps in pod_specs
-	ns := by_id[ps.resource].namespace
-	is_string(ns)
+workloads_in := {ns: ids |
+	some ns in {x | some ps in pod_specs; x := by_id[ps.resource].namespace; is_string(x)}
+	ids := {ps.resource | some ps in pod_specs; by_id[ps.resource].namespace = ns}
 }
 
 # Ids of the Namespace objects of each name.
-namespace_objects[res.name] contains res.id if {
-	some res in resources
-	res.kind == "Namespace"
-	is_string(res.name)
+namespace_objects := {name: ids |
+	some name in {res.name | some res in resources; res.kind == "Namespace"; is_string(res.name)}
+	ids := {res.id | some res in resources; res.kind == "Namespace"; res.name = name}
 }
+
+# Every Kubernetes resource with a name, with its index key (see key).
+keyed := [[key(res.kind, object.get(res, "namespace", ""), res.name), res.id] |
+	some res in resources
+	is_string(res.name)
+]
 
 # Ids of the resources of each kind, namespace and name: index[key(kind, ns, name)]; cluster-
 # scoped objects have namespace "".
-index[key(res.kind, object.get(res, "namespace", ""), res.name)] contains res.id if {
-	some res in resources
-	is_string(res.name)
+index := {k: ids |
+	some k in {entry[0] | some entry in keyed}
+	ids := {entry[1] | some entry in keyed; entry[0] = k}
 }
 
 key(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns_or_empty(ns), name])
@@ -194,17 +201,26 @@ else := ""
 # The objects of a kind with that namespace and name in the scan (an empty set when none).
 lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, key(kind, ns, name), set())]
 
-# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
-kind_in[key(res.kind, res.namespace, "")] contains res.id if {
+# Every namespaced resource with its kind_in key (see key).
+kind_keyed := [[key(res.kind, res.namespace, ""), res.id] |
 	some res in resources
 	is_string(res.namespace)
+]
+
+# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
+kind_in := {k: ids |
+	some k in {entry[0] | some entry in kind_keyed}
+	ids := {entry[1] | some entry in kind_keyed; entry[0] = k}
 }
 
 # The objects of a kind in a namespace (an empty list when none).
 objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, key(kind, ns, ""), set())]
 
 # Ids of the resources of each kind.
-of_kind[res.kind] contains res.id if some res in resources
+of_kind := {kind: ids |
+	some kind in {res.kind | some res in resources}
+	ids := {res.id | some res in resources; res.kind = kind}
+}
 
 # Every namespace the scan names: by the resources in it or by its Namespace object.
 namespaces := {ns | some ns, _ in in_namespace} | {name | some name, _ in namespace_objects}

@@ -63,11 +63,11 @@ digest_of(ref) := d if {
 	regex.match(image.digest_pattern, d)
 } else := ""
 
-# Resources (workloads, VMs) that reference each digest, grouped in one pass.
-used_by[d] contains r.resource if {
-	some r in references
-	d := r.digest
-	d != ""
+# Resources (workloads, VMs) that reference each digest, grouped in one pass (OPA indexes the
+# inner comprehension on the digest).
+used_by := {d: ids |
+	some d in {r.digest | some r in references; r.digest != ""}
+	ids := {r.resource | some r in references; r.digest = d}
 }
 
 # The image records the image checks examine.

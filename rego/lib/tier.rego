@@ -20,9 +20,11 @@ namespace_objects contains {"name": res.name, "labels": labels} if {
 }
 
 # The label sets of the Namespace objects of each name: an indexed lookup, so that tiering
-# every resource costs one lookup, not a pass over every Namespace object.
-namespace_labels_of[entry.name] contains entry.labels if {
-	some entry in namespace_objects
+# every resource costs one lookup, not a pass over every Namespace object. An object
+# comprehension whose inner comprehension OPA indexes on the name: one pass in all.
+namespace_labels_of := {name: labels |
+	some name in {entry.name | some entry in namespace_objects}
+	labels := {entry.labels | some entry in namespace_objects; entry.name = name}
 }
 
 # True when labels carry every label the tier requires; a tier without labels matches none.
