@@ -41,19 +41,20 @@ pod_specs contains {"resource": res.id, "spec": spec, "path": concat(".", keys)}
 	is_object(spec)
 }
 
-# Every container (init, regular and ephemeral) of every pod spec.
-containers contains {
+# Every container (init, regular and ephemeral) of every pod spec. An array in pod-spec order,
+# not a set: its entries embed whole containers, which a set would sort by deep comparison.
+containers := [{
 	"resource": ps.resource,
 	"container": c,
 	"field": field,
 	"path": sprintf("%s.%s[%d]", [ps.path, field, i]),
 	"pod_spec": ps,
-} if {
+} |
 	some ps in pod_specs
 	some field in container_fields
 	some i, c in object.get(ps.spec, field, [])
 	is_object(c)
-}
+]
 
 # The name a message uses for a container: its kind of list and its name.
 container_label(entry) := sprintf("%s %q", [kind_of[entry.field], object.get(entry.container, "name", "?")])
@@ -127,16 +128,18 @@ exempt_namespace(ns) if {
 
 exempt(resource_id) if exempt_namespace(by_id[resource_id].namespace)
 
+# Ids of the workloads in exempt namespaces, computed once per query, so that filtering the
+# containers costs one lookup each.
+exempt_workloads := {ps.resource | some ps in pod_specs; exempt(ps.resource)}
+
 # Pod specs and containers the workload-hardening checks examine: all but exempt namespaces.
+# The containers are arrays, like containers.
 workload_pod_specs contains ps if {
 	some ps in pod_specs
-	not exempt(ps.resource)
+	not ps.resource in exempt_workloads
 }
 
-workload_containers contains c if {
-	some c in containers
-	not exempt(c.resource)
-}
+workload_containers := [c | some c in containers; not c.resource in exempt_workloads]
 
 # Pod specs and containers of clinical workloads (tier.of: by namespace or labels).
 clinical_pod_specs contains ps if {
@@ -144,10 +147,7 @@ clinical_pod_specs contains ps if {
 	tier.of[ps.resource] == "clinical"
 }
 
-clinical_containers contains c if {
-	some c in workload_containers
-	tier.of[c.resource] == "clinical"
-}
+clinical_containers := [c | some c in workload_containers; tier.of[c.resource] == "clinical"]
 
 # -- indexes --------------------------------------------------------------------------------
 
