@@ -87,5 +87,35 @@ resource_tier(res) := "clinical" if {
 	in_tier("research", res)
 } else := "other"
 
-# The tier of every resource in the input, by id.
-of := {res.id: resource_tier(res) | some res in input.resources}
+# The tier of every namespace a resource of the input lives in, computed once per namespace.
+namespace_tiers := {ns: namespace_tier(ns) |
+	some ns in {res.namespace | some res in input.resources; is_string(res.namespace)}
+}
+
+# The tier of every resource in the input, by id: resource_tier, with the tier of each
+# namespace looked up instead of matched again for every resource in it.
+of := {res.id: tier_with(res, object.get(namespace_tiers, [object.get(res, "namespace", null)], "other")) |
+	some res in input.resources
+}
+
+# The tier of a resource whose namespace has tier ns_tier: the same precedence as
+# resource_tier (clinical by labels or namespace, then research by labels or namespace), since
+# a namespace in both tiers has tier clinical.
+tier_with(_, "clinical") := "clinical"
+
+tier_with(res, ns_tier) := t if {
+	ns_tier != "clinical"
+	t := labels_or_namespace_tier(res, ns_tier)
+}
+
+labels_or_namespace_tier(res, ns_tier) := "clinical" if {
+	labels_match("clinical", resource_labels(res))
+} else := "clinical" if {
+	labels_match("clinical", object.get(res, ["normalized", "labels"], {}))
+} else := "research" if {
+	ns_tier == "research"
+} else := "research" if {
+	labels_match("research", resource_labels(res))
+} else := "research" if {
+	labels_match("research", object.get(res, ["normalized", "labels"], {}))
+} else := "other"
