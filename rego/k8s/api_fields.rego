@@ -72,7 +72,9 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some id, root in examined
 	res := k8s.by_id[id]
 	some g in by_depth[root][2]
-	some i, x in k8s.arr_at(res.object, g.list)
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
 	some s in g.sections
 	value := object.get(x, s.segments[1], null)
 	is_object(value)
@@ -84,9 +86,13 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some id, root in examined
 	res := k8s.by_id[id]
 	some g in by_depth[root][3]
-	some i, x in k8s.arr_at(res.object, g.list)
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
 	some s in g.sections
-	some j, y in k8s.arr_at(x, s.segments[1])
+	ys := object.get(x, s.segments[1], null)
+	is_array(ys)
+	some j, y in ys
 	value := object.get(y, s.segments[2], null)
 	is_object(value)
 	some key in (object.keys(value) - s.known)
@@ -97,10 +103,16 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some id, root in examined
 	res := k8s.by_id[id]
 	some g in by_depth[root][4]
-	some i, x in k8s.arr_at(res.object, g.list)
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
 	some s in g.sections
-	some j, y in k8s.arr_at(x, s.segments[1])
-	some l, z in k8s.arr_at(y, s.segments[2])
+	ys := object.get(x, s.segments[1], null)
+	is_array(ys)
+	some j, y in ys
+	zs := object.get(y, s.segments[2], null)
+	is_array(zs)
+	some l, z in zs
 	value := object.get(z, s.segments[3], null)
 	is_object(value)
 	some key in (object.keys(value) - s.known)
