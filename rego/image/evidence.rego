@@ -32,7 +32,7 @@ results contains check.pass(meta, ref.resource, ref.path) if {
 results contains check.fail(meta, ref.resource, ref.path, msg) if {
 	some ref in sc.references
 	ref.digest == ""
-	sc.evidence_required(ref.resource)
+	ref.resource in sc.evidence_required_ids
 	msg := sprintf(
 		"%s image %q is referenced by tag only, so it cannot be matched to a scan report, SBOM, signature or provenance (evidence is keyed by digest); pin it as name@sha256:<digest>",
 		[ref.label, ref.image],
@@ -43,7 +43,7 @@ results contains check.fail(meta, ref.resource, ref.path, msg) if {
 	some ref in sc.references
 	ref.digest != ""
 	not sc.records[ref.digest]
-	sc.evidence_required(ref.resource)
+	ref.resource in sc.evidence_required_ids
 	msg := sprintf(
 		"%s image %q has no evidence: no scan report, SBOM, signature or provenance in the inputs is about digest %s; add them to the scan",
 		[ref.label, ref.image, ref.digest],

@@ -32,7 +32,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	ref := object.get(c.container, "image", "")
 	not allowed_ref(ref)
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [k8s.container_label(c), ref, image.parse(ref).registry, concat(", ", allowed)])
+	msg := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [c.label, ref, image.parse(ref).registry, concat(", ", allowed)])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {

@@ -29,7 +29,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
 	not drops_all(c.container)
 	path := concat(".", [c.path, "securityContext.capabilities.drop"])
-	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [k8s.container_label(c)])
+	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label])
 }
 
 results contains check.fail(meta, c.resource, path, msg) if {
@@ -37,7 +37,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some i, added in k8s.arr_at(c, ["container", "securityContext", "capabilities", "add"])
 	not cap_name(added) in allowed
 	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, i])
-	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [k8s.container_label(c), added, concat(", ", sort(allowed))])
+	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [c.label, added, concat(", ", sort(allowed))])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

@@ -31,7 +31,7 @@ problems := [msgs |
 	msgs := {msg |
 		some r in ["cpu", "memory"]
 		problem := resource_problem(c.container, r)
-		msg := sprintf("%s %s", [k8s.container_label(c), problem])
+		msg := sprintf("%s %s", [c.label, problem])
 	}
 ]
 

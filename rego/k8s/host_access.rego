@@ -35,7 +35,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some i, p in k8s.arr_at(c, ["container", "ports"])
 	object.get(p, "hostPort", 0) != 0
 	path := sprintf("%s.ports[%d].hostPort", [c.path, i])
-	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [k8s.container_label(c), p.hostPort])
+	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [c.label, p.hostPort])
 }
 
 results contains check.pass(meta, ps.resource, ps.path) if {

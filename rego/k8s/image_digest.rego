@@ -25,7 +25,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	ref := object.get(c.container, "image", "")
 	not image.pinned(ref)
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [k8s.container_label(c), ref])
+	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {

@@ -25,7 +25,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	ref := object.get(c.container, "image", "")
 	problem := tag_problem(ref)
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q %s", [k8s.container_label(c), ref, problem])
+	msg := sprintf("%s image %q %s", [c.label, ref, problem])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {

@@ -26,7 +26,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
 	not c.container.securityContext.allowPrivilegeEscalation == false
 	path := concat(".", [c.path, "securityContext.allowPrivilegeEscalation"])
-	msg := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [k8s.container_label(c)])
+	msg := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [c.label])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

@@ -25,7 +25,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
 	c.container.securityContext.privileged == true
 	path := concat(".", [c.path, "securityContext.privileged"])
-	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [k8s.container_label(c)])
+	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [c.label])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

@@ -26,7 +26,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
 	not c.container.securityContext.readOnlyRootFilesystem == true
 	path := concat(".", [c.path, "securityContext.readOnlyRootFilesystem"])
-	msg := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [k8s.container_label(c)])
+	msg := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [c.label])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

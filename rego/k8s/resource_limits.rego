@@ -29,7 +29,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
 	count(missing) > 0
 	path := concat(".", [c.path, "resources.limits"])
-	msg := sprintf("%s has no %s limit; set resources.limits.%s", [k8s.container_label(c), concat(" or ", missing), concat(" and resources.limits.", missing)])
+	msg := sprintf("%s has no %s limit; set resources.limits.%s", [c.label, concat(" or ", missing), concat(" and resources.limits.", missing)])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {

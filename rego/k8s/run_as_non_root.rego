@@ -25,7 +25,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.workload_containers
 	problem := violation(c)
 	path := concat(".", [c.path, "securityContext", problem.field])
-	msg := sprintf("%s %s", [k8s.container_label(c), problem.message])
+	msg := sprintf("%s %s", [c.label, problem.message])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

@@ -29,7 +29,7 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	profile := k8s.effective_security(c, "seccompProfile", {})
 	not object.get(profile, "type", "") in confining
 	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
-	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [k8s.container_label(c), describe(profile)])
+	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
 }
 
 results contains check.pass(meta, c.resource, c.path) if {

@@ -41,14 +41,16 @@ pod_specs contains {"resource": res.id, "spec": spec, "path": concat(".", keys)}
 	is_object(spec)
 }
 
-# Every container (init, regular and ephemeral) of every pod spec. An array in pod-spec order,
-# not a set: its entries embed whole containers, which a set would sort by deep comparison.
+# Every container (init, regular and ephemeral) of every pod spec, with the name messages use
+# for it (label, see container_label). An array in pod-spec order, not a set: its entries embed
+# whole containers, which a set would sort by deep comparison.
 containers := [{
 	"resource": ps.resource,
 	"container": c,
 	"field": field,
 	"path": sprintf("%s.%s[%d]", [ps.path, field, i]),
 	"pod_spec": ps,
+	"label": sprintf("%s %q", [kind_of[field], object.get(c, "name", "?")]),
 } |
 	some ps in pod_specs
 	some field in container_fields
@@ -56,8 +58,11 @@ containers := [{
 	is_object(c)
 ]
 
-# The name a message uses for a container: its kind of list and its name.
-container_label(entry) := sprintf("%s %q", [kind_of[entry.field], object.get(entry.container, "name", "?")])
+# The name a message uses for a container: its kind of list and its name. The entries of
+# containers carry it precomputed (entry.label); read that in a loop over every container.
+container_label(entry) := entry.label if {
+	is_string(entry.label)
+} else := sprintf("%s %q", [kind_of[entry.field], object.get(entry.container, "name", "?")])
 
 kind_of := {
 	"initContainers": "init container",

@@ -23,6 +23,19 @@ test_containers_of_every_list_and_kind if {
 	}
 }
 
+test_containers_carry_their_message_label if {
+	spec := {
+		"initContainers": [{"name": "i", "image": "x"}],
+		"containers": [{"image": "x"}],
+		"ephemeralContainers": [{"name": "e", "image": "x"}],
+	}
+	cs := k8s.containers with input as fx.input_of([fx.deployment("d", spec)])
+	{c.label | some c in cs} == {`init container "i"`, `container "?"`, `ephemeral container "e"`}
+	every c in cs {
+		k8s.container_label(object.remove(c, ["label"])) == c.label
+	}
+}
+
 test_non_workload_kinds_have_no_pod_spec if {
 	count(k8s.pod_specs) == 0 with input as fx.input_of([fx.resource("cm", "ConfigMap", {"data": {"spec": {}}})])
 }
