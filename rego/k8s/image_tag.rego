@@ -20,17 +20,24 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
+# The problem of each image reference of a container that has one, computed once per distinct
+# reference.
+problems := {ref: problem |
+	some ref in k8s.container_images
+	problem := tag_problem(ref)
+}
+
 results contains check.fail(meta, c.resource, path, msg) if {
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
-	problem := tag_problem(ref)
+	problem := problems[ref]
 	path := concat(".", [c.path, "image"])
 	msg := sprintf("%s image %q %s", [c.label, ref, problem])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
 	some c in k8s.containers
-	not tag_problem(object.get(c.container, "image", ""))
+	not problems[object.get(c.container, "image", "")]
 }
 
 tag_problem(ref) := "is empty; set the image reference" if {

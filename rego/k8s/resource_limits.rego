@@ -23,20 +23,27 @@ meta := check.meta(rego.metadata.chain())
 
 limited_fields := {"initContainers", "containers"}
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
+# The limits each examined container lacks (cpu, memory), by its index in
+# k8s.workload_containers, for the containers that lack any: computed once for the fail and the
+# pass rule.
+missing_limits := {i: missing |
+	some i, c in k8s.workload_containers
 	c.field in limited_fields
 	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
 	count(missing) > 0
+}
+
+results contains check.fail(meta, c.resource, path, msg) if {
+	some i, missing in missing_limits
+	c := k8s.workload_containers[i]
 	path := concat(".", [c.path, "resources.limits"])
 	msg := sprintf("%s has no %s limit; set resources.limits.%s", [c.label, concat(" or ", missing), concat(" and resources.limits.", missing)])
 }
 
 results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {
-	some c in k8s.workload_containers
+	some i, c in k8s.workload_containers
 	c.field in limited_fields
-	has_limit(c.container, "cpu")
-	has_limit(c.container, "memory")
+	not missing_limits[i]
 }
 
 has_limit(container, r) if {

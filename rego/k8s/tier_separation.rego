@@ -31,18 +31,22 @@ examined contains ps if {
 
 labels_tier(ps) := tier.labels_tier(tier.resource_labels(k8s.by_id[ps.resource]))
 
-ns_tier(ps) := tier.namespace_tier(k8s.by_id[ps.resource].namespace)
+# The tier of the namespace (tier.namespace_tier, looked up: computed once per namespace).
+ns_tier(ps) := object.get(tier.namespace_tiers, [k8s.by_id[ps.resource].namespace], "other")
+
+# Each examined pod spec with the tier its workload's labels name, computed once.
+labelled := [[ps, labels_tier(ps)] | some ps in examined]
 
 violation contains [ps.resource, "metadata.namespace", msg] if {
-	some ps in examined
-	labels_tier(ps) == "research"
+	some [ps, t] in labelled
+	t == "research"
 	ns_tier(ps) == "clinical"
 	msg := sprintf("research workload is deployed in clinical namespace %q; deploy it to a research namespace", [k8s.by_id[ps.resource].namespace])
 }
 
 violation contains [ps.resource, "metadata.namespace", msg] if {
-	some ps in examined
-	labels_tier(ps) == "clinical"
+	some [ps, t] in labelled
+	t == "clinical"
 	ns_tier(ps) != "clinical"
 	msg := sprintf("clinical workload is deployed outside the clinical namespaces (namespace %q); deploy it to a clinical namespace", [object.get(k8s.by_id[ps.resource], "namespace", "")])
 }
@@ -76,5 +80,5 @@ results contains check.fail(meta, ps.resource, v[0], v[1]) if {
 
 results contains check.pass(meta, ps.resource, ps.path) if {
 	some ps in examined
-	count(object.get(violations, ps.resource, set())) == 0
+	not violations[ps.resource]
 }

@@ -58,6 +58,10 @@ containers := [{
 	is_object(c)
 ]
 
+# The image of every container as a check reads it (object.get(container, "image", "")), each
+# distinct reference once, so that a check can judge each reference once.
+container_images := {object.get(c.container, "image", "") | some c in containers}
+
 # The name a message uses for a container: its kind of list and its name. The entries of
 # containers carry it precomputed (entry.label); read that in a loop over every container.
 container_label(entry) := entry.label if {
@@ -106,16 +110,19 @@ effective_security_path(entry, key) := concat(".", [entry.path, "securityContext
 # The kubelet runs a container as root when its effective runAsUser is 0; runAsNonRoot true
 # together with runAsUser 0 is a contradiction the kubelet refuses. Returns the problem, or is
 # undefined when the container must run as non-root.
+# Both settings are inheritable, so their effective values (effective_security) are read here
+# with object.get, the container's value defaulting to the pod's: one function call per
+# container instead of one per setting and inheritance step.
 root_problem(entry) := {
 	"field": "runAsUser",
 	"message": "runs as UID 0 (root); set runAsUser to a non-zero UID",
 } if {
-	effective_security(entry, "runAsUser", null) == 0
+	object.get(entry.container, ["securityContext", "runAsUser"], object.get(entry.pod_spec.spec, ["securityContext", "runAsUser"], null)) == 0
 } else := {
 	"field": "runAsNonRoot",
 	"message": "may run as root: runAsNonRoot is not true on the container or the pod; set securityContext.runAsNonRoot: true",
 } if {
-	not effective_security(entry, "runAsNonRoot", false) == true
+	object.get(entry.container, ["securityContext", "runAsNonRoot"], object.get(entry.pod_spec.spec, ["securityContext", "runAsNonRoot"], false)) != true
 }
 
 # -- parameters and exemptions ----------------------------------------------------------------

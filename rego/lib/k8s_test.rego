@@ -63,6 +63,30 @@ test_privileged_is_never_inherited_from_the_pod if {
 	k8s.effective_security(entry, "privileged", "unset") == "unset"
 }
 
+# root_problem reads both effective settings inline; it must agree with effective_security.
+test_root_problem_follows_the_effective_settings if {
+	settings := [{}, {"runAsUser": 0}, {"runAsUser": 1000}, {"runAsUser": null}, {"runAsNonRoot": true}, {"runAsNonRoot": false}, {"runAsUser": 0, "runAsNonRoot": true}]
+	entries := [{"container": c, "pod_spec": {"spec": p}} |
+		some own in settings
+		some pod in settings
+		c := {"securityContext": own}
+		p := {"securityContext": pod}
+	]
+	every e in array.concat(entries, [{"container": {}, "pod_spec": {"spec": {}}}, {"container": {"securityContext": "x"}, "pod_spec": {"spec": {"securityContext": ["y"]}}}]) {
+		root_field(e) == expected_root_field(e)
+	}
+}
+
+root_field(e) := f if {
+	f := k8s.root_problem(e).field
+} else := "none"
+
+expected_root_field(e) := "runAsUser" if {
+	k8s.effective_security(e, "runAsUser", null) == 0
+} else := "runAsNonRoot" if {
+	not k8s.effective_security(e, "runAsNonRoot", false) == true
+} else := "none"
+
 test_effective_path_points_at_the_source_of_the_value if {
 	entry := {"path": "spec.containers[0]", "container": {}, "pod_spec": {"path": "spec", "spec": {"securityContext": {"seccompProfile": {}}}}}
 	k8s.effective_security_path(entry, "seccompProfile") == "spec.securityContext.seccompProfile"

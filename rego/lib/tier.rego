@@ -27,9 +27,12 @@ namespace_labels_of := {name: labels |
 	labels := {entry.labels | some entry in namespace_objects; entry.name = name}
 }
 
+# The labels each tier requires ({} when none), read once per query.
+wanted_labels := {t: object.get(config.tiers, [t, "labels"], {}) | some t in precedence}
+
 # True when labels carry every label the tier requires; a tier without labels matches none.
 labels_match(t, labels) if {
-	want := object.get(config.tiers, [t, "labels"], {})
+	want := wanted_labels[t]
 	count(want) > 0
 	every k, v in want {
 		labels[k] == v
@@ -63,11 +66,19 @@ labels_tier(labels) := "clinical" if {
 
 # Labels a resource carries for tiering: its own and, for workloads, its pod template's
 # (a CronJob's pod template sits under spec.jobTemplate).
-resource_labels(res) := object.union_n([
-	labels_at(res.object, ["metadata", "labels"]),
-	labels_at(res.object, ["spec", "template", "metadata", "labels"]),
-	labels_at(res.object, ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]),
+# Later paths win. Label sets that are absent, null or not a mapping count as none (as
+# labels_at reads them), without a function call per path.
+resource_labels(res) := object.union_n([labels |
+	some path in label_paths
+	labels := object.get(res.object, path, {})
+	is_object(labels)
 ])
+
+label_paths := [
+	["metadata", "labels"],
+	["spec", "template", "metadata", "labels"],
+	["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+]
 
 # The labels at a path, or {} when there are none (absent, null or not a mapping).
 labels_at(obj, path) := labels if {
