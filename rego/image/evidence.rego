@@ -24,12 +24,14 @@ import data.lib.supply_chain as sc
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.pass(meta, ref.resource, ref.path) if {
+results contains check.pass(m, ref.resource, ref.path) if {
+	m := meta
 	some ref in sc.references
 	sc.records[ref.digest]
 }
 
-results contains check.fail(meta, ref.resource, ref.path, msg) if {
+results contains check.fail(m, ref.resource, ref.path, msg) if {
+	m := meta
 	some ref in sc.references
 	ref.digest == ""
 	ref.resource in sc.evidence_required_ids
@@ -39,7 +41,8 @@ results contains check.fail(meta, ref.resource, ref.path, msg) if {
 	)
 }
 
-results contains check.fail(meta, ref.resource, ref.path, msg) if {
+results contains check.fail(m, ref.resource, ref.path, msg) if {
+	m := meta
 	some ref in sc.references
 	ref.digest != ""
 	not sc.records[ref.digest]

@@ -129,14 +129,16 @@ field_path(path, key) := key if path == ""
 
 else := concat(".", [path, key])
 
-results contains check.fail(meta, id, path, msg) if {
+results contains check.fail(m, id, path, msg) if {
+	m := meta
 	some [id, path, key, type] in unknown
 	msg := sprintf("unknown field %q in %s: the API server drops it, so the setting is not in effect%s", [key, trim_prefix(type, "V1"), hint(key, type)])
 }
 
 failed_ids := {id | some [id, _, _, _] in unknown}
 
-results contains check.pass(meta, id, "metadata") if {
+results contains check.pass(m, id, "metadata") if {
+	m := meta
 	some id, _ in examined
 	not id in failed_ids
 }

@@ -43,21 +43,24 @@ disallowed := [[i, j, added] |
 
 adding_disallowed := {i | some [i, _, _] in disallowed}
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some i, c in k8s.workload_containers
 	not i in dropping_all
 	path := concat(".", [c.path, "securityContext.capabilities.drop"])
 	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label])
 }
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some [i, j, added] in disallowed
 	c := k8s.workload_containers[i]
 	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, j])
 	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [c.label, added, concat(", ", sort(allowed))])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some i in dropping_all
 	not i in adding_disallowed
 	c := k8s.workload_containers[i]

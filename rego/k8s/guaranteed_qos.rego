@@ -57,12 +57,14 @@ has(m, r) if {
 
 same_quantity(a, b) if units.parse(sprintf("%v", [a])) == units.parse(sprintf("%v", [b]))
 
-results contains check.fail(meta, c.resource, concat(".", [c.path, "resources"]), msg) if {
+results contains check.fail(m, c.resource, concat(".", [c.path, "resources"]), msg) if {
+	m := meta
 	some i, c in examined
 	some msg in problems[i]
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "resources"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "resources"])) if {
+	m := meta
 	some i, c in examined
 	count(problems[i]) == 0
 }

@@ -48,19 +48,22 @@ host_users := {x[0].resource | some x in host_volumes} | {c.resource |
 	is_array(c.pod_spec.spec[c.field])
 }
 
-results contains check.fail(meta, ps.resource, path, msg) if {
+results contains check.fail(m, ps.resource, path, msg) if {
+	m := meta
 	some [ps, i, v] in host_volumes
 	path := sprintf("%s.volumes[%d].hostPath", [ps.path, i])
 	msg := sprintf("volume %q mounts the node's path %q (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), object.get(v.hostPath, "path", "?")])
 }
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some [c, i, p] in host_ports
 	path := sprintf("%s.ports[%d].hostPort", [c.path, i])
 	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [c.label, p.hostPort])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
 	some ps in k8s.workload_pod_specs
 	not ps.resource in host_users
 }

@@ -22,7 +22,8 @@ meta := check.meta(rego.metadata.chain())
 
 host_fields := ["hostNetwork", "hostPID", "hostIPC"]
 
-results contains check.fail(meta, ps.resource, path, msg) if {
+results contains check.fail(m, ps.resource, path, msg) if {
+	m := meta
 	some ps in k8s.workload_pod_specs
 	some field in host_fields
 	ps.spec[field] == true
@@ -30,7 +31,8 @@ results contains check.fail(meta, ps.resource, path, msg) if {
 	msg := sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
 	some ps in k8s.workload_pod_specs
 	not shares_host(ps.spec)
 }

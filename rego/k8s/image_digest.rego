@@ -24,7 +24,8 @@ meta := check.meta(rego.metadata.chain())
 # reference.
 pinned := {ref | some ref in k8s.container_images; image.pinned(ref)}
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
 	not ref in pinned
@@ -32,7 +33,8 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
+	m := meta
 	some c in k8s.containers
 	object.get(c.container, "image", "") in pinned
 }

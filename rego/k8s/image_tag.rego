@@ -27,7 +27,8 @@ problems := {ref: problem |
 	problem := tag_problem(ref)
 }
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
 	problem := problems[ref]
@@ -35,7 +36,8 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	msg := sprintf("%s image %q %s", [c.label, ref, problem])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
+	m := meta
 	some c in k8s.containers
 	not problems[object.get(c.container, "image", "")]
 }

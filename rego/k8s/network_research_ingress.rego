@@ -69,12 +69,14 @@ admits_research(selector) if {
 	k8s.selector_matches(selector, labels)
 }
 
-results contains check.fail(meta, np.id, v[0], v[1]) if {
+results contains check.fail(m, np.id, v[0], v[1]) if {
+	m := meta
 	some np in clinical_policies
 	some v in object.get(violations, np.id, set())
 }
 
-results contains check.pass(meta, np.id, "spec") if {
+results contains check.pass(m, np.id, "spec") if {
+	m := meta
 	some np in clinical_policies
 	count(object.get(violations, np.id, set())) == 0
 }

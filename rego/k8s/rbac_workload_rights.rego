@@ -48,13 +48,15 @@ workload_accounts(b) := {sprintf("%s/%s", [ns, s.name]) |
 	not k8s.exempt_namespace(trim_prefix(s.name, "system:serviceaccounts:"))
 }
 
-results contains check.fail(meta, b.id, "roleRef.name", msg) if {
+results contains check.fail(m, b.id, "roleRef.name", msg) if {
+	m := meta
 	some b in bindings
 	some problem in problems(b)
 	msg := sprintf("binds service account(s) %s to %s %q, which %s", [concat(", ", sort(workload_accounts(b))), object.get(b.object.roleRef, "kind", "?"), object.get(b.object.roleRef, "name", "?"), problem])
 }
 
-results contains check.pass(meta, b.id, "roleRef") if {
+results contains check.pass(m, b.id, "roleRef") if {
+	m := meta
 	some b in bindings
 	count(problems(b)) == 0
 }

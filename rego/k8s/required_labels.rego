@@ -28,14 +28,16 @@ missing(ps) := [l |
 	object.get(labels, l, "") == ""
 ]
 
-results contains check.fail(meta, ps.resource, "metadata.labels", msg) if {
+results contains check.fail(m, ps.resource, "metadata.labels", msg) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	gaps := missing(ps)
 	count(gaps) > 0
 	msg := sprintf("clinical workload lacks label(s) %s; add them with the released version, model version and UDI-DI", [concat(", ", gaps)])
 }
 
-results contains check.pass(meta, ps.resource, "metadata.labels") if {
+results contains check.pass(m, ps.resource, "metadata.labels") if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	count(missing(ps)) == 0
 }

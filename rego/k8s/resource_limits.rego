@@ -33,14 +33,16 @@ missing_limits := {i: missing |
 	count(missing) > 0
 }
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some i, missing in missing_limits
 	c := k8s.workload_containers[i]
 	path := concat(".", [c.path, "resources.limits"])
 	msg := sprintf("%s has no %s limit; set resources.limits.%s", [c.label, concat(" or ", missing), concat(" and resources.limits.", missing)])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "resources.limits"])) if {
+	m := meta
 	some i, c in k8s.workload_containers
 	c.field in limited_fields
 	not missing_limits[i]

@@ -25,14 +25,16 @@ meta := check.meta(rego.metadata.chain())
 # k8s.workload_containers: computed once for the fail and the pass rule.
 problems := {i: p | some i, c in k8s.workload_containers; p := k8s.root_problem(c)}
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some i, problem in problems
 	c := k8s.workload_containers[i]
 	path := concat(".", [c.path, "securityContext", problem.field])
 	msg := sprintf("%s %s", [c.label, problem.message])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some i, c in k8s.workload_containers
 	not problems[i]
 }

@@ -31,7 +31,8 @@ profiles := [k8s.effective_security(c, "seccompProfile", {}) | some c in k8s.wor
 
 confined := {i | some i, profile in profiles; object.get(profile, "type", "") in confining}
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some i, c in k8s.workload_containers
 	not i in confined
 	profile := profiles[i]
@@ -39,7 +40,8 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some i in confined
 	c := k8s.workload_containers[i]
 }

@@ -23,7 +23,8 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, ps.resource, path, msg) if {
+results contains check.fail(m, ps.resource, path, msg) if {
+	m := meta
 	some ps in k8s.workload_pod_specs
 	account := account_of(ps)
 	mounts(ps, account)
@@ -32,7 +33,8 @@ results contains check.fail(meta, ps.resource, path, msg) if {
 	msg := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
 	some ps in k8s.workload_pod_specs
 	account := account_of(ps)
 	not mounts_unallowed(ps, account)

@@ -73,12 +73,14 @@ violations := {id: vs |
 	vs := {[v[1], v[2]] | some v in violation; v[0] = id}
 }
 
-results contains check.fail(meta, ps.resource, v[0], v[1]) if {
+results contains check.fail(m, ps.resource, v[0], v[1]) if {
+	m := meta
 	some ps in examined
 	some v in object.get(violations, ps.resource, set())
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
 	some ps in examined
 	not violations[ps.resource]
 }
