@@ -45,8 +45,9 @@ adding_disallowed := {i | some [i, _, _] in disallowed}
 
 results contains check.fail(m, c.resource, path, msg) if {
 	m := meta
+	dropping := dropping_all
 	some i, c in k8s.workload_containers
-	not i in dropping_all
+	not i in dropping
 	path := concat(".", [c.path, "securityContext.capabilities.drop"])
 	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label])
 }
@@ -61,9 +62,11 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, c.resource, c.path) if {
 	m := meta
+	adding := adding_disallowed
+	containers := k8s.workload_containers
 	some i in dropping_all
-	not i in adding_disallowed
-	c := k8s.workload_containers[i]
+	not i in adding
+	c := containers[i]
 }
 
 drops_all(container) if {

@@ -59,12 +59,14 @@ same_quantity(a, b) if units.parse(sprintf("%v", [a])) == units.parse(sprintf("%
 
 results contains check.fail(m, c.resource, concat(".", [c.path, "resources"]), msg) if {
 	m := meta
+	found := problems
 	some i, c in examined
-	some msg in problems[i]
+	some msg in found[i]
 }
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "resources"])) if {
 	m := meta
+	found := problems
 	some i, c in examined
-	count(problems[i]) == 0
+	count(found[i]) == 0
 }

@@ -64,6 +64,7 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, ps.resource, ps.path) if {
 	m := meta
+	users := host_users
 	some ps in k8s.workload_pod_specs
-	not ps.resource in host_users
+	not ps.resource in users
 }

@@ -26,15 +26,17 @@ pinned := {ref | some ref in k8s.container_images; image.pinned(ref)}
 
 results contains check.fail(m, c.resource, path, msg) if {
 	m := meta
+	pinned_refs := pinned
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
-	not ref in pinned
+	not ref in pinned_refs
 	path := concat(".", [c.path, "image"])
 	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
 }
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
 	m := meta
+	pinned_refs := pinned
 	some c in k8s.containers
-	object.get(c.container, "image", "") in pinned
+	object.get(c.container, "image", "") in pinned_refs
 }

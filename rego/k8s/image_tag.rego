@@ -29,17 +29,19 @@ problems := {ref: problem |
 
 results contains check.fail(m, c.resource, path, msg) if {
 	m := meta
+	found := problems
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
-	problem := problems[ref]
+	problem := found[ref]
 	path := concat(".", [c.path, "image"])
 	msg := sprintf("%s image %q %s", [c.label, ref, problem])
 }
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
 	m := meta
+	found := problems
 	some c in k8s.containers
-	not problems[object.get(c.container, "image", "")]
+	not found[object.get(c.container, "image", "")]
 }
 
 tag_problem(ref) := "is empty; set the image reference" if {

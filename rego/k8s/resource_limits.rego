@@ -43,9 +43,10 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "resources.limits"])) if {
 	m := meta
+	missing := missing_limits
 	some i, c in k8s.workload_containers
 	c.field in limited_fields
-	not missing_limits[i]
+	not missing[i]
 }
 
 has_limit(container, r) if {

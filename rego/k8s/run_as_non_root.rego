@@ -35,6 +35,7 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, c.resource, c.path) if {
 	m := meta
+	found := problems
 	some i, c in k8s.workload_containers
-	not problems[i]
+	not found[i]
 }

@@ -33,8 +33,9 @@ confined := {i | some i, profile in profiles; object.get(profile, "type", "") in
 
 results contains check.fail(m, c.resource, path, msg) if {
 	m := meta
+	confining_ones := confined
 	some i, c in k8s.workload_containers
-	not i in confined
+	not i in confining_ones
 	profile := profiles[i]
 	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
 	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
@@ -42,8 +43,9 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, c.resource, c.path) if {
 	m := meta
+	containers := k8s.workload_containers
 	some i in confined
-	c := k8s.workload_containers[i]
+	c := containers[i]
 }
 
 describe(profile) := "without a seccomp profile" if object.get(profile, "type", "") == ""

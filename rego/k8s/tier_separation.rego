@@ -81,6 +81,7 @@ results contains check.fail(m, ps.resource, v[0], v[1]) if {
 
 results contains check.pass(m, ps.resource, ps.path) if {
 	m := meta
+	found := violations
 	some ps in examined
-	not violations[ps.resource]
+	not found[ps.resource]
 }

@@ -146,20 +146,24 @@ exempt_workloads := {ps.resource | some ps in pod_specs; exempt(ps.resource)}
 
 # Pod specs and containers the workload-hardening checks examine: all but exempt namespaces.
 # The containers are arrays, like containers.
+# (Rules used for every element are bound to a local first: a local is one lookup, a rule
+# reference is resolved through the data tree each time.)
 workload_pod_specs contains ps if {
+	exempted := exempt_workloads
 	some ps in pod_specs
-	not ps.resource in exempt_workloads
+	not ps.resource in exempted
 }
 
-workload_containers := [c | some c in containers; not c.resource in exempt_workloads]
+workload_containers := [c | exempted := exempt_workloads; some c in containers; not c.resource in exempted]
 
 # Pod specs and containers of clinical workloads (tier.of: by namespace or labels).
 clinical_pod_specs contains ps if {
+	tiers := tier.of
 	some ps in workload_pod_specs
-	tier.of[ps.resource] == "clinical"
+	tiers[ps.resource] == "clinical"
 }
 
-clinical_containers := [c | some c in workload_containers; tier.of[c.resource] == "clinical"]
+clinical_containers := [c | tiers := tier.of; some c in workload_containers; tiers[c.resource] == "clinical"]
 
 # -- indexes --------------------------------------------------------------------------------
 
@@ -453,8 +457,9 @@ basename(p) := parts[count(parts) - 1] if parts := split(p, "/")
 # kube-apiserver containers of Pod manifests (the static pods of /etc/kubernetes/manifests, or
 # their mirror pods in a cluster export): the executable is kube-apiserver.
 apiservers contains c if {
+	resources_by_id := by_id
 	some c in containers
-	by_id[c.resource].kind == "Pod"
+	resources_by_id[c.resource].kind == "Pod"
 	is_apiserver(c.container)
 }
 

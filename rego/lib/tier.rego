@@ -105,7 +105,8 @@ namespace_tiers := {ns: namespace_tier(ns) |
 
 # The tier of every resource in the input, by id: resource_tier, with the tier of each
 # namespace looked up instead of matched again for every resource in it.
-of := {res.id: tier_with(res, object.get(namespace_tiers, [object.get(res, "namespace", null)], "other")) |
+of := {res.id: tier_with(res, object.get(tiers, [object.get(res, "namespace", null)], "other")) |
+	tiers := namespace_tiers
 	some res in input.resources
 }
 
