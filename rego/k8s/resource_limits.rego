@@ -23,14 +23,25 @@ meta := check.meta(rego.metadata.chain())
 
 limited_fields := {"initContainers", "containers"}
 
-# The limits each examined container lacks (cpu, memory), by its index in
-# k8s.workload_containers, for the containers that lack any: computed once for the fail and the
-# pass rule.
+# The indexes (in k8s.workload_containers) of the containers that set both a cpu and a memory
+# limit (has_limit for both, read inline: this runs for every container), and the limits each
+# of the others lacks: computed once for the fail and the pass rule.
+limited := {i |
+	some i, c in k8s.workload_containers
+	cpu := c.container.resources.limits.cpu
+	cpu != null
+	cpu != ""
+	memory := c.container.resources.limits.memory
+	memory != null
+	memory != ""
+}
+
 missing_limits := {i: missing |
+	done := limited
 	some i, c in k8s.workload_containers
 	c.field in limited_fields
+	not i in done
 	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
-	count(missing) > 0
 }
 
 results contains check.fail(m, c.resource, path, msg) if {
@@ -43,10 +54,10 @@ results contains check.fail(m, c.resource, path, msg) if {
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "resources.limits"])) if {
 	m := meta
-	missing := missing_limits
-	some i, c in k8s.workload_containers
+	containers := k8s.workload_containers
+	some i in limited
+	c := containers[i]
 	c.field in limited_fields
-	not missing[i]
 }
 
 has_limit(container, r) if {

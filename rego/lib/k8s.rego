@@ -297,10 +297,18 @@ arr(x) := x if is_array(x)
 else := []
 
 # The array or mapping at a path inside x, or an empty one when the path is absent or null
-# (object.get, so a missing field never makes the caller undefined).
-arr_at(x, path) := arr(object.get(x, path, []))
+# (object.get, so a missing field never makes the caller undefined). The same as
+# arr(object.get(x, path, [])) and obj(object.get(x, path, {})), in one function call (and,
+# like them, undefined when x is not a mapping).
+arr_at(x, path) := v if {
+	v := object.get(x, path, [])
+	is_array(v)
+} else := [] if is_object(x)
 
-obj_at(x, path) := obj(object.get(x, path, {}))
+obj_at(x, path) := v if {
+	v := object.get(x, path, {})
+	is_object(v)
+} else := {} if is_object(x)
 
 # True when a LabelSelector (matchLabels and matchExpressions) selects the labels.
 selector_matches(selector, labels) if {

@@ -111,6 +111,18 @@ test_selector_expressions if {
 	not k8s.selects_all({"matchLabels": {"a": "b"}})
 }
 
+test_arr_at_and_obj_at_read_a_path_or_give_an_empty_value if {
+	k8s.arr_at({"a": {"b": [1]}}, ["a", "b"]) == [1]
+	k8s.arr_at({"a": {"b": {"c": 1}}}, ["a", "b"]) == []
+	k8s.arr_at({}, ["a", "b"]) == []
+	k8s.arr_at({"a": null}, ["a"]) == []
+	k8s.obj_at({"a": {"b": {"c": 1}}}, ["a", "b"]) == {"c": 1}
+	k8s.obj_at({"a": {"b": [1]}}, ["a", "b"]) == {}
+	k8s.obj_at({}, ["a"]) == {}
+	not k8s.arr_at(input.x, ["a"]) with input as {"x": "s"}
+	not k8s.obj_at(input.x, ["a"]) with input as {"x": ["s"]}
+}
+
 test_tolerations_as_the_scheduler_matches_them if {
 	taint := {"key": "pool", "value": "clinical", "effect": "NoSchedule"}
 	k8s.toleration_of({"tolerations": [{"key": "other", "operator": "Exists"}, {"operator": "Exists"}]}, taint) == 1
