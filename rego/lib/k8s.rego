@@ -195,11 +195,20 @@ namespace_objects := {name: ids |
 	ids := {res.id | some res in resources; res.kind == "Namespace"; res.name = name}
 }
 
-# Every Kubernetes resource with a name, with its index key (see key).
-keyed := [[key(res.kind, object.get(res, "namespace", ""), res.name), res.id] |
-	some res in resources
-	is_string(res.name)
-]
+# Every Kubernetes resource with a name, with its index key (see key; built inline, without a
+# function call per resource: namespaced resources, then the others under namespace "").
+keyed := array.concat(
+	[[[res.kind, res.namespace, res.name], res.id] |
+		some res in resources
+		is_string(res.name)
+		is_string(res.namespace)
+	],
+	[[[res.kind, "", res.name], res.id] |
+		some res in resources
+		is_string(res.name)
+		not is_string(object.get(res, "namespace", null))
+	],
+)
 
 # Ids of the resources of each kind, namespace and name: index[key(kind, ns, name)]; cluster-
 # scoped objects have namespace "".
@@ -208,17 +217,19 @@ index := {k: ids |
 	ids := {entry[1] | some entry in keyed; entry[0] = k}
 }
 
-key(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns_or_empty(ns), name])
+# The index key of a kind, namespace and name: an array, so that no separator can make two
+# keys equal.
+key(kind, ns, name) := [kind, ns_or_empty(ns), name]
 
 ns_or_empty(ns) := ns if is_string(ns)
 
 else := ""
 
 # The objects of a kind with that namespace and name in the scan (an empty set when none).
-lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, key(kind, ns, name), set())]
+lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, [key(kind, ns, name)], set())]
 
 # Every namespaced resource with its kind_in key (see key).
-kind_keyed := [[key(res.kind, res.namespace, ""), res.id] |
+kind_keyed := [[[res.kind, res.namespace, ""], res.id] |
 	some res in resources
 	is_string(res.namespace)
 ]
@@ -230,7 +241,7 @@ kind_in := {k: ids |
 }
 
 # The objects of a kind in a namespace (an empty list when none).
-objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, key(kind, ns, ""), set())]
+objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, [key(kind, ns, "")], set())]
 
 # Ids of the resources of each kind.
 of_kind := {kind: ids |

@@ -123,6 +123,25 @@ test_arr_at_and_obj_at_read_a_path_or_give_an_empty_value if {
 	not k8s.obj_at(input.x, ["a"]) with input as {"x": ["s"]}
 }
 
+test_lookup_and_objects_in_find_objects_by_kind_namespace_and_name if {
+	inp := fx.input_of([
+		fx.named("b", "ServiceAccount", "sa", "ns1", {}),
+		fx.named("a", "ServiceAccount", "sa", "ns1", {}),
+		fx.named("c", "ServiceAccount", "sa", "ns2", {}),
+		fx.named("d", "RuntimeClass", "gvisor", null, {}),
+		object.remove(fx.named("e", "ClusterRole", "view", null, {}), ["namespace"]),
+		fx.named("f", "NetworkPolicy", "np", "ns1", {}),
+	])
+	{r.id | some r in k8s.lookup("ServiceAccount", "ns1", "sa")} == {"a", "b"} with input as inp
+	[r.id | some r in k8s.lookup("RuntimeClass", "", "gvisor")] == ["d"] with input as inp
+	[r.id | some r in k8s.lookup("RuntimeClass", null, "gvisor")] == ["d"] with input as inp
+	[r.id | some r in k8s.lookup("ClusterRole", "", "view")] == ["e"] with input as inp
+	count(k8s.lookup("ServiceAccount", "ns3", "sa")) == 0 with input as inp
+	[r.id | some r in k8s.objects_in("ServiceAccount", "ns1")] == ["a", "b"] with input as inp
+	[r.id | some r in k8s.objects_in("NetworkPolicy", "ns1")] == ["f"] with input as inp
+	count(k8s.objects_in("NetworkPolicy", "ns2")) == 0 with input as inp
+}
+
 test_tolerations_as_the_scheduler_matches_them if {
 	taint := {"key": "pool", "value": "clinical", "effect": "NoSchedule"}
 	k8s.toleration_of({"tolerations": [{"key": "other", "operator": "Exists"}, {"operator": "Exists"}]}, taint) == 1
