@@ -60,18 +60,22 @@ entry(s) := {
 # unknown keys are collected (values are not copied into sets), and a key is unknown when it is
 # in the section but not in its known fields (one set difference per section).
 unknown contains [res.id, field_path(s.text[0], key), key, s.type] if {
+	resources := k8s.by_id
+	sections := top
 	some id, root in examined
-	res := k8s.by_id[id]
-	some s in top[root]
+	res := resources[id]
+	some s in sections[root]
 	value := object.get(res.object, s.segments[0], null)
 	is_object(value)
 	some key in (object.keys(value) - s.known)
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some g in by_depth[root][2]
+	res := resources[id]
+	some g in groups[root][2]
 	xs := object.get(res.object, g.list, null)
 	is_array(xs)
 	some i, x in xs
@@ -83,9 +87,11 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some g in by_depth[root][3]
+	res := resources[id]
+	some g in groups[root][3]
 	xs := object.get(res.object, g.list, null)
 	is_array(xs)
 	some i, x in xs
@@ -100,9 +106,11 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some g in by_depth[root][4]
+	res := resources[id]
+	some g in groups[root][4]
 	xs := object.get(res.object, g.list, null)
 	is_array(xs)
 	some i, x in xs
