@@ -38,13 +38,15 @@ known(res) if is_object(res.normalized.annotations)
 
 known(res) if is_object(res.normalized.labels)
 
-results contains check.pass(meta, res.id, "normalized.annotations") if {
+results contains check.pass(m, res.id, "normalized.annotations") if {
+	m := meta
 	some res in sc.in_scope
 	known(res)
 	count(missing(res)) == 0
 }
 
-results contains check.fail(meta, res.id, "normalized.annotations", msg) if {
+results contains check.fail(m, res.id, "normalized.annotations", msg) if {
+	m := meta
 	some res in sc.in_scope
 	known(res)
 	count(missing(res)) > 0
@@ -54,7 +56,8 @@ results contains check.fail(meta, res.id, "normalized.annotations", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, "normalized.annotations", msg) if {
+results contains check.fail(m, res.id, "normalized.annotations", msg) if {
+	m := meta
 	some res in sc.in_scope
 	not known(res)
 	msg := sprintf(

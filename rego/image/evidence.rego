@@ -24,26 +24,33 @@ import data.lib.supply_chain as sc
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.pass(meta, ref.resource, ref.path) if {
+results contains check.pass(m, ref.resource, ref.path) if {
+	m := meta
+	records := sc.records
 	some ref in sc.references
-	sc.records[ref.digest]
+	records[ref.digest]
 }
 
-results contains check.fail(meta, ref.resource, ref.path, msg) if {
+results contains check.fail(m, ref.resource, ref.path, msg) if {
+	m := meta
+	required := sc.evidence_required_ids
 	some ref in sc.references
 	ref.digest == ""
-	sc.evidence_required(ref.resource)
+	ref.resource in required
 	msg := sprintf(
 		"%s image %q is referenced by tag only, so it cannot be matched to a scan report, SBOM, signature or provenance (evidence is keyed by digest); pin it as name@sha256:<digest>",
 		[ref.label, ref.image],
 	)
 }
 
-results contains check.fail(meta, ref.resource, ref.path, msg) if {
+results contains check.fail(m, ref.resource, ref.path, msg) if {
+	m := meta
+	records := sc.records
+	required := sc.evidence_required_ids
 	some ref in sc.references
 	ref.digest != ""
-	not sc.records[ref.digest]
-	sc.evidence_required(ref.resource)
+	not records[ref.digest]
+	ref.resource in required
 	msg := sprintf(
 		"%s image %q has no evidence: no scan report, SBOM, signature or provenance in the inputs is about digest %s; add them to the scan",
 		[ref.label, ref.image, ref.digest],

@@ -26,13 +26,15 @@ user_part(u) := split(u, ":")[0]
 
 root(u) if user_part(u) in {"", "0", "root"}
 
-results contains check.pass(meta, res.id, "normalized.user") if {
+results contains check.pass(m, res.id, "normalized.user") if {
+	m := meta
 	some res in sc.in_scope
 	is_string(res.normalized.user)
 	not root(res.normalized.user)
 }
 
-results contains check.fail(meta, res.id, "normalized.user", msg) if {
+results contains check.fail(m, res.id, "normalized.user", msg) if {
+	m := meta
 	some res in sc.in_scope
 	is_string(res.normalized.user)
 	root(res.normalized.user)
@@ -42,7 +44,8 @@ results contains check.fail(meta, res.id, "normalized.user", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, "normalized.user", msg) if {
+results contains check.fail(m, res.id, "normalized.user", msg) if {
+	m := meta
 	some res in sc.in_scope
 	res.normalized.user == null
 	msg := sprintf(

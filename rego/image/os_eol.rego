@@ -51,13 +51,15 @@ end_of_life(res) := sprintf("%s flags %s %s as end of support", [res.normalized.
 	count(ended(res.normalized.os)) > 0
 }
 
-results contains check.pass(meta, res.id, "normalized.os") if {
+results contains check.pass(m, res.id, "normalized.os") if {
+	m := meta
 	some res in sc.in_scope
 	examined(res)
 	not end_of_life(res)
 }
 
-results contains check.fail(meta, res.id, "normalized.os", msg) if {
+results contains check.fail(m, res.id, "normalized.os", msg) if {
+	m := meta
 	some res in sc.in_scope
 	reason := end_of_life(res)
 	msg := sprintf(

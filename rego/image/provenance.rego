@@ -37,12 +37,14 @@ else := "(unnamed material)"
 
 good(res) := [i | some i, p in res.normalized.provenance; allowed_builder(p); count(unpinned(p)) == 0]
 
-results contains check.pass(meta, res.id, sprintf("normalized.provenance[%d]", [good(res)[0]])) if {
+results contains check.pass(m, res.id, sprintf("normalized.provenance[%d]", [good(res)[0]])) if {
+	m := meta
 	some res in sc.in_scope
 	count(good(res)) > 0
 }
 
-results contains check.fail(meta, res.id, "normalized.provenance", msg) if {
+results contains check.fail(m, res.id, "normalized.provenance", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.provenance) == 0
 	msg := sprintf(
@@ -51,7 +53,8 @@ results contains check.fail(meta, res.id, "normalized.provenance", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, sprintf("normalized.provenance[%d]", [i]), msg) if {
+results contains check.fail(m, res.id, sprintf("normalized.provenance[%d]", [i]), msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(good(res)) == 0
 	some i, p in res.normalized.provenance

@@ -53,12 +53,14 @@ complete(sbom) if {
 
 complete_sboms(res) := [i | some i, sbom in res.normalized.sboms; complete(sbom)]
 
-results contains check.pass(meta, res.id, sprintf("normalized.sboms[%d]", [complete_sboms(res)[0]])) if {
+results contains check.pass(m, res.id, sprintf("normalized.sboms[%d]", [complete_sboms(res)[0]])) if {
+	m := meta
 	some res in sc.in_scope
 	count(complete_sboms(res)) > 0
 }
 
-results contains check.fail(meta, res.id, "normalized.sboms", msg) if {
+results contains check.fail(m, res.id, "normalized.sboms", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.sboms) == 0
 	msg := sprintf(
@@ -67,7 +69,8 @@ results contains check.fail(meta, res.id, "normalized.sboms", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, sprintf("normalized.sboms[%d]", [i]), msg) if {
+results contains check.fail(m, res.id, sprintf("normalized.sboms[%d]", [i]), msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(complete_sboms(res)) == 0
 	some i, sbom in res.normalized.sboms

@@ -44,13 +44,15 @@ newest(res) := candidates[0] if {
 
 age_days(res) := (sc.as_of_ns - max(usable_times(res))) / sc.day_ns
 
-results contains check.pass(meta, res.id, "normalized.scans") if {
+results contains check.pass(m, res.id, "normalized.scans") if {
+	m := meta
 	some res in sc.in_scope
 	count(usable_times(res)) > 0
 	age_days(res) <= max_age_days
 }
 
-results contains check.fail(meta, res.id, "normalized.scans", msg) if {
+results contains check.fail(m, res.id, "normalized.scans", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.scans) == 0
 	msg := sprintf(
@@ -59,7 +61,8 @@ results contains check.fail(meta, res.id, "normalized.scans", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, "normalized.scans", msg) if {
+results contains check.fail(m, res.id, "normalized.scans", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.scans) > 0
 	count(usable_times(res)) == 0
@@ -70,7 +73,8 @@ results contains check.fail(meta, res.id, "normalized.scans", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, "normalized.scans", msg) if {
+results contains check.fail(m, res.id, "normalized.scans", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(usable_times(res)) > 0
 	age_days(res) > max_age_days

@@ -39,12 +39,14 @@ allowed(sig) if {
 
 trusted(res) := [i | some i, sig in res.normalized.signatures; sig.verified == true; allowed(sig)]
 
-results contains check.pass(meta, res.id, sprintf("normalized.signatures[%d]", [trusted(res)[0]])) if {
+results contains check.pass(m, res.id, sprintf("normalized.signatures[%d]", [trusted(res)[0]])) if {
+	m := meta
 	some res in sc.in_scope
 	count(trusted(res)) > 0
 }
 
-results contains check.fail(meta, res.id, "normalized.signatures", msg) if {
+results contains check.fail(m, res.id, "normalized.signatures", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.signatures) == 0
 	msg := sprintf(
@@ -53,7 +55,8 @@ results contains check.fail(meta, res.id, "normalized.signatures", msg) if {
 	)
 }
 
-results contains check.fail(meta, res.id, "normalized.signatures", msg) if {
+results contains check.fail(m, res.id, "normalized.signatures", msg) if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.signatures) > 0
 	count(trusted(res)) == 0

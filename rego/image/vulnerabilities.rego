@@ -40,13 +40,15 @@ failing_ids(res) := {v.id | some v in res.normalized.vulnerabilities; failing(v)
 
 severity_rank := {"CRITICAL": 5, "HIGH": 4, "MEDIUM": 3, "LOW": 2, "NEGLIGIBLE": 1, "UNKNOWN": 0}
 
-results contains check.pass(meta, res.id, "normalized.vulnerabilities") if {
+results contains check.pass(m, res.id, "normalized.vulnerabilities") if {
+	m := meta
 	some res in sc.in_scope
 	count(res.normalized.scans) > 0
 	count(failing_ids(res)) == 0
 }
 
-results contains check.fail_subject(meta, res.id, path, id, msg) if {
+results contains check.fail_subject(m, res.id, path, id, msg) if {
+	m := meta
 	some res in sc.in_scope
 	some id in failing_ids(res)
 	hits := {i | some i, v in res.normalized.vulnerabilities; v.id == id; failing(v)}

@@ -26,16 +26,18 @@ meta := check.meta(rego.metadata.chain())
 
 allowed := k8s.params.allowed_registries
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	count(allowed) > 0
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
 	not allowed_ref(ref)
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [k8s.container_label(c), ref, image.parse(ref).registry, concat(", ", allowed)])
+	msg := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [c.label, ref, image.parse(ref).registry, concat(", ", allowed)])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
+	m := meta
 	count(allowed) > 0
 	some c in k8s.containers
 	allowed_ref(object.get(c.container, "image", ""))

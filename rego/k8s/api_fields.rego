@@ -26,68 +26,105 @@ import data.lib.k8s
 meta := check.meta(rego.metadata.chain())
 
 # Resources of a checked kind and apiVersion, with their root API type.
-examined[res.id] := spec.type if {
+examined := {res.id: spec.type |
 	some res in k8s.resources
 	spec := k8s.api_kinds[res.kind]
 	object.get(res, "apiVersion", object.get(res.object, "apiVersion", "")) == spec.apiVersion
 }
 
-# The sections of each root type grouped by their number of segments, computed once.
-by_depth := {root: {n: [s | some s in sections; count(s.segments) == n] | some n in [1, 2, 3, 4]} |
+# The sections of each root type with one segment (not under a list), and those with 2 to 4
+# segments grouped by the list their first segment names, so that each list is read once per
+# object. Each section carries its known field names and the path text of each segment
+# (computed once per query, so that a path is only built for an unknown field).
+top := {root: [entry(s) | some s in sections; count(s.segments) == 1] |
 	some root, sections in k8s.api_sections
 }
 
-# Every section present in the object: its path and value, with its API type. Segments are
-# joined by list wildcards (at most three, so the walk is unrolled here instead of recursive).
-# Only the unknown keys are collected (values are not copied into sets).
-unknown contains [res.id, field_path(path, key), key, s.type] if {
+by_depth := {root: {n: grouped(sections, n) | some n in [2, 3, 4]} |
+	some root, sections in k8s.api_sections
+}
+
+grouped(sections, n) := [{"list": first, "sections": [entry(s) | some s in sections; count(s.segments) == n; s.segments[0] == first]} |
+	some first in {s.segments[0] | some s in sections; count(s.segments) == n}
+]
+
+entry(s) := {
+	"segments": s.segments,
+	"type": s.type,
+	"known": k8s.api_fields[s.type],
+	"text": array.concat([join(s.segments[0])], [suffix(seg) | some i, seg in s.segments; i > 0]),
+}
+
+# Every section present in the object, with its API type. Segments are joined by list
+# wildcards (at most three, so the walk is unrolled here instead of recursive). Only the
+# unknown keys are collected (values are not copied into sets), and a key is unknown when it is
+# in the section but not in its known fields (one set difference per section).
+unknown contains [res.id, field_path(s.text[0], key), key, s.type] if {
+	resources := k8s.by_id
+	sections := top
 	some id, root in examined
-	res := k8s.by_id[id]
-	some s in by_depth[root][1]
+	res := resources[id]
+	some s in sections[root]
 	value := object.get(res.object, s.segments[0], null)
 	is_object(value)
-	path := join(s.segments[0])
-	some key, _ in value
-	not key in k8s.api_fields[s.type]
+	some key in (object.keys(value) - s.known)
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some s in by_depth[root][2]
-	some i, x in k8s.arr_at(res.object, s.segments[0])
+	res := resources[id]
+	some g in groups[root][2]
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
+	some s in g.sections
 	value := object.get(x, s.segments[1], null)
 	is_object(value)
-	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1])])
-	some key, _ in value
-	not key in k8s.api_fields[s.type]
+	some key in (object.keys(value) - s.known)
+	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1]])
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some s in by_depth[root][3]
-	some i, x in k8s.arr_at(res.object, s.segments[0])
-	some j, y in k8s.arr_at(x, s.segments[1])
+	res := resources[id]
+	some g in groups[root][3]
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
+	some s in g.sections
+	ys := object.get(x, s.segments[1], null)
+	is_array(ys)
+	some j, y in ys
 	value := object.get(y, s.segments[2], null)
 	is_object(value)
-	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2])])
-	some key, _ in value
-	not key in k8s.api_fields[s.type]
+	some key in (object.keys(value) - s.known)
+	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1], sprintf("[%d]", [j]), s.text[2]])
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
+	resources := k8s.by_id
+	groups := by_depth
 	some id, root in examined
-	res := k8s.by_id[id]
-	some s in by_depth[root][4]
-	some i, x in k8s.arr_at(res.object, s.segments[0])
-	some j, y in k8s.arr_at(x, s.segments[1])
-	some l, z in k8s.arr_at(y, s.segments[2])
+	res := resources[id]
+	some g in groups[root][4]
+	xs := object.get(res.object, g.list, null)
+	is_array(xs)
+	some i, x in xs
+	some s in g.sections
+	ys := object.get(x, s.segments[1], null)
+	is_array(ys)
+	some j, y in ys
+	zs := object.get(y, s.segments[2], null)
+	is_array(zs)
+	some l, z in zs
 	value := object.get(z, s.segments[3], null)
 	is_object(value)
-	path := concat("", [join(s.segments[0]), sprintf("[%d]", [i]), suffix(s.segments[1]), sprintf("[%d]", [j]), suffix(s.segments[2]), sprintf("[%d]", [l]), suffix(s.segments[3])])
-	some key, _ in value
-	not key in k8s.api_fields[s.type]
+	some key in (object.keys(value) - s.known)
+	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1], sprintf("[%d]", [j]), s.text[2], sprintf("[%d]", [l]), s.text[3]])
 }
 
 join(keys) := concat(".", keys)
@@ -100,14 +137,16 @@ field_path(path, key) := key if path == ""
 
 else := concat(".", [path, key])
 
-results contains check.fail(meta, id, path, msg) if {
+results contains check.fail(m, id, path, msg) if {
+	m := meta
 	some [id, path, key, type] in unknown
 	msg := sprintf("unknown field %q in %s: the API server drops it, so the setting is not in effect%s", [key, trim_prefix(type, "V1"), hint(key, type)])
 }
 
 failed_ids := {id | some [id, _, _, _] in unknown}
 
-results contains check.pass(meta, id, "metadata") if {
+results contains check.pass(m, id, "metadata") if {
+	m := meta
 	some id, _ in examined
 	not id in failed_ids
 }

@@ -54,3 +54,26 @@ test_swapped_and_missing_letters_are_recognised if {
 	api_fields.suggestion("serviceAccountNames", "V1PodSpec") == "serviceAccountName"
 	not api_fields.suggestion("zzzz", "V1PodSpec")
 }
+
+test_every_unknown_field_of_every_section_and_list_item_is_found_once if {
+	c0 := fx.good_container
+	c1 := object.union(fx.good_container, {
+		"resources": {"limit": {"cpu": "1"}},
+		"securityContext": {"capabilities": {"dorp": ["ALL"]}},
+		"ports": [{"containerPort": 80}, {"containerPort": 81, "hostPrt": 81}],
+	})
+	affinity := {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+		{"matchExpressions": [{"key": "a", "operator": "In", "values": ["x"]}]},
+		{"matchExpressions": [{"key": "a", "operator": "In", "values": ["x"]}, {"key": "b", "operater": "Exists"}]},
+	]}}}
+	p := object.union(with_api(fx.pod("p", {"containers": [c0, c1], "affinity": affinity}), "v1"), {"object": {"sepc": {}}})
+	res := run([p])
+	fx.failed_paths(res) == {
+		"sepc",
+		"spec.containers[1].resources.limit",
+		"spec.containers[1].securityContext.capabilities.dorp",
+		"spec.containers[1].ports[1].hostPrt",
+		"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[1].matchExpressions[1].operater",
+	}
+	count(res) == 5
+}

@@ -40,18 +40,21 @@ log_backend(fl) if {
 	fl["audit-log-path"].value != "-"
 }
 
-results contains check.fail(meta, c.resource, path, sprintf("kube-apiserver %s", [msg])) if {
+results contains check.fail(m, c.resource, path, sprintf("kube-apiserver %s", [msg])) if {
+	m := meta
 	some c in k8s.apiservers
 	some msg in object.get(problems, k8s.subject_key(c), set())
 	path := command_path(c)
 }
 
-results contains check.pass(meta, c.resource, command_path(c)) if {
+results contains check.pass(m, c.resource, command_path(c)) if {
+	m := meta
 	some c in k8s.apiservers
 	count(object.get(problems, k8s.subject_key(c), set())) == 0
 }
 
-results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
+results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
+	m := meta
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required
 	msg := "the scan holds clinical workloads but no kube-apiserver manifest, so the cluster's audit trail cannot be confirmed; add /etc/kubernetes/manifests/kube-apiserver.yaml (or the mirror pod) to the scan, or set parameters.cluster_evidence: when-present and attach audit evidence"

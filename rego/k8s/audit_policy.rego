@@ -229,26 +229,30 @@ who(rule) := concat(", ", array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(r
 	count(array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(rule, ["userGroups"]))) > 0
 } else := sprintf("resource names %v", [[n | some gr in k8s.arr_at(rule, ["resources"]); some n in k8s.arr_at(gr, ["resourceNames"])]])
 
-results contains check.fail(meta, id, "rules", msg) if {
+results contains check.fail(m, id, "rules", msg) if {
+	m := meta
 	some key, reqs in write_gaps
 	[id, -1] = key
 	msg := sprintf("no rule of the audit Policy matches %s, and unmatched requests are not recorded; add a rule that records them at Metadata or higher (e.g. a final `- level: Metadata`)", [summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
-results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
+results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
+	m := meta
 	some key, reqs in write_gaps
 	[id, i] = key
 	i >= 0
 	msg := sprintf("audit Policy rule %d (level %s) drops %s; record writes to clinical workloads and config at Metadata or higher", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
-results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
+results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
+	m := meta
 	some key, reqs in narrow_write_gaps
 	[id, i] = key
 	msg := sprintf("audit Policy rule %d (level None) drops, for %s, %s; do not exempt anyone from recording clinical writes", [i, who(rules_of(k8s.by_id[id])[i]), summary(reqs, rules_of(k8s.by_id[id]))])
 }
 
-results contains check.fail(meta, id, sprintf("rules[%d].level", [i]), msg) if {
+results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
+	m := meta
 	some key, reqs in secret_leaks
 	[id, i] = key
 	msg := sprintf("audit Policy rule %d records Secrets at level %s (%s), which copies secret values into the audit log; record Secrets at level Metadata in a rule before it", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
@@ -269,14 +273,16 @@ failed contains id if {
 	[id, _] = key
 }
 
-results contains check.pass(meta, p.id, "rules") if {
+results contains check.pass(m, p.id, "rules") if {
+	m := meta
 	some p in policies
 	not p.id in failed
 }
 
 # -- missing evidence -------------------------------------------------------------------------
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	count(policies) == 0
 	some c in k8s.apiservers
 	fl := k8s.container_flags(c)
@@ -284,7 +290,8 @@ results contains check.fail(meta, c.resource, path, msg) if {
 	msg := sprintf("the audit Policy kube-apiserver loads (%s) is not in the scanned set, so what it records cannot be confirmed; add the Policy file to the scan", [object.get(fl, ["audit-policy-file", "value"], "no --audit-policy-file")])
 }
 
-results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
+results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
+	m := meta
 	count(policies) == 0
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required

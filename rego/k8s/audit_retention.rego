@@ -59,17 +59,20 @@ problems[k8s.subject_key(c)] contains [fl["audit-log-maxbackup"].path, msg] if {
 	msg := sprintf("kube-apiserver keeps only %v rotated audit files (--audit-log-maxbackup), so records can be deleted before %d days; set it to 0 and bound retention by --audit-log-maxage", [fl["audit-log-maxbackup"].value, required_days])
 }
 
-results contains check.fail(meta, c.resource, p[0], p[1]) if {
+results contains check.fail(m, c.resource, p[0], p[1]) if {
+	m := meta
 	some c in file_backends
 	some p in object.get(problems, k8s.subject_key(c), set())
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "command"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "command"])) if {
+	m := meta
 	some c in file_backends
 	count(object.get(problems, k8s.subject_key(c), set())) == 0
 }
 
-results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
+results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
+	m := meta
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required
 	msg := sprintf("the scan holds clinical workloads but no kube-apiserver manifest, so audit log retention (at least %d days) cannot be confirmed; add the kube-apiserver manifest to the scan, or set parameters.cluster_evidence: when-present and attach retention evidence", [required_days])

@@ -25,31 +25,54 @@ meta := check.meta(rego.metadata.chain())
 
 allowed := {cap_name(n) | some n in k8s.params.allowed_capabilities}
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
-	not drops_all(c.container)
-	path := concat(".", [c.path, "securityContext.capabilities.drop"])
-	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [k8s.container_label(c)])
-}
-
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
-	some i, added in k8s.arr_at(c, ["container", "securityContext", "capabilities", "add"])
-	not cap_name(added) in allowed
-	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, i])
-	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [k8s.container_label(c), added, concat(", ", sort(allowed))])
-}
-
-results contains check.pass(meta, c.resource, c.path) if {
-	some c in k8s.workload_containers
+# Indexes (in k8s.workload_containers) of the containers that drop ALL capabilities, and every
+# added capability that is not on the allow-list as [index, position, capability]: computed
+# once for the fail and the pass rules.
+dropping_all := {i |
+	some i, c in k8s.workload_containers
 	drops_all(c.container)
-	every added in k8s.arr_at(c, ["container", "securityContext", "capabilities", "add"]) {
-		cap_name(added) in allowed
-	}
+}
+
+disallowed := [[i, j, added] |
+	some i, c in k8s.workload_containers
+	adds := object.get(c.container, ["securityContext", "capabilities", "add"], null)
+	is_array(adds)
+	some j, added in adds
+	not cap_name(added) in allowed
+]
+
+adding_disallowed := {i | some [i, _, _] in disallowed}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	dropping := dropping_all
+	some i, c in k8s.workload_containers
+	not i in dropping
+	path := concat(".", [c.path, "securityContext.capabilities.drop"])
+	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label])
+}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	some [i, j, added] in disallowed
+	c := k8s.workload_containers[i]
+	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, j])
+	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [c.label, added, concat(", ", sort(allowed))])
+}
+
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
+	adding := adding_disallowed
+	containers := k8s.workload_containers
+	some i in dropping_all
+	not i in adding
+	c := containers[i]
 }
 
 drops_all(container) if {
-	some d in k8s.arr_at(container, ["securityContext", "capabilities", "drop"])
+	drop := object.get(container, ["securityContext", "capabilities", "drop"], null)
+	is_array(drop)
+	some d in drop
 	cap_name(d) == "ALL"
 }
 

@@ -25,20 +25,23 @@ selector := k8s.params.clinical_node_selector
 
 taint := k8s.params.clinical_node_taint
 
-results contains check.fail(meta, ps.resource, concat(".", [ps.path, "nodeSelector"]), msg) if {
+results contains check.fail(m, ps.resource, concat(".", [ps.path, "nodeSelector"]), msg) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	some k, v in selector
 	not k8s.requires_node_label(ps.spec, k, v)
 	msg := sprintf("clinical pod can be scheduled outside the clinical node pool; require node label %s=%s in nodeSelector or a required node affinity", [k, v])
 }
 
-results contains check.fail(meta, ps.resource, concat(".", [ps.path, "tolerations"]), msg) if {
+results contains check.fail(m, ps.resource, concat(".", [ps.path, "tolerations"]), msg) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	not k8s.toleration_of(ps.spec, taint)
 	msg := sprintf("clinical pod does not tolerate the clinical node taint %s=%s:%s, so it cannot run on the dedicated pool; add that toleration", [taint.key, object.get(taint, "value", ""), taint.effect])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	every k, v in selector {
 		k8s.requires_node_label(ps.spec, k, v)

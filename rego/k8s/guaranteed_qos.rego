@@ -21,23 +21,32 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-examined contains c if {
-	some c in k8s.clinical_containers
-	c.field in {"initContainers", "containers"}
-}
+# Init and regular containers of clinical workloads (an array, like k8s.clinical_containers:
+# a set of containers would be sorted by deep comparison).
+examined := [c | some c in k8s.clinical_containers; c.field in {"initContainers", "containers"}]
 
-problems[k8s.subject_key(c)] contains msg if {
+# The problems of each examined container, by its index in examined.
+problems := [msgs |
 	some c in examined
-	some r in ["cpu", "memory"]
-	problem := resource_problem(c.container, r)
-	msg := sprintf("%s %s", [k8s.container_label(c), problem])
-}
+	msgs := {msg |
+		some r in ["cpu", "memory"]
+		problem := resource_problem(c.container, r)
+		msg := sprintf("%s %s", [c.label, problem])
+	}
+]
 
 resource_problem(container, r) := sprintf("has no %s limit; set resources.limits.%s (and an equal request)", [r, r]) if {
-	not has(k8s.obj_at(container, ["resources", "limits"]), r)
+	not has_limit(container, r)
 } else := sprintf("requests %v %s but is limited to %v, so it is not Guaranteed QoS; make the request equal the limit", [container.resources.requests[r], r, container.resources.limits[r]]) if {
 	has(container.resources.requests, r)
 	not same_quantity(container.resources.requests[r], container.resources.limits[r])
+}
+
+# True when resources.limits (a mapping) sets r to a value.
+has_limit(container, r) if {
+	v := container.resources.limits[r]
+	v != null
+	v != ""
 }
 
 has(m, r) if {
@@ -48,12 +57,16 @@ has(m, r) if {
 
 same_quantity(a, b) if units.parse(sprintf("%v", [a])) == units.parse(sprintf("%v", [b]))
 
-results contains check.fail(meta, c.resource, concat(".", [c.path, "resources"]), msg) if {
-	some c in examined
-	some msg in object.get(problems, k8s.subject_key(c), set())
+results contains check.fail(m, c.resource, concat(".", [c.path, "resources"]), msg) if {
+	m := meta
+	found := problems
+	some i, c in examined
+	some msg in found[i]
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "resources"])) if {
-	some c in examined
-	count(object.get(problems, k8s.subject_key(c), set())) == 0
+results contains check.pass(m, c.resource, concat(".", [c.path, "resources"])) if {
+	m := meta
+	found := problems
+	some i, c in examined
+	count(found[i]) == 0
 }

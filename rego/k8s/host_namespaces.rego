@@ -22,20 +22,26 @@ meta := check.meta(rego.metadata.chain())
 
 host_fields := ["hostNetwork", "hostPID", "hostIPC"]
 
-results contains check.fail(meta, ps.resource, path, msg) if {
+# Every host namespace an examined pod spec shares, [pod spec, field], found once for the fail
+# rule and for the pod specs that pass.
+shared := [[ps, field] |
 	some ps in k8s.workload_pod_specs
 	some field in host_fields
 	ps.spec[field] == true
+]
+
+sharing := {x[0].resource | some x in shared}
+
+results contains check.fail(m, ps.resource, path, msg) if {
+	m := meta
+	some [ps, field] in shared
 	path := concat(".", [ps.path, field])
 	msg := sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
+	ids := sharing
 	some ps in k8s.workload_pod_specs
-	not shares_host(ps.spec)
-}
-
-shares_host(spec) if {
-	some field in host_fields
-	spec[field] == true
+	not ps.resource in ids
 }

@@ -20,15 +20,23 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
+# The image references of containers that are pinned by digest, computed once per distinct
+# reference.
+pinned := {ref | some ref in k8s.container_images; image.pinned(ref)}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	pinned_refs := pinned
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
-	not image.pinned(ref)
+	not ref in pinned_refs
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [k8s.container_label(c), ref])
+	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
+	m := meta
+	pinned_refs := pinned
 	some c in k8s.containers
-	image.pinned(object.get(c.container, "image", ""))
+	object.get(c.container, "image", "") in pinned_refs
 }

@@ -20,17 +20,28 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.containers
-	ref := object.get(c.container, "image", "")
+# The problem of each image reference of a container that has one, computed once per distinct
+# reference.
+problems := {ref: problem |
+	some ref in k8s.container_images
 	problem := tag_problem(ref)
-	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q %s", [k8s.container_label(c), ref, problem])
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "image"])) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	found := problems
 	some c in k8s.containers
-	not tag_problem(object.get(c.container, "image", ""))
+	ref := object.get(c.container, "image", "")
+	problem := found[ref]
+	path := concat(".", [c.path, "image"])
+	msg := sprintf("%s image %q %s", [c.label, ref, problem])
+}
+
+results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
+	m := meta
+	found := problems
+	some c in k8s.containers
+	not found[object.get(c.container, "image", "")]
 }
 
 tag_problem(ref) := "is empty; set the image reference" if {

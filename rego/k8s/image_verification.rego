@@ -133,12 +133,14 @@ selector_ok(r, _) if not is_object(object.get(r, "namespaceSelector", null))
 
 selector_ok(r, ns) if k8s.selector_matches(r.namespaceSelector, k8s.namespace_labels(ns))
 
-results contains check.pass_subject(meta, cover[0], cover[1], ns) if {
+results contains check.pass_subject(m, cover[0], cover[1], ns) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	cover := min(object.get(coverage, ns, set()))
 }
 
-results contains check.fail_subject(meta, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
+results contains check.fail_subject(m, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	count(object.get(coverage, ns, set())) == 0
 	msg := sprintf("no enforcing image-verification admission policy in the scanned set covers clinical namespace %q, so unsigned or unverified images can run there; add a Kyverno verifyImages policy (failureAction Enforce) or a Sigstore ClusterImagePolicy with the namespace label policy.sigstore.dev/include=true", [ns])

@@ -42,19 +42,22 @@ collector_repo(repo, name) if repo == name
 
 collector_repo(repo, name) if endswith(repo, concat("", ["/", name]))
 
-results contains check.fail(meta, ps.resource, concat(".", [ps.path, "tolerations"]), msg) if {
+results contains check.fail(m, ps.resource, concat(".", [ps.path, "tolerations"]), msg) if {
+	m := meta
 	some ps in collectors
 	taint := k8s.params.clinical_node_taint
 	not k8s.toleration_of(ps.spec, taint)
 	msg := sprintf("log collector DaemonSet does not tolerate the clinical node taint %s=%s:%s, so clinical nodes go unlogged; add that toleration", [taint.key, object.get(taint, "value", ""), taint.effect])
 }
 
-results contains check.pass(meta, ps.resource, concat(".", [ps.path, "tolerations"])) if {
+results contains check.pass(m, ps.resource, concat(".", [ps.path, "tolerations"])) if {
+	m := meta
 	some ps in collectors
 	k8s.toleration_of(ps.spec, k8s.params.clinical_node_taint)
 }
 
-results contains check.fail(meta, k8s.clinical_anchor, "metadata", msg) if {
+results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
+	m := meta
 	count(collectors) == 0
 	k8s.cluster_evidence_required
 	msg := sprintf("the scan holds clinical workloads but no log collector DaemonSet (images: %s), so their logs may never leave the node; add the collector's manifest to the scan, or set parameters.cluster_evidence: when-present and attach logging evidence", [concat(", ", k8s.params.log_collectors)])

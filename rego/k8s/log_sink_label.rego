@@ -24,13 +24,18 @@ meta := check.meta(rego.metadata.chain())
 
 sink(ps) := object.get(tier.resource_labels(k8s.by_id[ps.resource]), k8s.params.log_sink_label, "")
 
-results contains check.fail(meta, ps.resource, "metadata.labels", msg) if {
-	some ps in k8s.clinical_pod_specs
-	sink(ps) == ""
+# The log sink each examined pod spec names ("" for none), computed once for both rules.
+sinks := [[ps, sink(ps)] | some ps in k8s.clinical_pod_specs]
+
+results contains check.fail(m, ps.resource, "metadata.labels", msg) if {
+	m := meta
+	some [ps, s] in sinks
+	s == ""
 	msg := sprintf("clinical workload does not name its log sink; add label %s with the log destination", [k8s.params.log_sink_label])
 }
 
-results contains check.pass(meta, ps.resource, "metadata.labels") if {
-	some ps in k8s.clinical_pod_specs
-	sink(ps) != ""
+results contains check.pass(m, ps.resource, "metadata.labels") if {
+	m := meta
+	some [ps, s] in sinks
+	s != ""
 }

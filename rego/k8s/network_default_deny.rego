@@ -24,13 +24,15 @@ meta := check.meta(rego.metadata.chain())
 
 policies(ns) := k8s.objects_in("NetworkPolicy", ns)
 
-results contains check.fail_subject(meta, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
+results contains check.fail_subject(m, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	count(policies(ns)) == 0
 	msg := sprintf("clinical namespace %q has no NetworkPolicy in the scanned set, so every pod in it accepts and sends any traffic; add a default-deny policy (podSelector: {}, policyTypes: [Ingress, Egress]) to the scan", [ns])
 }
 
-results contains check.fail_subject(meta, first.id, "spec.policyTypes", ns, msg) if {
+results contains check.fail_subject(m, first.id, "spec.policyTypes", ns, msg) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	nps := policies(ns)
 	count(nps) > 0
@@ -40,7 +42,8 @@ results contains check.fail_subject(meta, first.id, "spec.policyTypes", ns, msg)
 	msg := sprintf("clinical namespace %q has no default-deny %s NetworkPolicy; add one with podSelector: {} and policyTypes: [%s] and no %s rules", [ns, lower(direction), direction, lower(direction)])
 }
 
-results contains check.pass_subject(meta, np.id, "spec", ns) if {
+results contains check.pass_subject(m, np.id, "spec", ns) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	nps := policies(ns)
 	denies(nps, "Ingress")

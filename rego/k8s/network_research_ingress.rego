@@ -37,7 +37,7 @@ tier_labels := {labels} if {
 	count(labels) > 0
 } else := set()
 
-violations[np.id] contains [path, msg] if {
+violation contains [np.id, path, msg] if {
 	some np in clinical_policies
 	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
 	count(k8s.arr(object.get(rule, "from", []))) == 0
@@ -45,7 +45,7 @@ violations[np.id] contains [path, msg] if {
 	msg := sprintf("ingress rule %d of NetworkPolicy %q has no sources, so it admits every namespace including research; list explicit sources in from", [i, np.name])
 }
 
-violations[np.id] contains [path, msg] if {
+violation contains [np.id, path, msg] if {
 	some np in clinical_policies
 	some i, rule in k8s.arr_at(np, ["object", "spec", "ingress"])
 	some j, peer in k8s.arr(object.get(rule, "from", []))
@@ -55,6 +55,13 @@ violations[np.id] contains [path, msg] if {
 	msg := sprintf("ingress rule %d of NetworkPolicy %q admits research namespaces (namespaceSelector %s); select clinical or platform namespaces only", [i, np.name, json.marshal(selector)])
 }
 
+# [path, message] of each violation, by policy id (OPA indexes the inner comprehension on the
+# id: one pass, not a partial rule checked against every earlier key).
+violations := {id: vs |
+	some id in {v[0] | some v in violation}
+	vs := {[v[1], v[2]] | some v in violation; v[0] = id}
+}
+
 admits_research(selector) if k8s.selects_all(selector)
 
 admits_research(selector) if {
@@ -62,12 +69,14 @@ admits_research(selector) if {
 	k8s.selector_matches(selector, labels)
 }
 
-results contains check.fail(meta, np.id, v[0], v[1]) if {
+results contains check.fail(m, np.id, v[0], v[1]) if {
+	m := meta
 	some np in clinical_policies
 	some v in object.get(violations, np.id, set())
 }
 
-results contains check.pass(meta, np.id, "spec") if {
+results contains check.pass(m, np.id, "spec") if {
+	m := meta
 	some np in clinical_policies
 	count(object.get(violations, np.id, set())) == 0
 }

@@ -24,13 +24,15 @@ meta := check.meta(rego.metadata.chain())
 
 enforce_label := "pod-security.kubernetes.io/enforce"
 
-results contains check.fail_subject(meta, k8s.namespace_anchor(ns), "metadata.namespace", ns, msg) if {
+results contains check.fail_subject(m, k8s.namespace_anchor(ns), "metadata.namespace", ns, msg) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	count(object.get(k8s.namespace_objects, ns, set())) == 0
 	msg := sprintf("clinical namespace %q has no Namespace object in the scanned set, so Pod Security enforcement cannot be confirmed; add the Namespace with label %s: restricted to the scan", [ns, enforce_label])
 }
 
-results contains check.fail_subject(meta, id, "metadata.labels", ns, msg) if {
+results contains check.fail_subject(m, id, "metadata.labels", ns, msg) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	some id in object.get(k8s.namespace_objects, ns, set())
 	level := object.get(k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"]), enforce_label, "")
@@ -38,7 +40,8 @@ results contains check.fail_subject(meta, id, "metadata.labels", ns, msg) if {
 	msg := sprintf("clinical namespace %q does not enforce Pod Security restricted (%s is %q); label it %s: restricted", [ns, enforce_label, level, enforce_label])
 }
 
-results contains check.pass_subject(meta, id, "metadata.labels", ns) if {
+results contains check.pass_subject(m, id, "metadata.labels", ns) if {
+	m := meta
 	some ns in k8s.clinical_namespaces
 	some id in object.get(k8s.namespace_objects, ns, set())
 	k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"])[enforce_label] == "restricted"

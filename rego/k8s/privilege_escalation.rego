@@ -22,14 +22,16 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some c in k8s.workload_containers
 	not c.container.securityContext.allowPrivilegeEscalation == false
 	path := concat(".", [c.path, "securityContext.allowPrivilegeEscalation"])
-	msg := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [k8s.container_label(c)])
+	msg := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [c.label])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some c in k8s.workload_containers
 	c.container.securityContext.allowPrivilegeEscalation == false
 }

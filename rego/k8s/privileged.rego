@@ -21,14 +21,16 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some c in k8s.workload_containers
 	c.container.securityContext.privileged == true
 	path := concat(".", [c.path, "securityContext.privileged"])
-	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [k8s.container_label(c)])
+	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [c.label])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some c in k8s.workload_containers
 	not c.container.securityContext.privileged == true
 }

@@ -48,33 +48,42 @@ workload_accounts(b) := {sprintf("%s/%s", [ns, s.name]) |
 	not k8s.exempt_namespace(trim_prefix(s.name, "system:serviceaccounts:"))
 }
 
-results contains check.fail(meta, b.id, "roleRef.name", msg) if {
+results contains check.fail(m, b.id, "roleRef.name", msg) if {
+	m := meta
 	some b in bindings
 	some problem in problems(b)
 	msg := sprintf("binds service account(s) %s to %s %q, which %s", [concat(", ", sort(workload_accounts(b))), object.get(b.object.roleRef, "kind", "?"), object.get(b.object.roleRef, "name", "?"), problem])
 }
 
-results contains check.pass(meta, b.id, "roleRef") if {
+results contains check.pass(m, b.id, "roleRef") if {
+	m := meta
 	some b in bindings
 	count(problems(b)) == 0
 }
 
 problems(b) := object.get(problems_of, b.id, set())
 
-problems_of[b.id] contains "is a forbidden cluster-wide administrator role; bind a minimal Role instead" if {
+# The problems of each binding that has any, by id: one pass over the problems (OPA indexes the
+# inner comprehension on the id), not a partial rule checked against every earlier key.
+problems_of := {id: ps |
+	some id in {p[0] | some p in problem}
+	ps := {p[1] | some p in problem; p[0] = id}
+}
+
+problem contains [b.id, "is a forbidden cluster-wide administrator role; bind a minimal Role instead"] if {
 	some b in bindings
 	b.object.roleRef.kind == "ClusterRole"
 	b.object.roleRef.name in k8s.params.forbidden_cluster_roles
 }
 
-problems_of[b.id] contains sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr_at(rule, ["verbs"]), k8s.arr_at(rule, ["resources"])]) if {
+problem contains [b.id, sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr_at(rule, ["verbs"]), k8s.arr_at(rule, ["resources"])])] if {
 	some b in bindings
 	some role in bound_roles(b)
 	some i, rule in k8s.arr_at(role, ["object", "rules"])
 	wildcard(rule)
 }
 
-problems_of[b.id] contains "is not in the scanned set, so its rights cannot be confirmed; add it to the scan" if {
+problem contains [b.id, "is not in the scanned set, so its rights cannot be confirmed; add it to the scan"] if {
 	some b in bindings
 	count(bound_roles(b)) == 0
 	not b.object.roleRef.name in k8s.params.forbidden_cluster_roles

@@ -22,14 +22,16 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
 	some c in k8s.workload_containers
 	not c.container.securityContext.readOnlyRootFilesystem == true
 	path := concat(".", [c.path, "securityContext.readOnlyRootFilesystem"])
-	msg := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [k8s.container_label(c)])
+	msg := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [c.label])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
 	some c in k8s.workload_containers
 	c.container.securityContext.readOnlyRootFilesystem == true
 }

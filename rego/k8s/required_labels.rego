@@ -28,14 +28,18 @@ missing(ps) := [l |
 	object.get(labels, l, "") == ""
 ]
 
-results contains check.fail(meta, ps.resource, "metadata.labels", msg) if {
-	some ps in k8s.clinical_pod_specs
-	gaps := missing(ps)
+# The missing labels of each examined pod spec, computed once for the fail and the pass rule.
+gaps_of := [[ps, missing(ps)] | some ps in k8s.clinical_pod_specs]
+
+results contains check.fail(m, ps.resource, "metadata.labels", msg) if {
+	m := meta
+	some [ps, gaps] in gaps_of
 	count(gaps) > 0
 	msg := sprintf("clinical workload lacks label(s) %s; add them with the released version, model version and UDI-DI", [concat(", ", gaps)])
 }
 
-results contains check.pass(meta, ps.resource, "metadata.labels") if {
-	some ps in k8s.clinical_pod_specs
-	count(missing(ps)) == 0
+results contains check.pass(m, ps.resource, "metadata.labels") if {
+	m := meta
+	some [ps, gaps] in gaps_of
+	count(gaps) == 0
 }

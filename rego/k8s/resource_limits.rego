@@ -23,20 +23,41 @@ meta := check.meta(rego.metadata.chain())
 
 limited_fields := {"initContainers", "containers"}
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
-	c.field in limited_fields
-	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
-	count(missing) > 0
-	path := concat(".", [c.path, "resources.limits"])
-	msg := sprintf("%s has no %s limit; set resources.limits.%s", [k8s.container_label(c), concat(" or ", missing), concat(" and resources.limits.", missing)])
+# The indexes (in k8s.workload_containers) of the containers that set both a cpu and a memory
+# limit (has_limit for both, read inline: this runs for every container), and the limits each
+# of the others lacks: computed once for the fail and the pass rule.
+limited := {i |
+	some i, c in k8s.workload_containers
+	cpu := c.container.resources.limits.cpu
+	cpu != null
+	cpu != ""
+	memory := c.container.resources.limits.memory
+	memory != null
+	memory != ""
 }
 
-results contains check.pass(meta, c.resource, concat(".", [c.path, "resources.limits"])) if {
-	some c in k8s.workload_containers
+missing_limits := {i: missing |
+	done := limited
+	some i, c in k8s.workload_containers
 	c.field in limited_fields
-	has_limit(c.container, "cpu")
-	has_limit(c.container, "memory")
+	not i in done
+	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
+}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	some i, missing in missing_limits
+	c := k8s.workload_containers[i]
+	path := concat(".", [c.path, "resources.limits"])
+	msg := sprintf("%s has no %s limit; set resources.limits.%s", [c.label, concat(" or ", missing), concat(" and resources.limits.", missing)])
+}
+
+results contains check.pass(m, c.resource, concat(".", [c.path, "resources.limits"])) if {
+	m := meta
+	containers := k8s.workload_containers
+	some i in limited
+	c := containers[i]
+	c.field in limited_fields
 }
 
 has_limit(container, r) if {

@@ -34,13 +34,15 @@ examined contains res if {
 
 limit(res) := object.get(res.object, ["spec", "revisionHistoryLimit"], default_limit)
 
-results contains check.fail(meta, res.id, "spec.revisionHistoryLimit", msg) if {
+results contains check.fail(m, res.id, "spec.revisionHistoryLimit", msg) if {
+	m := meta
 	some res in examined
 	not limit(res) >= k8s.params.min_revision_history
 	msg := sprintf("%s keeps %v old revision(s) (revisionHistoryLimit), fewer than the %d needed to roll back to a validated release; raise spec.revisionHistoryLimit", [res.kind, limit(res), k8s.params.min_revision_history])
 }
 
-results contains check.pass(meta, res.id, "spec.revisionHistoryLimit") if {
+results contains check.pass(m, res.id, "spec.revisionHistoryLimit") if {
+	m := meta
 	some res in examined
 	limit(res) >= k8s.params.min_revision_history
 }

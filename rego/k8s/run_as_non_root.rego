@@ -21,16 +21,21 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
-	problem := violation(c)
+# The root problem of each examined container that has one, by its index in
+# k8s.workload_containers: computed once for the fail and the pass rule.
+problems := {i: p | some i, c in k8s.workload_containers; p := k8s.root_problem(c)}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	some i, problem in problems
+	c := k8s.workload_containers[i]
 	path := concat(".", [c.path, "securityContext", problem.field])
-	msg := sprintf("%s %s", [k8s.container_label(c), problem.message])
+	msg := sprintf("%s %s", [c.label, problem.message])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
-	some c in k8s.workload_containers
-	not violation(c)
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
+	found := problems
+	some i, c in k8s.workload_containers
+	not found[i]
 }
-
-violation(c) := k8s.root_problem(c)

@@ -22,14 +22,16 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
+results contains check.fail(m, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	name := object.get(ps.spec, "runtimeClassName", "")
 	not name in k8s.params.approved_runtime_classes
 	msg := sprintf("clinical pod runs in %s, not a hardened sandbox; set runtimeClassName to one of %s", [describe(name), concat(", ", k8s.params.approved_runtime_classes)])
 }
 
-results contains check.fail(meta, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
+results contains check.fail(m, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	name := object.get(ps.spec, "runtimeClassName", "")
 	name in k8s.params.approved_runtime_classes
@@ -38,7 +40,8 @@ results contains check.fail(meta, ps.resource, concat(".", [ps.path, "runtimeCla
 	msg := sprintf("RuntimeClass %q maps to handler %v, which is not an approved sandbox (%s); fix the RuntimeClass or use another", [name, object.get(rc.object, "handler", null), concat(", ", k8s.params.approved_runtime_handlers)])
 }
 
-results contains check.pass(meta, ps.resource, concat(".", [ps.path, "runtimeClassName"])) if {
+results contains check.pass(m, ps.resource, concat(".", [ps.path, "runtimeClassName"])) if {
+	m := meta
 	some ps in k8s.clinical_pod_specs
 	name := object.get(ps.spec, "runtimeClassName", "")
 	name in k8s.params.approved_runtime_classes

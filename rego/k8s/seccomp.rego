@@ -24,17 +24,28 @@ meta := check.meta(rego.metadata.chain())
 
 confining := {"RuntimeDefault", "Localhost"}
 
-results contains check.fail(meta, c.resource, path, msg) if {
-	some c in k8s.workload_containers
-	profile := k8s.effective_security(c, "seccompProfile", {})
-	not object.get(profile, "type", "") in confining
+# The effective seccomp profile of each examined container, by its index in
+# k8s.workload_containers, and the indexes of the containers it confines: computed once for
+# the fail and the pass rule.
+profiles := [k8s.effective_security(c, "seccompProfile", {}) | some c in k8s.workload_containers]
+
+confined := {i | some i, profile in profiles; object.get(profile, "type", "") in confining}
+
+results contains check.fail(m, c.resource, path, msg) if {
+	m := meta
+	confining_ones := confined
+	some i, c in k8s.workload_containers
+	not i in confining_ones
+	profile := profiles[i]
 	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
-	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [k8s.container_label(c), describe(profile)])
+	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
 }
 
-results contains check.pass(meta, c.resource, c.path) if {
-	some c in k8s.workload_containers
-	object.get(k8s.effective_security(c, "seccompProfile", {}), "type", "") in confining
+results contains check.pass(m, c.resource, c.path) if {
+	m := meta
+	containers := k8s.workload_containers
+	some i in confined
+	c := containers[i]
 }
 
 describe(profile) := "without a seccomp profile" if object.get(profile, "type", "") == ""

@@ -23,19 +23,26 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, ps.resource, path, msg) if {
-	some ps in k8s.workload_pod_specs
-	account := account_of(ps)
-	mounts(ps, account)
-	not allowed(account)
+# Each examined pod spec with its service account, and the indexes of those that mount a token
+# for an account that is not allowed: computed once for the fail and the pass rule.
+accounts := [[ps, account] | some ps in k8s.workload_pod_specs; account := account_of(ps)]
+
+unallowed := {i | some i, [ps, account] in accounts; mounts_unallowed(ps, account)}
+
+results contains check.fail(m, ps.resource, path, msg) if {
+	m := meta
+	found := accounts
+	some i in unallowed
+	[ps, account] := found[i]
 	path := concat(".", [ps.path, "automountServiceAccountToken"])
 	msg := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name])
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
-	some ps in k8s.workload_pod_specs
-	account := account_of(ps)
-	not mounts_unallowed(ps, account)
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
+	found := unallowed
+	some i, [ps, _] in accounts
+	not i in found
 }
 
 mounts_unallowed(ps, account) if {

@@ -31,23 +31,27 @@ examined contains ps if {
 
 labels_tier(ps) := tier.labels_tier(tier.resource_labels(k8s.by_id[ps.resource]))
 
-ns_tier(ps) := tier.namespace_tier(k8s.by_id[ps.resource].namespace)
+# The tier of the namespace (tier.namespace_tier, looked up: computed once per namespace).
+ns_tier(ps) := object.get(tier.namespace_tiers, [k8s.by_id[ps.resource].namespace], "other")
 
-violations[ps.resource] contains ["metadata.namespace", msg] if {
-	some ps in examined
-	labels_tier(ps) == "research"
+# Each examined pod spec with the tier its workload's labels name, computed once.
+labelled := [[ps, labels_tier(ps)] | some ps in examined]
+
+violation contains [ps.resource, "metadata.namespace", msg] if {
+	some [ps, t] in labelled
+	t == "research"
 	ns_tier(ps) == "clinical"
 	msg := sprintf("research workload is deployed in clinical namespace %q; deploy it to a research namespace", [k8s.by_id[ps.resource].namespace])
 }
 
-violations[ps.resource] contains ["metadata.namespace", msg] if {
-	some ps in examined
-	labels_tier(ps) == "clinical"
+violation contains [ps.resource, "metadata.namespace", msg] if {
+	some [ps, t] in labelled
+	t == "clinical"
 	ns_tier(ps) != "clinical"
 	msg := sprintf("clinical workload is deployed outside the clinical namespaces (namespace %q); deploy it to a clinical namespace", [object.get(k8s.by_id[ps.resource], "namespace", "")])
 }
 
-violations[ps.resource] contains [concat(".", [ps.path, "nodeSelector"]), msg] if {
+violation contains [ps.resource, concat(".", [ps.path, "nodeSelector"]), msg] if {
 	some ps in examined
 	tier.of[ps.resource] == "research"
 	some k, v in k8s.params.clinical_node_selector
@@ -55,19 +59,29 @@ violations[ps.resource] contains [concat(".", [ps.path, "nodeSelector"]), msg] i
 	msg := sprintf("research pod targets the clinical node pool (node label %s=%s); remove it from nodeSelector and node affinity", [k, v])
 }
 
-violations[ps.resource] contains [sprintf("%s.tolerations[%d]", [ps.path, i]), msg] if {
+violation contains [ps.resource, sprintf("%s.tolerations[%d]", [ps.path, i]), msg] if {
 	some ps in examined
 	tier.of[ps.resource] == "research"
 	i := k8s.toleration_of(ps.spec, k8s.params.clinical_node_taint)
 	msg := "research pod tolerates the clinical node taint, so it may be scheduled beside clinical workloads; remove the toleration"
 }
 
-results contains check.fail(meta, ps.resource, v[0], v[1]) if {
+# [path, message] of each violation, by resource id: one pass over the violations (OPA indexes
+# the inner comprehension on the id), not a partial rule checked against every earlier key.
+violations := {id: vs |
+	some id in {v[0] | some v in violation}
+	vs := {[v[1], v[2]] | some v in violation; v[0] = id}
+}
+
+results contains check.fail(m, ps.resource, v[0], v[1]) if {
+	m := meta
 	some ps in examined
 	some v in object.get(violations, ps.resource, set())
 }
 
-results contains check.pass(meta, ps.resource, ps.path) if {
+results contains check.pass(m, ps.resource, ps.path) if {
+	m := meta
+	found := violations
 	some ps in examined
-	count(object.get(violations, ps.resource, set())) == 0
+	not found[ps.resource]
 }

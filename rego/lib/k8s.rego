@@ -41,22 +41,32 @@ pod_specs contains {"resource": res.id, "spec": spec, "path": concat(".", keys)}
 	is_object(spec)
 }
 
-# Every container (init, regular and ephemeral) of every pod spec.
-containers contains {
+# Every container (init, regular and ephemeral) of every pod spec, with the name messages use
+# for it (label, see container_label). An array in pod-spec order, not a set: its entries embed
+# whole containers, which a set would sort by deep comparison.
+containers := [{
 	"resource": ps.resource,
 	"container": c,
 	"field": field,
 	"path": sprintf("%s.%s[%d]", [ps.path, field, i]),
 	"pod_spec": ps,
-} if {
+	"label": sprintf("%s %q", [kind_of[field], object.get(c, "name", "?")]),
+} |
 	some ps in pod_specs
 	some field in container_fields
 	some i, c in object.get(ps.spec, field, [])
 	is_object(c)
-}
+]
 
-# The name a message uses for a container: its kind of list and its name.
-container_label(entry) := sprintf("%s %q", [kind_of[entry.field], object.get(entry.container, "name", "?")])
+# The image of every container as a check reads it (object.get(container, "image", "")), each
+# distinct reference once, so that a check can judge each reference once.
+container_images := {object.get(c.container, "image", "") | some c in containers}
+
+# The name a message uses for a container: its kind of list and its name. The entries of
+# containers carry it precomputed (entry.label); read that in a loop over every container.
+container_label(entry) := entry.label if {
+	is_string(entry.label)
+} else := sprintf("%s %q", [kind_of[entry.field], object.get(entry.container, "name", "?")])
 
 kind_of := {
 	"initContainers": "init container",
@@ -100,16 +110,19 @@ effective_security_path(entry, key) := concat(".", [entry.path, "securityContext
 # The kubelet runs a container as root when its effective runAsUser is 0; runAsNonRoot true
 # together with runAsUser 0 is a contradiction the kubelet refuses. Returns the problem, or is
 # undefined when the container must run as non-root.
+# Both settings are inheritable, so their effective values (effective_security) are read here
+# with object.get, the container's value defaulting to the pod's: one function call per
+# container instead of one per setting and inheritance step.
 root_problem(entry) := {
 	"field": "runAsUser",
 	"message": "runs as UID 0 (root); set runAsUser to a non-zero UID",
 } if {
-	effective_security(entry, "runAsUser", null) == 0
+	object.get(entry.container, ["securityContext", "runAsUser"], object.get(entry.pod_spec.spec, ["securityContext", "runAsUser"], null)) == 0
 } else := {
 	"field": "runAsNonRoot",
 	"message": "may run as root: runAsNonRoot is not true on the container or the pod; set securityContext.runAsNonRoot: true",
 } if {
-	not effective_security(entry, "runAsNonRoot", false) == true
+	object.get(entry.container, ["securityContext", "runAsNonRoot"], object.get(entry.pod_spec.spec, ["securityContext", "runAsNonRoot"], false)) != true
 }
 
 # -- parameters and exemptions ----------------------------------------------------------------
@@ -127,27 +140,30 @@ exempt_namespace(ns) if {
 
 exempt(resource_id) if exempt_namespace(by_id[resource_id].namespace)
 
+# Ids of the workloads in exempt namespaces, computed once per query, so that filtering the
+# containers costs one lookup each.
+exempt_workloads := {ps.resource | some ps in pod_specs; exempt(ps.resource)}
+
 # Pod specs and containers the workload-hardening checks examine: all but exempt namespaces.
+# The containers are arrays, like containers.
+# (Rules used for every element are bound to a local first: a local is one lookup, a rule
+# reference is resolved through the data tree each time.)
 workload_pod_specs contains ps if {
+	exempted := exempt_workloads
 	some ps in pod_specs
-	not exempt(ps.resource)
+	not ps.resource in exempted
 }
 
-workload_containers contains c if {
-	some c in containers
-	not exempt(c.resource)
-}
+workload_containers := [c | exempted := exempt_workloads; some c in containers; not c.resource in exempted]
 
 # Pod specs and containers of clinical workloads (tier.of: by namespace or labels).
 clinical_pod_specs contains ps if {
+	tiers := tier.of
 	some ps in workload_pod_specs
-	tier.of[ps.resource] == "clinical"
+	tiers[ps.resource] == "clinical"
 }
 
-clinical_containers contains c if {
-	some c in workload_containers
-	tier.of[c.resource] == "clinical"
-}
+clinical_containers := [c | tiers := tier.of; some c in workload_containers; tiers[c.resource] == "clinical"]
 
 # -- indexes --------------------------------------------------------------------------------
 
@@ -155,56 +171,83 @@ clinical_containers contains c if {
 # a lookup by_id[id] is then a hash lookup, not a pass over every resource.
 by_id := {res.id: res | some res in resources}
 
-# Grouping indexes (partial rules keyed by namespace, kind or name): read them whole, with
-# object.get(index, key, set()), so that each is evaluated once per query.
+# Grouping indexes (objects keyed by namespace, kind or name, built once per query): read them
+# whole, with object.get(index, key, set()). Each is an object comprehension whose inner set
+# comprehension OPA indexes on the key, so a group is one pass over the resources in all, never
+# a pass per key (and never a partial rule, whose every insertion OPA checks against all keys
+# inserted before it).
 
 # Ids of the resources in each namespace.
-in_namespace[res.namespace] contains res.id if {
-	some res in resources
-	is_string(res.namespace)
+in_namespace := {ns: ids |
+	some ns in {res.namespace | some res in resources; is_string(res.namespace)}
+	ids := {res.id | some res in resources; res.namespace = ns}
 }
 
 # Ids of the workloads (resources with a pod spec) in each namespace.
-workloads_in[ns] contains ps.resource if {
-	some ps in pod_specs
-	ns := by_id[ps.resource].namespace
-	is_string(ns)
+workloads_in := {ns: ids |
+	some ns in {x | some ps in pod_specs; x := by_id[ps.resource].namespace; is_string(x)}
+	ids := {ps.resource | some ps in pod_specs; by_id[ps.resource].namespace = ns}
 }
 
 # Ids of the Namespace objects of each name.
-namespace_objects[res.name] contains res.id if {
-	some res in resources
-	res.kind == "Namespace"
-	is_string(res.name)
+namespace_objects := {name: ids |
+	some name in {res.name | some res in resources; res.kind == "Namespace"; is_string(res.name)}
+	ids := {res.id | some res in resources; res.kind == "Namespace"; res.name = name}
 }
+
+# Every Kubernetes resource with a name, with its index key (see key; built inline, without a
+# function call per resource: namespaced resources, then the others under namespace "").
+keyed := array.concat(
+	[[[res.kind, res.namespace, res.name], res.id] |
+		some res in resources
+		is_string(res.name)
+		is_string(res.namespace)
+	],
+	[[[res.kind, "", res.name], res.id] |
+		some res in resources
+		is_string(res.name)
+		not is_string(object.get(res, "namespace", null))
+	],
+)
 
 # Ids of the resources of each kind, namespace and name: index[key(kind, ns, name)]; cluster-
 # scoped objects have namespace "".
-index[key(res.kind, object.get(res, "namespace", ""), res.name)] contains res.id if {
-	some res in resources
-	is_string(res.name)
+index := {k: ids |
+	some k in {entry[0] | some entry in keyed}
+	ids := {entry[1] | some entry in keyed; entry[0] = k}
 }
 
-key(kind, ns, name) := sprintf("%s/%s/%s", [kind, ns_or_empty(ns), name])
+# The index key of a kind, namespace and name: an array, so that no separator can make two
+# keys equal.
+key(kind, ns, name) := [kind, ns_or_empty(ns), name]
 
 ns_or_empty(ns) := ns if is_string(ns)
 
 else := ""
 
 # The objects of a kind with that namespace and name in the scan (an empty set when none).
-lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, key(kind, ns, name), set())]
+lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, [key(kind, ns, name)], set())]
 
-# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
-kind_in[key(res.kind, res.namespace, "")] contains res.id if {
+# Every namespaced resource with its kind_in key (see key).
+kind_keyed := [[[res.kind, res.namespace, ""], res.id] |
 	some res in resources
 	is_string(res.namespace)
+]
+
+# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
+kind_in := {k: ids |
+	some k in {entry[0] | some entry in kind_keyed}
+	ids := {entry[1] | some entry in kind_keyed; entry[0] = k}
 }
 
 # The objects of a kind in a namespace (an empty list when none).
-objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, key(kind, ns, ""), set())]
+objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, [key(kind, ns, "")], set())]
 
 # Ids of the resources of each kind.
-of_kind[res.kind] contains res.id if some res in resources
+of_kind := {kind: ids |
+	some kind in {res.kind | some res in resources}
+	ids := {res.id | some res in resources; res.kind = kind}
+}
 
 # Every namespace the scan names: by the resources in it or by its Namespace object.
 namespaces := {ns | some ns, _ in in_namespace} | {name | some name, _ in namespace_objects}
@@ -265,10 +308,18 @@ arr(x) := x if is_array(x)
 else := []
 
 # The array or mapping at a path inside x, or an empty one when the path is absent or null
-# (object.get, so a missing field never makes the caller undefined).
-arr_at(x, path) := arr(object.get(x, path, []))
+# (object.get, so a missing field never makes the caller undefined). The same as
+# arr(object.get(x, path, [])) and obj(object.get(x, path, {})), in one function call (and,
+# like them, undefined when x is not a mapping).
+arr_at(x, path) := v if {
+	v := object.get(x, path, [])
+	is_array(v)
+} else := [] if is_object(x)
 
-obj_at(x, path) := obj(object.get(x, path, {}))
+obj_at(x, path) := v if {
+	v := object.get(x, path, {})
+	is_object(v)
+} else := {} if is_object(x)
 
 # True when a LabelSelector (matchLabels and matchExpressions) selects the labels.
 selector_matches(selector, labels) if {
@@ -425,8 +476,9 @@ basename(p) := parts[count(parts) - 1] if parts := split(p, "/")
 # kube-apiserver containers of Pod manifests (the static pods of /etc/kubernetes/manifests, or
 # their mirror pods in a cluster export): the executable is kube-apiserver.
 apiservers contains c if {
+	resources_by_id := by_id
 	some c in containers
-	by_id[c.resource].kind == "Pod"
+	resources_by_id[c.resource].kind == "Pod"
 	is_apiserver(c.container)
 }
 

@@ -23,6 +23,19 @@ test_containers_of_every_list_and_kind if {
 	}
 }
 
+test_containers_carry_their_message_label if {
+	spec := {
+		"initContainers": [{"name": "i", "image": "x"}],
+		"containers": [{"image": "x"}],
+		"ephemeralContainers": [{"name": "e", "image": "x"}],
+	}
+	cs := k8s.containers with input as fx.input_of([fx.deployment("d", spec)])
+	{c.label | some c in cs} == {`init container "i"`, `container "?"`, `ephemeral container "e"`}
+	every c in cs {
+		k8s.container_label(object.remove(c, ["label"])) == c.label
+	}
+}
+
 test_non_workload_kinds_have_no_pod_spec if {
 	count(k8s.pod_specs) == 0 with input as fx.input_of([fx.resource("cm", "ConfigMap", {"data": {"spec": {}}})])
 }
@@ -50,6 +63,30 @@ test_privileged_is_never_inherited_from_the_pod if {
 	k8s.effective_security(entry, "privileged", "unset") == "unset"
 }
 
+# root_problem reads both effective settings inline; it must agree with effective_security.
+test_root_problem_follows_the_effective_settings if {
+	settings := [{}, {"runAsUser": 0}, {"runAsUser": 1000}, {"runAsUser": null}, {"runAsNonRoot": true}, {"runAsNonRoot": false}, {"runAsUser": 0, "runAsNonRoot": true}]
+	entries := [{"container": c, "pod_spec": {"spec": p}} |
+		some own in settings
+		some pod in settings
+		c := {"securityContext": own}
+		p := {"securityContext": pod}
+	]
+	every e in array.concat(entries, [{"container": {}, "pod_spec": {"spec": {}}}, {"container": {"securityContext": "x"}, "pod_spec": {"spec": {"securityContext": ["y"]}}}]) {
+		root_field(e) == expected_root_field(e)
+	}
+}
+
+root_field(e) := f if {
+	f := k8s.root_problem(e).field
+} else := "none"
+
+expected_root_field(e) := "runAsUser" if {
+	k8s.effective_security(e, "runAsUser", null) == 0
+} else := "runAsNonRoot" if {
+	not k8s.effective_security(e, "runAsNonRoot", false) == true
+} else := "none"
+
 test_effective_path_points_at_the_source_of_the_value if {
 	entry := {"path": "spec.containers[0]", "container": {}, "pod_spec": {"path": "spec", "spec": {"securityContext": {"seccompProfile": {}}}}}
 	k8s.effective_security_path(entry, "seccompProfile") == "spec.securityContext.seccompProfile"
@@ -72,6 +109,37 @@ test_selector_expressions if {
 	not k8s.selector_matches({"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["path"]}]}, labels)
 	k8s.selects_all({})
 	not k8s.selects_all({"matchLabels": {"a": "b"}})
+}
+
+test_arr_at_and_obj_at_read_a_path_or_give_an_empty_value if {
+	k8s.arr_at({"a": {"b": [1]}}, ["a", "b"]) == [1]
+	k8s.arr_at({"a": {"b": {"c": 1}}}, ["a", "b"]) == []
+	k8s.arr_at({}, ["a", "b"]) == []
+	k8s.arr_at({"a": null}, ["a"]) == []
+	k8s.obj_at({"a": {"b": {"c": 1}}}, ["a", "b"]) == {"c": 1}
+	k8s.obj_at({"a": {"b": [1]}}, ["a", "b"]) == {}
+	k8s.obj_at({}, ["a"]) == {}
+	not k8s.arr_at(input.x, ["a"]) with input as {"x": "s"}
+	not k8s.obj_at(input.x, ["a"]) with input as {"x": ["s"]}
+}
+
+test_lookup_and_objects_in_find_objects_by_kind_namespace_and_name if {
+	inp := fx.input_of([
+		fx.named("b", "ServiceAccount", "sa", "ns1", {}),
+		fx.named("a", "ServiceAccount", "sa", "ns1", {}),
+		fx.named("c", "ServiceAccount", "sa", "ns2", {}),
+		fx.named("d", "RuntimeClass", "gvisor", null, {}),
+		object.remove(fx.named("e", "ClusterRole", "view", null, {}), ["namespace"]),
+		fx.named("f", "NetworkPolicy", "np", "ns1", {}),
+	])
+	{r.id | some r in k8s.lookup("ServiceAccount", "ns1", "sa")} == {"a", "b"} with input as inp
+	[r.id | some r in k8s.lookup("RuntimeClass", "", "gvisor")] == ["d"] with input as inp
+	[r.id | some r in k8s.lookup("RuntimeClass", null, "gvisor")] == ["d"] with input as inp
+	[r.id | some r in k8s.lookup("ClusterRole", "", "view")] == ["e"] with input as inp
+	count(k8s.lookup("ServiceAccount", "ns3", "sa")) == 0 with input as inp
+	[r.id | some r in k8s.objects_in("ServiceAccount", "ns1")] == ["a", "b"] with input as inp
+	[r.id | some r in k8s.objects_in("NetworkPolicy", "ns1")] == ["f"] with input as inp
+	count(k8s.objects_in("NetworkPolicy", "ns2")) == 0 with input as inp
 }
 
 test_tolerations_as_the_scheduler_matches_them if {

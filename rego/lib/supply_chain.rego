@@ -32,7 +32,7 @@ references contains {
 	"path": concat(".", [c.path, "image"]),
 	"image": ref,
 	"digest": digest_of(ref),
-	"label": k8s.container_label(c),
+	"label": c.label,
 } if {
 	some c in k8s.containers
 	ref := object.get(c.container, "image", "")
@@ -59,15 +59,15 @@ references contains {
 
 # The well-formed sha256 digest a reference pins, or "" for a tag-only (unmatchable) reference.
 digest_of(ref) := d if {
-	d := image.parse(ref).digest
+	d := image.digest_of(ref)
 	regex.match(image.digest_pattern, d)
 } else := ""
 
-# Resources (workloads, VMs) that reference each digest, grouped in one pass.
-used_by[d] contains r.resource if {
-	some r in references
-	d := r.digest
-	d != ""
+# Resources (workloads, VMs) that reference each digest, grouped in one pass (OPA indexes the
+# inner comprehension on the digest).
+used_by := {d: ids |
+	some d in {r.digest | some r in references; r.digest != ""}
+	ids := {r.resource | some r in references; r.digest = d}
 }
 
 # The image records the image checks examine.
@@ -83,6 +83,10 @@ in_scope contains res if {
 
 # True when the tier of the resource must have evidence for its images.
 evidence_required(resource_id) if tier_of[resource_id] in config.parameters.image_evidence_tiers
+
+# The resources whose tier must have evidence for their images, computed once per query (read
+# this in a loop over references instead of calling evidence_required).
+evidence_required_ids := {id | some id, t in tier_of; t in config.parameters.image_evidence_tiers}
 
 # How a message names an image record: repository@digest.
 label(res) := sprintf("image %s", [res.name])

@@ -20,14 +20,19 @@ namespace_objects contains {"name": res.name, "labels": labels} if {
 }
 
 # The label sets of the Namespace objects of each name: an indexed lookup, so that tiering
-# every resource costs one lookup, not a pass over every Namespace object.
-namespace_labels_of[entry.name] contains entry.labels if {
-	some entry in namespace_objects
+# every resource costs one lookup, not a pass over every Namespace object. An object
+# comprehension whose inner comprehension OPA indexes on the name: one pass in all.
+namespace_labels_of := {name: labels |
+	some name in {entry.name | some entry in namespace_objects}
+	labels := {entry.labels | some entry in namespace_objects; entry.name = name}
 }
+
+# The labels each tier requires ({} when none), read once per query.
+wanted_labels := {t: object.get(config.tiers, [t, "labels"], {}) | some t in precedence}
 
 # True when labels carry every label the tier requires; a tier without labels matches none.
 labels_match(t, labels) if {
-	want := object.get(config.tiers, [t, "labels"], {})
+	want := wanted_labels[t]
 	count(want) > 0
 	every k, v in want {
 		labels[k] == v
@@ -61,11 +66,19 @@ labels_tier(labels) := "clinical" if {
 
 # Labels a resource carries for tiering: its own and, for workloads, its pod template's
 # (a CronJob's pod template sits under spec.jobTemplate).
-resource_labels(res) := object.union_n([
-	labels_at(res.object, ["metadata", "labels"]),
-	labels_at(res.object, ["spec", "template", "metadata", "labels"]),
-	labels_at(res.object, ["spec", "jobTemplate", "spec", "template", "metadata", "labels"]),
+# Later paths win. Label sets that are absent, null or not a mapping count as none (as
+# labels_at reads them), without a function call per path.
+resource_labels(res) := object.union_n([labels |
+	some path in label_paths
+	labels := object.get(res.object, path, {})
+	is_object(labels)
 ])
+
+label_paths := [
+	["metadata", "labels"],
+	["spec", "template", "metadata", "labels"],
+	["spec", "jobTemplate", "spec", "template", "metadata", "labels"],
+]
 
 # The labels at a path, or {} when there are none (absent, null or not a mapping).
 labels_at(obj, path) := labels if {
@@ -85,5 +98,36 @@ resource_tier(res) := "clinical" if {
 	in_tier("research", res)
 } else := "other"
 
-# The tier of every resource in the input, by id.
-of := {res.id: resource_tier(res) | some res in input.resources}
+# The tier of every namespace a resource of the input lives in, computed once per namespace.
+namespace_tiers := {ns: namespace_tier(ns) |
+	some ns in {res.namespace | some res in input.resources; is_string(res.namespace)}
+}
+
+# The tier of every resource in the input, by id: resource_tier, with the tier of each
+# namespace looked up instead of matched again for every resource in it.
+of := {res.id: tier_with(res, object.get(tiers, [object.get(res, "namespace", null)], "other")) |
+	tiers := namespace_tiers
+	some res in input.resources
+}
+
+# The tier of a resource whose namespace has tier ns_tier: the same precedence as
+# resource_tier (clinical by labels or namespace, then research by labels or namespace), since
+# a namespace in both tiers has tier clinical.
+tier_with(_, "clinical") := "clinical"
+
+tier_with(res, ns_tier) := t if {
+	ns_tier != "clinical"
+	t := labels_or_namespace_tier(res, ns_tier)
+}
+
+labels_or_namespace_tier(res, ns_tier) := "clinical" if {
+	labels_match("clinical", resource_labels(res))
+} else := "clinical" if {
+	labels_match("clinical", object.get(res, ["normalized", "labels"], {}))
+} else := "research" if {
+	ns_tier == "research"
+} else := "research" if {
+	labels_match("research", resource_labels(res))
+} else := "research" if {
+	labels_match("research", object.get(res, ["normalized", "labels"], {}))
+} else := "other"

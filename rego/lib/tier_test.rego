@@ -39,3 +39,33 @@ test_pod_template_labels_count if {
 test_tier_without_labels_matches_no_labels if {
 	not tier.labels_match("research", {"a": "b"}) with data.dxguard.config.tiers as {"research": {"namespaces": ["r"]}}
 }
+
+# tier.of looks each namespace's tier up once; it must agree with resource_tier on every
+# combination of namespace tier, own labels, pod template labels and normalized labels.
+test_tier_of_agrees_with_resource_tier_on_every_combination if {
+	clinical := {"dxguard.io/tier": "clinical"}
+	research := {"dxguard.io/tier": "research"}
+	nsobj := object.union(fx.resource("nso", "Namespace", {"metadata": {"name": "lab", "labels": research}}), {"name": "lab", "namespace": null})
+	resources := [object.union(fx.deployment(id, {"containers": []}), extra) |
+		some i, ns in ["clinical-a", "research-b", "lab", "default", null]
+		some j, own in [{}, clinical, research]
+		some k, normalized in [{}, clinical, research]
+		id := sprintf("d%d%d%d", [i, j, k])
+		extra := {"namespace": ns, "object": {"metadata": {"labels": own}}, "normalized": {"labels": normalized}}
+	]
+	inp := fx.input_of(array.concat(resources, [nsobj, {"id": "bare", "family": "vm", "kind": "X"}]))
+	of := tier.of with data.dxguard.config.tiers as tiers with input as inp
+	count(of) == 47
+	every res in inp.resources {
+		of[res.id] == tier.resource_tier(res) with data.dxguard.config.tiers as tiers with input as inp
+	}
+	of.d000 == "clinical"
+	of.d110 == "clinical"
+	of.d120 == "research"
+	of.d200 == "research"
+	of.d300 == "other"
+	of.d302 == "research"
+	of.d400 == "other"
+	of.d410 == "clinical"
+	of.bare == "other"
+}

@@ -19,14 +19,16 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail_subject(meta, res.id, img.path, subject(img), msg) if {
+results contains check.fail_subject(m, res.id, img.path, subject(img), msg) if {
+	m := meta
 	some res in vm.machines
 	some img in res.normalized.images
 	not img.pinned
 	msg := sprintf("%s boots %s %q, which is not pinned: %s; pin it by digest, literal id or checksum", [vm.label(res), img.kind, subject(img), img.why])
 }
 
-results contains check.pass_subject(meta, res.id, img.path, subject(img)) if {
+results contains check.pass_subject(m, res.id, img.path, subject(img)) if {
+	m := meta
 	some res in vm.machines
 	some img in res.normalized.images
 	img.pinned

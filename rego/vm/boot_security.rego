@@ -31,7 +31,8 @@ state(value) := "off" if value == false
 
 else := "not visible in the input"
 
-results contains check.fail(meta, res.id, boot.path, msg) if {
+results contains check.fail(m, res.id, boot.path, msg) if {
+	m := meta
 	some res in vm.machines
 	boot := vm.fact(res, "boot")
 	g := gaps(boot)
@@ -39,7 +40,8 @@ results contains check.fail(meta, res.id, boot.path, msg) if {
 	msg := sprintf("%s: %s%s; boot with UEFI Secure Boot and a vTPM so only signed, measured boot code runs", [vm.label(res), concat(", ", sort(g)), vm.from(boot)])
 }
 
-results contains check.pass(meta, res.id, boot.path) if {
+results contains check.pass(m, res.id, boot.path) if {
+	m := meta
 	some res in vm.machines
 	boot := vm.fact(res, "boot")
 	count(gaps(boot)) == 0

@@ -24,7 +24,8 @@ problems(t) := [p |
 	t[key] == false
 ]
 
-results contains check.fail(meta, res.id, t.path, msg) if {
+results contains check.fail(m, res.id, t.path, msg) if {
+	m := meta
 	some res in vm.of_role("audit-trail")
 	t := vm.fact(res, "audit_trail")
 	p := problems(t)
@@ -32,7 +33,8 @@ results contains check.fail(meta, res.id, t.path, msg) if {
 	msg := sprintf("%s: %s; enable log file validation so tampering with delivered logs is detectable", [vm.label(res), concat(" and ", sort(p))])
 }
 
-results contains check.pass(meta, res.id, t.path) if {
+results contains check.pass(m, res.id, t.path) if {
+	m := meta
 	some res in vm.of_role("audit-trail")
 	t := vm.fact(res, "audit_trail")
 	count(problems(t)) == 0

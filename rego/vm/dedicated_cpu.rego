@@ -25,7 +25,8 @@ gaps(cpu) := [g |
 	g := name
 ]
 
-results contains check.fail(meta, res.id, cpu.path, msg) if {
+results contains check.fail(m, res.id, cpu.path, msg) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	cpu := vm.fact(res, "cpu")
@@ -34,7 +35,8 @@ results contains check.fail(meta, res.id, cpu.path, msg) if {
 	msg := sprintf("clinical %s lacks %s%s; give it dedicated CPUs with an isolated emulator thread", [vm.label(res), concat(" and ", sort(g)), vm.from(cpu)])
 }
 
-results contains check.pass(meta, res.id, cpu.path) if {
+results contains check.pass(m, res.id, cpu.path) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	cpu := vm.fact(res, "cpu")

@@ -19,7 +19,8 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, res.id, t.path, msg) if {
+results contains check.fail(m, res.id, t.path, msg) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	t := vm.fact(res, "tenancy")
@@ -27,7 +28,8 @@ results contains check.fail(meta, res.id, t.path, msg) if {
 	msg := sprintf("clinical %s runs on %s tenancy; run it on dedicated hosts or sole-tenant nodes", [vm.label(res), kind(t)])
 }
 
-results contains check.pass(meta, res.id, t.path) if {
+results contains check.pass(m, res.id, t.path) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	t := vm.fact(res, "tenancy")

@@ -40,13 +40,15 @@ reason(disk) := sprintf("is on StorageClass %q, which does not encrypt", [disk.s
 	is_string(disk.storage_class)
 } else := "has no visible encryption setting (set it explicitly)"
 
-results contains check.fail_subject(meta, res.id, disk.path, disk.name, msg) if {
+results contains check.fail_subject(m, res.id, disk.path, disk.name, msg) if {
+	m := meta
 	some [res, disk] in persistent_disks
 	not encrypted(disk)
 	msg := sprintf("%s disk %q %s; encrypt it at rest", [vm.label(res), disk.name, reason(disk)])
 }
 
-results contains check.pass_subject(meta, res.id, disk.path, disk.name) if {
+results contains check.pass_subject(m, res.id, disk.path, disk.name) if {
+	m := meta
 	some [res, disk] in persistent_disks
 	encrypted(disk)
 }

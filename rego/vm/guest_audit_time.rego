@@ -29,15 +29,17 @@ missing(g) := [m |
 	m := name
 ]
 
-results contains check.fail(meta, res.id, g.path, msg) if {
+results contains check.fail(m, res.id, g.path, msg) if {
+	m := meta
 	some res in subjects
 	g := vm.fact(res, "guest")
-	m := missing(g)
-	count(m) > 0
-	msg := sprintf("%s: %s %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), lacks(m)])
+	gaps := missing(g)
+	count(gaps) > 0
+	msg := sprintf("%s: %s %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), lacks(gaps)])
 }
 
-results contains check.pass(meta, res.id, g.path) if {
+results contains check.pass(m, res.id, g.path) if {
+	m := meta
 	some res in subjects
 	g := vm.fact(res, "guest")
 	count(missing(g)) == 0

@@ -23,14 +23,16 @@ protected(md) if md.enabled == false
 
 protected(md) if md.tokens_required == true
 
-results contains check.fail(meta, res.id, md.path, msg) if {
+results contains check.fail(m, res.id, md.path, msg) if {
+	m := meta
 	some res in vm.machines
 	md := vm.fact(res, "metadata_service")
 	not protected(md)
 	msg := sprintf("%s: the instance metadata service %s; require IMDSv2 session tokens (http_tokens = \"required\", or imds_support = \"v2.0\" on the AMI)", [vm.label(res), why(md)])
 }
 
-results contains check.pass(meta, res.id, md.path) if {
+results contains check.pass(m, res.id, md.path) if {
+	m := meta
 	some res in vm.machines
 	md := vm.fact(res, "metadata_service")
 	protected(md)

@@ -44,7 +44,8 @@ days(ls) := sprintf("%v days", [ls.retention_days]) if is_number(ls.retention_da
 
 else := "no set retention period"
 
-results contains check.fail(meta, res.id, ls.path, msg) if {
+results contains check.fail(m, res.id, ls.path, msg) if {
+	m := meta
 	some res in vm.of_role("log-storage")
 	ls := vm.fact(res, "log_storage")
 	p := problems(ls)
@@ -52,7 +53,8 @@ results contains check.fail(meta, res.id, ls.path, msg) if {
 	msg := sprintf("%s holds logs (%s) but %s; make it WORM with retention of at least %d days", [vm.label(res), ls.purpose, concat(" and ", p), minimum])
 }
 
-results contains check.pass(meta, res.id, ls.path) if {
+results contains check.pass(m, res.id, ls.path) if {
+	m := meta
 	some res in vm.of_role("log-storage")
 	ls := vm.fact(res, "log_storage")
 	count(problems(ls)) == 0

@@ -34,7 +34,8 @@ validated(os) if {
 	os.kernel in entry.kernels
 }
 
-results contains check.fail(meta, res.id, os.path, msg) if {
+results contains check.fail(m, res.id, os.path, msg) if {
+	m := meta
 	some res in vm.machines
 	os := vm.fact(res, "os")
 	not declared(os)
@@ -42,7 +43,8 @@ results contains check.fail(meta, res.id, os.path, msg) if {
 	msg := sprintf("%s does not declare its OS %s; add dxguard.io/os, dxguard.io/os-version and dxguard.io/kernel so the validated configuration can be confirmed", [vm.label(res), concat(" and ", missing)])
 }
 
-results contains check.fail(meta, res.id, os.path, msg) if {
+results contains check.fail(m, res.id, os.path, msg) if {
+	m := meta
 	some res in vm.machines
 	os := vm.fact(res, "os")
 	declared(os)
@@ -50,7 +52,8 @@ results contains check.fail(meta, res.id, os.path, msg) if {
 	msg := sprintf("%s runs %s %s with kernel %s, which is not on the validated list (vm_validated_os); use a validated OS and kernel, or validate this one and add it", [vm.label(res), os.name, os.version, os.kernel])
 }
 
-results contains check.pass(meta, res.id, os.path) if {
+results contains check.pass(m, res.id, os.path) if {
+	m := meta
 	some res in vm.machines
 	os := vm.fact(res, "os")
 	declared(os)

@@ -26,21 +26,24 @@ name(dev) := dev.device if is_string(dev.device)
 
 else := dev.name
 
-results contains check.fail_subject(meta, res.id, dev.path, name(dev), msg) if {
+results contains check.fail_subject(m, res.id, dev.path, name(dev), msg) if {
+	m := meta
 	some res in vm.machines
 	some dev in res.normalized.passthrough
 	not allowed(dev)
 	msg := sprintf("%s passes %s %q through to the guest; remove it, or add it to vm_allowed_passthrough once validated", [vm.label(res), dev.kind, name(dev)])
 }
 
-results contains check.pass_subject(meta, res.id, dev.path, name(dev)) if {
+results contains check.pass_subject(m, res.id, dev.path, name(dev)) if {
+	m := meta
 	some res in vm.machines
 	some dev in res.normalized.passthrough
 	allowed(dev)
 }
 
 # A machine that passes nothing through is one examined subject that passes.
-results contains check.pass(meta, res.id, path(res)) if {
+results contains check.pass(m, res.id, path(res)) if {
+	m := meta
 	some res in vm.machines
 	is_array(res.normalized.passthrough)
 	count(res.normalized.passthrough) == 0

@@ -18,14 +18,16 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail_subject(meta, res.id, p.path, p.name, msg) if {
+results contains check.fail_subject(m, res.id, p.path, p.name, msg) if {
+	m := meta
 	some res in vm.of_role("toolchain")
 	some p in res.normalized.providers
 	not p.exact
 	msg := sprintf("%s: %s %q %s; pin it to one exact version (e.g. \"= 1.2.3\")", [vm.label(res), noun(res), p.name, constraint(p)])
 }
 
-results contains check.pass_subject(meta, res.id, p.path, p.name) if {
+results contains check.pass_subject(m, res.id, p.path, p.name) if {
+	m := meta
 	some res in vm.of_role("toolchain")
 	some p in res.normalized.providers
 	p.exact

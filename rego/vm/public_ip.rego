@@ -19,7 +19,8 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, res.id, net.path, msg) if {
+results contains check.fail(m, res.id, net.path, msg) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	net := vm.fact(res, "network")
@@ -27,7 +28,8 @@ results contains check.fail(meta, res.id, net.path, msg) if {
 	msg := sprintf("clinical %s %s; give it no public IP and reach it through a controlled entry point", [vm.label(res), why(net)])
 }
 
-results contains check.pass(meta, res.id, net.path) if {
+results contains check.pass(m, res.id, net.path) if {
+	m := meta
 	some res in vm.machines
 	vm.clinical(res)
 	net := vm.fact(res, "network")

@@ -19,14 +19,16 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(meta, res.id, sc.path, msg) if {
+results contains check.fail(m, res.id, sc.path, msg) if {
+	m := meta
 	some res in vm.machines
 	sc := vm.fact(res, "serial_console")
 	sc.enabled != false
 	msg := sprintf("%s has an interactive serial console enabled; turn it off (KubeVirt attaches one unless autoattachSerialConsole is false; GCP enables it with serial-port-enable)", [vm.label(res)])
 }
 
-results contains check.pass(meta, res.id, sc.path) if {
+results contains check.pass(m, res.id, sc.path) if {
+	m := meta
 	some res in vm.machines
 	sc := vm.fact(res, "serial_console")
 	sc.enabled == false
