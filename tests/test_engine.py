@@ -360,3 +360,27 @@ def test_version_prints_dxguard_opa_and_bundle_digest():
     assert lines[0].startswith("dxguard ")
     assert lines[1].startswith("OPA 1.")
     assert lines[2].startswith("bundle sha256:") and len(lines[2].split()[1]) == 71
+
+
+def test_loopback_answers_are_asked_for_uncompressed():
+    """On loopback, gzip is CPU spent on both sides for nothing: the batch query says identity."""
+    from checker.engine.client import _Client
+
+    seen: list[str | None] = []
+
+    class Recorder(_Handler):
+        body = b'{"result": {}}'
+
+        def do_POST(self):
+            seen.append(self.headers.get("Accept-Encoding"))
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._answer()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = _Client(host="127.0.0.1", port=server.server_address[1], retries=0)
+        assert client.query_rule({"resources": []}, "dxguard/main") == {"result": {}}
+    finally:
+        server.shutdown()
+    assert seen == ["identity"]
