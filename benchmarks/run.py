@@ -255,6 +255,7 @@ def render(rows: list[dict], info: dict[str, str], sizes: list[int]) -> str:
             f"Scaling: {last['resources']:,} resources take "
             f"{last['wall'] / first['wall']:.1f}× the time of {first['resources']:,}.",
         ]
+    out += goals(rows)
     out += [
         "",
         "Columns: *dxguard scan* is the wall time of `dxguard scan <corpus> --format json -o …` "
@@ -268,6 +269,43 @@ def render(rows: list[dict], info: dict[str, str], sizes: list[int]) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def goals(rows: list[dict]) -> list[str]:
+    """The issue's goals for this machine, each with what this run measured: met or missed."""
+    by_size = {r["size"]: r for r in rows}
+    lines: list[tuple[str, str, bool]] = []
+    small, large = by_size.get(10000), by_size.get(100000)
+    if small:
+        wall = small["dxguard"]["wall"]
+        lines.append(("10k resources scanned cold in ≤ 5 s", f"{wall:.2f} s", wall <= 5))
+    for r in (small, large):
+        if r:
+            ratio = r["dxguard"]["wall"] / r["engine"]
+            lines.append(
+                (f"dxguard ≤ 1.5× engine only at {r['size']:,}", f"{ratio:.2f}×",
+                 ratio <= 1.5)
+            )  # fmt: skip
+    for r in rows:
+        ratio = r["dxguard_peer"]["wall"] / r["conftest"]
+        lines.append(
+            (f"faster than conftest at {r['size']:,}", f"{ratio:.2f}×",
+             ratio < 1)
+        )  # fmt: skip
+    if large:
+        d = large["dxguard"]
+        peak = (d["peak_rss_kib"] + d["opa_peak_rss_kib"]) / 1024 / 1024
+        lines.append(
+            ("100k in ≤ 2 GiB peak memory (dxguard + its OPA)", f"{peak:.1f} GiB", peak <= 2)
+        )
+    if small and large:
+        ratio = large["dxguard"]["wall"] / small["dxguard"]["wall"]
+        lines.append(("100k takes ≤ 12× the 10k time", f"{ratio:.1f}×", ratio <= 12))
+    if not lines:
+        return []
+    out = ["", "## Goals", "", "| Goal (this 2-core machine) | Measured | |", "|---|---:|---|"]
+    out += [f"| {g} | {m} | {'met' if ok else '**missed**'} |" for g, m, ok in lines]
+    return out
 
 
 def main() -> None:
