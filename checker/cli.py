@@ -562,6 +562,94 @@ def controls_list(
         console.print(table)
 
 
+@controls.command("show")
+@click.argument("control_id", metavar="CONTROL_ID")
+@click.option(
+    "-f",
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="ID",
+    help="Only look in this framework (repeatable).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@_bundle_options
+@_engine_options
+def controls_show(
+    control_id: str,
+    frameworks: tuple[str, ...],
+    fmt: str,
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
+) -> None:
+    """Show a control: its requirement, evidence kind, checks and their tests.
+
+    CONTROL_ID is the control's id as `controls list` prints it (quote it: ids hold spaces),
+    or a unique part of its id or title. The same clause in several frameworks shows each.
+
+    \b
+      dxguard controls show "21 CFR 11.10(a)"
+      dxguard controls show 7.5.8 --framework iso-13485
+    """
+    from checker.controls import select_frameworks
+    from checker.traceability import bundle_tests, control_info, find_controls, render_control
+
+    with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
+        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        tests = bundle_tests(bundle)
+        found = find_controls(control_id, selected)
+        infos = [control_info(fw, c, bundle, tests) for fw, c in found]
+    if fmt == "json":
+        _write(json.dumps(infos, indent=2, sort_keys=True) + "\n", None)
+    else:
+        _write("\n".join(render_control(i) for i in infos), None)
+
+
+@controls.command("matrix")
+@click.option(
+    "-f",
+    "--framework",
+    "frameworks",
+    multiple=True,
+    metavar="ID",
+    help="Only this framework (repeatable).",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE (default stdout).")
+@_bundle_options
+@_engine_options
+def controls_matrix(
+    frameworks: tuple[str, ...],
+    output: str | None,
+    config: str | None,
+    policies: tuple[str, ...],
+    controls: tuple[str, ...],
+    opa_url: str | None,
+    opa_binary: str | None,
+) -> None:
+    """Export the traceability matrix (control ↔ check ↔ test) as CSV.
+
+    One row per control, check and `opa test` case that verifies the check. A control with no
+    check (manual evidence) or a check with no test keeps a row with those cells empty, so
+    the gaps are in the matrix too. Custom checks and catalogs join with --policy/--controls.
+
+    \b
+      dxguard controls matrix -o traceability.csv
+      dxguard controls matrix -f fda-samd -f eu-ivdr -c dxguard.yaml -o trace.csv
+    """
+    from checker.controls import select_frameworks
+    from checker.traceability import bundle_tests, matrix_rows, render_matrix_csv
+
+    with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
+        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        rows = matrix_rows(selected, bundle, bundle_tests(bundle))
+    _write(render_matrix_csv(rows), output)
+
+
 @cli.command()
 @click.argument("path", default="dxguard.yaml", metavar="[PATH]")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
