@@ -166,6 +166,66 @@ def test_locator_resolves_lines_for_list_items_and_stdin(tmp_path):
     assert locate(res.id, "spec.containers[0].image") == 11
 
 
+def _locator_case() -> tuple:
+    """Every fixture manifest, and for each resource paths that exist, stop early or point past
+    the end: the pairs a report asks the Locator for."""
+    from checker.loaders import locate
+
+    result = load([str(Path(__file__).resolve().parent.parent / "fixtures" / "k8s")])
+    pairs = []
+    for r in result.resources:
+        pairs += [
+            (r.id, "metadata.name"),
+            (r.id, "spec.template.spec.containers[0].securityContext.runAsNonRoot"),
+            (r.id, "spec.template.spec.containers[1].image"),
+            (r.id, "spec.containers[0].resources.limits.memory"),
+            (r.id, "no.such[3].field"),
+        ]
+    serial = locate.Locator(result)
+    expected = [serial(*p) for p in pairs]  # each document indexed whole: no prefetch at all
+    return locate, result, pairs, expected
+
+
+def test_prefetch_split_across_a_forked_child_gives_the_same_lines(monkeypatch):
+    locate, result, pairs, expected = _locator_case()
+    assert len({r.source.file for r in result.resources}) > 4
+    real_fork = locate._fork
+    for minimum in (10**9, 1):  # walked in this process only; half of the files in a child
+        monkeypatch.setattr(locate, "PARALLEL_MIN_DOCUMENTS", minimum)
+        forks: list[int] = []
+
+        def counting_fork(work, forks=forks):
+            forks.append(1)
+            return real_fork(work)
+
+        monkeypatch.setattr(locate, "_fork", counting_fork)
+        locator = locate.Locator(result)
+        locator.prefetch(pairs)
+        assert [locator(*p) for p in pairs] == expected
+        assert len(locator._answers) == len(set(pairs))  # every pair answered by the prefetch
+        assert forks == ([1] if minimum == 1 else [])
+
+
+def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
+    import os
+
+    locate, result, pairs, expected = _locator_case()
+    monkeypatch.setattr(locate, "PARALLEL_MIN_DOCUMENTS", 1)
+    parent = os.getpid()
+    real_resolve = locate.Locator._resolve
+
+    def resolve_but_die_in_the_child(self, work):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real_resolve(self, work)
+
+    monkeypatch.setattr(locate.Locator, "_resolve", resolve_but_die_in_the_child)
+    locator = locate.Locator(result)
+    locator.prefetch(pairs)
+    assert [locator(*p) for p in pairs] == expected
+    assert len(locator._answers) == len(set(pairs))
+
+
 # -- Kubernetes value semantics and the fast path -------------------------------------------------
 
 

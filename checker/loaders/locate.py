@@ -8,8 +8,11 @@ of its nearest existing parent, which is where the fix goes.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Iterable
+import threading
+from array import array
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
@@ -52,6 +55,10 @@ def line_of_path(node: yaml.Node | None, path: list[str | int]) -> int | None:
     return line
 
 
+# Per file, per document: the (resource id, path) pairs wanted there → their path segments.
+_Work = list[tuple[str, dict[int, dict[tuple[str, str], tuple]]]]
+
+
 class Locator:
     """Resolve (resource id, field path) → line, parsing only the documents that have failures.
 
@@ -59,9 +66,11 @@ class Locator:
     documents that have failures. `prefetch` takes every (resource, path) the report needs, cuts
     each document concerned out of its file (its start line is known from loading) and walks its
     YAML events once, recording the lines of just the wanted paths and their parents; lookups are
-    then dictionary hits. A path nobody prefetched indexes its whole document on first use. A
-    file that changed on disk since it was loaded (digest mismatch) falls back to the document's
-    line.
+    then dictionary hits. With many documents to walk and a second core, a forked child walks
+    half of the files (its answers come back as one array of line numbers; if it fails, the
+    parent walks them itself). A path nobody prefetched indexes its whole document on first use.
+    A file that changed on disk since it was loaded (digest mismatch) falls back to the
+    document's line.
     """
 
     def __init__(self, load: LoadResult):
@@ -71,10 +80,10 @@ class Locator:
         self._digests = {i.path: i.sha256 for i in load.inputs}
         self._doc_lines = load.doc_lines
         self._file_lines: dict[str, list[str] | None] = {}
-        # (file, document) → (index of path → line, whether the index covers every path)
-        self._indexes: dict[tuple[str, int], tuple[dict[tuple, int] | None, bool]] = {}
-        # Paths whose every existing prefix the index holds: their nearest parent is exact.
-        self._prefetched: set[tuple[str, int, tuple]] = set()
+        # (file, document) → index of every path → line (documents indexed whole, on demand)
+        self._indexes: dict[tuple[str, int], dict[tuple, int] | None] = {}
+        # (resource id, path) → line, for the pairs prefetch resolved
+        self._answers: dict[tuple[str, str], int] = {}
 
     def _segments(self, resource_id: str, path: str) -> tuple:
         src = self._resources[resource_id].source
@@ -84,23 +93,54 @@ class Locator:
         return tuple(segments)
 
     def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Index, per document, only the lines the given (resource id, path) pairs need."""
-        wanted: dict[tuple[str, int], set[tuple]] = {}
-        for resource_id, path in pairs:
-            if resource_id in self._tables:
+        """Resolve the given (resource id, path) pairs, walking each document concerned once."""
+        jobs: dict[str, dict[int, dict[tuple[str, str], tuple]]] = {}
+        for pair in pairs:
+            resource_id = pair[0]
+            if resource_id in self._tables or pair in self._answers:
                 continue
             src = self._resources[resource_id].source
-            key = (src.file, src.document)
-            if key in self._indexes and self._indexes[key][1]:
+            if (src.file, src.document) in self._indexes:
                 continue
-            wanted.setdefault(key, set()).add(self._segments(resource_id, path))
-        for (file, document), paths in wanted.items():
-            self._prefetched.update((file, document, p) for p in paths)
-            prefixes = {p[:end] for p in paths for end in range(len(p) + 1)}
-            text, offset = self._document_text(file, document)
-            index = index_lines(text, offset, prefixes) if text is not None else None
-            old = self._indexes.get((file, document), (None, False))[0] or {}
-            self._indexes[(file, document)] = ({**old, **(index or {})} or None, False)
+            docs = jobs.setdefault(src.file, {})
+            docs.setdefault(src.document, {})[pair] = self._segments(*pair)
+        files = sorted(jobs)
+        if sum(len(jobs[f]) for f in files) >= PARALLEL_MIN_DOCUMENTS and _can_fork():
+            # Split the files in two halves of about as many documents; the child walks one.
+            halves: tuple[list[str], list[str]] = ([], [])
+            sizes = [0, 0]
+            for f in sorted(files, key=lambda f: -len(jobs[f])):
+                lighter = 0 if sizes[0] <= sizes[1] else 1
+                halves[lighter].append(f)
+                sizes[lighter] += len(jobs[f])
+            theirs = [(f, jobs[f]) for f in sorted(halves[1])]
+            child = _fork(lambda: self._resolve(theirs))
+            mine = [(f, jobs[f]) for f in sorted(halves[0])]
+            self._keep(mine, self._resolve(mine))
+            lines = child.collect(sum(len(p) for _, docs in theirs for p in docs.values()))
+            self._keep(theirs, lines if lines is not None else self._resolve(theirs))
+        else:
+            work = [(f, jobs[f]) for f in files]
+            self._keep(work, self._resolve(work))
+
+    def _resolve(
+        self, work: list[tuple[str, dict[int, dict[tuple[str, str], tuple]]]]
+    ) -> list[int]:
+        """The line of every pair in `work`, in order: one walk per document."""
+        out: list[int] = []
+        for file, docs in work:
+            for document, pairs in docs.items():
+                prefixes = {p[:end] for p in pairs.values() for end in range(len(p) + 1)}
+                text, offset = self._document_text(file, document)
+                index = index_lines(text, offset, prefixes) if text is not None else None
+                for (resource_id, _), segments in pairs.items():
+                    default = self._resources[resource_id].source.line
+                    out.append(_nearest(index, segments, default))
+        return out
+
+    def _keep(self, work: _Work, lines: list[int]) -> None:
+        pairs = (pair for _, docs in work for p in docs.values() for pair in p)
+        self._answers.update(zip(pairs, lines, strict=True))
 
     def __call__(self, resource_id: str, path: str) -> int:
         res = self._resources[resource_id]
@@ -108,21 +148,15 @@ class Locator:
         table = self._tables.get(resource_id)
         if table is not None:
             return _line_from_table(table, path, src.line)
-        segments = self._segments(resource_id, path)
+        line = self._answers.get((resource_id, path))
+        if line is not None:
+            return line
         key = (src.file, src.document)
-        index, complete = self._indexes.get(key, (None, False))
-        if not complete and (*key, segments) not in self._prefetched:
+        if key not in self._indexes:
             # Not prefetched (or a field that does not exist): index the whole document once.
             text, offset = self._document_text(src.file, src.document)
-            index = index_lines(text, offset) if text is not None else None
-            self._indexes[key] = (index, True)
-        if not index:
-            return src.line
-        for end in range(len(segments), -1, -1):
-            line = index.get(segments[:end])
-            if line is not None:
-                return line
-        return src.line
+            self._indexes[key] = index_lines(text, offset) if text is not None else None
+        return _nearest(self._indexes[key], self._segments(resource_id, path), src.line)
 
     def _lines(self, file: str) -> list[str] | None:
         if file not in self._file_lines:
@@ -146,6 +180,72 @@ class Locator:
         first = starts[document]
         last = starts[document + 1] - 1 if document + 1 < len(starts) else len(lines)
         return "".join(lines[first - 1 : last]), first - 1
+
+
+# Below this many documents to walk, a second process costs more than it saves.
+PARALLEL_MIN_DOCUMENTS = 400
+
+
+def _nearest(index: dict[tuple, int] | None, segments: tuple, default: int) -> int:
+    """The line of the longest prefix of segments that the index holds (its nearest parent)."""
+    if not index:
+        return default
+    for end in range(len(segments), -1, -1):
+        line = index.get(segments[:end])
+        if line is not None:
+            return line
+    return default
+
+
+def _can_fork() -> bool:
+    """A fork is safe and useful: a second core, and no other thread (a lock another thread
+    holds would stay locked in the child; the webhook's threads keep it serial)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return hasattr(os, "fork") and cores > 1 and threading.active_count() == 1
+
+
+class _Child:
+    def __init__(self, pid: int | None, fd: int | None):
+        self.pid, self.fd = pid, fd
+
+    def collect(self, count: int) -> list[int] | None:
+        """The child's answers, or None (then the caller does the work) if it failed."""
+        if self.pid is None or self.fd is None:
+            return None
+        with os.fdopen(self.fd, "rb") as fh:
+            data = fh.read()
+        _, status = os.waitpid(self.pid, 0)
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None
+        lines = array("q")
+        lines.frombytes(data)
+        return lines.tolist() if len(lines) == count else None
+
+
+def _fork(work: Callable[[], list[int]]) -> _Child:
+    """Run work() in a forked child that writes its line numbers to a pipe and exits."""
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        return _Child(None, None)
+    if pid == 0:  # the child: never returns, never runs the parent's exit handlers
+        code = 1
+        try:
+            os.close(read_fd)
+            data = array("q", work()).tobytes()
+            with os.fdopen(write_fd, "wb") as fh:
+                fh.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return _Child(pid, read_fd)
 
 
 def _line_from_table(table: dict[str, int], path: str, default: int) -> int:
