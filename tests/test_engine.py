@@ -291,6 +291,32 @@ def test_check_emitting_a_malformed_result_is_exit_2(project_copy):
     assert "neither pass nor fail" in run.stderr
 
 
+@pytest.mark.parametrize(
+    ("row", "why"),
+    [
+        (
+            '"check": meta.custom.id, "resource": "not-an-input"',
+            "'not-an-input' was not in the input",
+        ),
+        ('"check": "DXG-NOPE-001", "resource": c.resource', "'DXG-NOPE-001' has no metadata"),
+        (
+            '"check": meta.custom.id, "resource": c.resource, "subject": 7',
+            "subject must be a string",
+        ),
+    ],
+)
+def test_a_malformed_pass_is_exit_2_too(project_copy, row, why):
+    """Passes are only counted, but a pass naming an unknown check or resource is still refused."""
+    path = project_copy / "rego/k8s/privileged.rego"
+    path.write_text(
+        path.read_text() + f'\nresults contains {{{row}, "path": c.path, "status": "pass"}} if {{\n'
+        "\tsome c in k8s.containers\n}\n"
+    )
+    run = dxguard("scan", str(COMPLIANT), env={"DXGUARD_HOME": str(project_copy)})
+    assert run.code == 2, run.stderr
+    assert "malformed result" in run.stderr and why in run.stderr
+
+
 # -- the same verdict through any door ------------------------------------------------------------
 
 
