@@ -283,13 +283,13 @@ def goals(rows: list[dict]) -> list[str]:
         if r:
             ratio = r["dxguard"]["wall"] / r["engine"]
             lines.append(
-                (f"dxguard ≤ 1.5× engine only at {r['size']:,}", f"{ratio:.2f}×",
+                (f"dxguard ≤ 1.5× engine only at {r['size']:,}", f"{ratio:.3f}×",
                  ratio <= 1.5)
             )  # fmt: skip
     for r in rows:
         ratio = r["dxguard_peer"]["wall"] / r["conftest"]
         lines.append(
-            (f"faster than conftest at {r['size']:,}", f"{ratio:.2f}×",
+            (f"faster than conftest at {r['size']:,}", f"{ratio:.3f}×",
              ratio < 1)
         )  # fmt: skip
     if large:
