@@ -24,6 +24,7 @@ from opa_client.opa import OpaClient
 from checker.errors import EngineError
 from checker.model import CheckMeta, CheckResult
 from checker.schema_util import first_error, load_schema
+from checker.timing import stage
 
 ENTRY_PACKAGE = "dxguard/main"
 
@@ -48,7 +49,8 @@ class _Client(OpaClient):
         if query_params:
             url = f"{url}?{urlencode(query_params)}"
         try:
-            payload = orjson.dumps({"input": input_data}, option=orjson.OPT_NON_STR_KEYS)
+            with stage("engine.encode"):
+                payload = orjson.dumps({"input": input_data}, option=orjson.OPT_NON_STR_KEYS)
         except TypeError as err:  # a value JSON cannot carry: never sent, never passed
             raise ValueError(f"the input cannot be encoded as JSON: {err}") from None
         headers = {"Content-Type": "application/json"}
@@ -56,9 +58,12 @@ class _Client(OpaClient):
             # OPA gzips large answers when asked to; on loopback that is CPU spent twice (Go
             # compresses, urllib3 decompresses: 2.5 s at 100k resources) for no transfer gain.
             headers["Accept-Encoding"] = "identity"
-        response = self._session.post(url, data=payload, headers=headers, timeout=self.timeout)
-        response.raise_for_status()
-        return orjson.loads(response.content)
+        with stage("engine.opa"):  # sending, OPA's evaluation, receiving
+            response = self._session.post(url, data=payload, headers=headers, timeout=self.timeout)
+            response.raise_for_status()
+            body = response.content
+        with stage("engine.decode"):
+            return orjson.loads(body)
 
 
 @dataclass
@@ -238,7 +243,12 @@ class Engine:
         millions of pass records would only cost memory."""
         known_checks = {c.id for c in self.checks()}
         result = self._query({"resources": resources, "context": context}, "evaluation")
-        rows = _field(result, "results", list)
+        with stage("engine.rows"):
+            return self._read_rows(_field(result, "results", list), resources, known_checks)
+
+    def _read_rows(
+        self, rows: list[Any], resources: list[dict[str, Any]], known_checks: set[str]
+    ) -> Evaluation:
         known_resources = {r["id"] for r in resources}
         out: list[CheckResult] = []
         passes: Counter[tuple[str, str]] = Counter()
