@@ -199,7 +199,7 @@ def _nearest(index: dict[tuple, int] | None, segments: tuple, default: int) -> i
 
 def _can_fork() -> bool:
     """A fork is safe and useful: a second core, and no other thread (a lock another thread
-    holds would stay locked in the child; the webhook's threads keep it serial)."""
+    holds would stay locked in the child, so a threaded server stays serial)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
