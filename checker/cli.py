@@ -270,6 +270,12 @@ def cli() -> None:
     help="Refuse input files larger than this.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A line on stderr per step (reading, evaluating, mapping) with counts and times. "
+    "Default: on when stderr is a terminal.",
+)
 def scan(
     paths: tuple[str, ...],
     frameworks: tuple[str, ...],
@@ -285,6 +291,7 @@ def scan(
     opa_timeout: float,
     max_file_size: int,
     quiet: bool,
+    progress: bool | None = None,
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
 ) -> None:
@@ -303,9 +310,14 @@ def scan(
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     install_signal_handlers()
-    progress = not quiet and sys.stderr.isatty()
+    if quiet or progress is None:
+        progress = not quiet and sys.stderr.isatty()
+
+    def say(text: str) -> None:
+        click.echo(f"dxguard: {text}", err=True)
+
     if progress:
-        click.echo(f"dxguard: scanning {', '.join(paths)} …", err=True)
+        say(f"scanning {', '.join(paths)} …")
     report = run_scan(
         ScanOptions(
             paths=list(paths),
@@ -321,6 +333,7 @@ def scan(
             waivers=waivers,
             waiver_warning_days=waiver_warning_days,
             fail_on=fail_on,
+            progress=say if progress else None,
         )
     )
     for fmt, output in plan:

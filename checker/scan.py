@@ -13,6 +13,7 @@ import gc
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,6 +50,7 @@ class ScanOptions:
     fail_on: str = "low"  # lowest failing severity, or "none"
     policies: list[str] = field(default_factory=list)  # custom Rego check folders (--policy)
     controls: list[str] = field(default_factory=list)  # custom catalog folders (--controls)
+    progress: Callable[[str], None] | None = None  # one line per step of a long run
 
 
 def parse_as_of(value: str | None) -> str:
@@ -127,9 +129,17 @@ def _run_scan(opts: ScanOptions) -> dict[str, Any]:
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
     custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
 
+    say = opts.progress or (lambda _: None)
+
     def read_inputs() -> LoadResult:
+        start = time.perf_counter()
         with stage("load"):
-            return load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+            loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+        say(
+            f"read {len(loaded.resources):,} resource(s) from {len(loaded.inputs):,} file(s) "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
+        return loaded
 
     # The inputs are read while OPA starts and compiles the bundle in its own process.
     loading = _InBackground(read_inputs)
@@ -196,10 +206,22 @@ def _evaluate_and_report(
                     hint="load the same config into that OPA, or pass the config it was "
                     "started with",
                 )
+        active = sum(1 for c in checks if c.id not in config.disabled_checks)
+        say = opts.progress or (lambda _: None)
+        say(
+            f"evaluating {active} check(s) on {len(loaded.resources):,} resource(s) "
+            f"with OPA {info.opa_version} …"
+        )
+        start = time.perf_counter()
         with stage("engine"):
             evaluation = engine.evaluate(
                 [r.to_input() for r in loaded.resources], context={"as_of": as_of}
             )
+        examined = sum(evaluation.passes.values()) + len(evaluation.failures)
+        say(
+            f"OPA answered in {time.perf_counter() - start:.1f} s: {examined:,} subject(s) "
+            f"examined, {len(evaluation.failures):,} failure(s); mapping them to controls …"
+        )
     results = evaluation.failures
 
     outcome = None

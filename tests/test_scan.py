@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -274,3 +275,26 @@ def test_python_m_checker_and_console_script_agree():
     exe = shutil.which("dxguard") or str(ROOT / ".venv/bin/dxguard")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == dxguard("--version").stdout.strip()
+
+
+def test_progress_lines_say_what_each_step_did_and_quiet_silences_them():
+    path = str(FIXTURES / "k8s" / "compliant")
+    run = dxguard("scan", path, "--progress", "--format", "json", "--as-of", AS_OF)
+    assert run.code in (0, 1), run.stderr
+    report = run.json()
+    lines = [line for line in run.stderr.splitlines() if line.startswith("dxguard: ")]
+    loaded = report["summary"]["resources"]["loaded"]
+    expected = [
+        rf"dxguard: scanning {re.escape(path)} …",
+        rf"dxguard: read {loaded} resource\(s\) from \d+ file\(s\) in \d+\.\d s",
+        rf"dxguard: evaluating \d+ check\(s\) on {loaded} resource\(s\) with OPA \S+ …",
+        rf"dxguard: OPA answered in \d+\.\d s: {report['summary']['subjects']['examined']:,} "
+        r"subject\(s\) examined, \d+ failure\(s\); mapping them to controls …",
+    ]
+    assert len(lines) >= len(expected)
+    for pattern, line in zip(expected, lines, strict=False):
+        assert re.fullmatch(pattern, line), (pattern, line)
+    # Not a terminal and no --progress: no progress; -q wins over --progress.
+    assert "evaluating" not in dxguard("scan", path, "--as-of", AS_OF).stderr
+    quiet = dxguard("scan", path, "--progress", "-q", "--as-of", AS_OF)
+    assert quiet.stderr == ""
