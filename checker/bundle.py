@@ -13,15 +13,19 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.config import Config
 from checker.controls import Catalogs, add_custom_catalogs, load_catalogs
-from checker.engine import DEFAULT_TIMEOUT, Engine, open_engine
+from checker.engine import DEFAULT_TIMEOUT, open_engine
 from checker.engine.binary import find_opa
 from checker.errors import ConfigError, UsageError
 from checker.model import CheckMeta
 from checker.paths import controls_dir, project_root, rego_dir
 from checker.policies import CustomPolicies, load_custom_policies, verify_loaded
+
+if TYPE_CHECKING:
+    from checker.engine.client import Engine
 
 
 @dataclass

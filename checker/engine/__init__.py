@@ -9,14 +9,27 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.engine.binary import find_opa
-from checker.engine.client import Engine, EngineInfo
 from checker.engine.server import ManagedOpa
 from checker.paths import rego_dir
 
+if TYPE_CHECKING:
+    from checker.engine.client import Engine, EngineInfo
+
 __all__ = ["Engine", "EngineInfo", "open_engine"]
+
+
+def __getattr__(name: str) -> Any:
+    # The client (opa-python-client, requests, and the aiohttp they import: ~0.4 s) is imported
+    # only once a managed OPA has been started, so that its import overlaps OPA's start-up.
+    if name in ("Engine", "EngineInfo"):
+        from checker.engine import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -43,6 +56,8 @@ def open_engine(
     policy_paths: list[Path] | None = None,
 ) -> Iterator[Engine]:
     if opa_url:
+        from checker.engine.client import Engine
+
         engine = Engine.from_url(opa_url, timeout)
         try:
             yield engine
@@ -53,6 +68,8 @@ def open_engine(
     paths = policy_paths or [rego_dir()]
     data = {"dxguard": {"config": config_data}}
     with ManagedOpa(binary, paths, data) as opa:
+        from checker.engine.client import Engine  # imported while OPA started (see server.py)
+
         engine = Engine(
             opa.host, opa.port, timeout=timeout, watchdog=opa, module_files=policy_files(paths)
         )

@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from checker.errors import EngineError
 
 STARTUP_TIMEOUT = 30.0
@@ -112,6 +110,12 @@ class ManagedOpa:
             )
         except OSError as err:
             raise EngineError(f"cannot start OPA at {self.binary}: {err}") from None
+        # While OPA compiles the bundle: import the HTTP side (requests, opa-python-client),
+        # which is slow to import and not needed before this point.
+        import requests
+
+        import checker.engine.client  # noqa: F401
+
         deadline = time.monotonic() + STARTUP_TIMEOUT
         url = f"http://{self.host}:{self.port}/health"
         while time.monotonic() < deadline:
