@@ -237,6 +237,9 @@ def _fork(work: Callable[[], list[int]]) -> _Child:
     if pid == 0:  # the child: never returns, never runs the parent's exit handlers
         code = 1
         try:
+            from checker.engine.server import _die_with_parent
+
+            _die_with_parent()  # a parent stopped by a signal takes the child with it
             os.close(read_fd)
             data = array("q", work()).tobytes()
             with os.fdopen(write_fd, "wb") as fh:
