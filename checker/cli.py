@@ -391,6 +391,18 @@ def _bundle_options(f: Any) -> Any:
     return f
 
 
+def _framework_filter(f: Any) -> Any:
+    """-f/--framework for the catalog commands (list, show, matrix)."""
+    return click.option(
+        "-f",
+        "--framework",
+        "frameworks",
+        multiple=True,
+        metavar="ID",
+        help="Only this framework (repeatable).",
+    )(f)
+
+
 def _open_bundle(
     config: str | None,
     policies: tuple[str, ...],
@@ -490,14 +502,7 @@ def controls() -> None:
 
 
 @controls.command("list")
-@click.option(
-    "-f",
-    "--framework",
-    "frameworks",
-    multiple=True,
-    metavar="ID",
-    help="Only this framework (repeatable).",
-)
+@_framework_filter
 @click.option(
     "--format",
     "fmt",
@@ -577,14 +582,7 @@ def controls_list(
 
 @controls.command("show")
 @click.argument("control_id", metavar="CONTROL_ID")
-@click.option(
-    "-f",
-    "--framework",
-    "frameworks",
-    multiple=True,
-    metavar="ID",
-    help="Only look in this framework (repeatable).",
-)
+@_framework_filter
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
@@ -624,14 +622,7 @@ def controls_show(
 
 
 @controls.command("matrix")
-@click.option(
-    "-f",
-    "--framework",
-    "frameworks",
-    multiple=True,
-    metavar="ID",
-    help="Only this framework (repeatable).",
-)
+@_framework_filter
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (default stdout).")
 @_bundle_options
 @_engine_options

@@ -52,6 +52,10 @@ class ScanOptions:
     controls: list[str] = field(default_factory=list)  # custom catalog folders (--controls)
     progress: Callable[[str], None] | None = None  # one line per step of a long run
 
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress(text)
+
 
 def parse_as_of(value: str | None) -> str:
     """ISO 8601 date or date-time → 'YYYY-MM-DDTHH:MM:SSZ' in UTC; None → now."""
@@ -129,13 +133,11 @@ def _run_scan(opts: ScanOptions) -> dict[str, Any]:
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
     custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
 
-    say = opts.progress or (lambda _: None)
-
     def read_inputs() -> LoadResult:
         start = time.perf_counter()
         with stage("load"):
             loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
-        say(
+        opts.say(
             f"read {len(loaded.resources):,} resource(s) from {len(loaded.inputs):,} file(s) "
             f"in {time.perf_counter() - start:.1f} s"
         )
@@ -207,8 +209,7 @@ def _evaluate_and_report(
                     "started with",
                 )
         active = sum(1 for c in checks if c.id not in config.disabled_checks)
-        say = opts.progress or (lambda _: None)
-        say(
+        opts.say(
             f"evaluating {active} check(s) on {len(loaded.resources):,} resource(s) "
             f"with OPA {info.opa_version} …"
         )
@@ -218,7 +219,7 @@ def _evaluate_and_report(
                 [r.to_input() for r in loaded.resources], context={"as_of": as_of}
             )
         examined = sum(evaluation.passes.values()) + len(evaluation.failures)
-        say(
+        opts.say(
             f"OPA answered in {time.perf_counter() - start:.1f} s: {examined:,} subject(s) "
             f"examined, {len(evaluation.failures):,} failure(s); mapping them to controls …"
         )
