@@ -140,9 +140,9 @@ class Engine:
             hint="no results were used; nothing was reported as passing",
         )
 
-    def _query(self, input_data: dict[str, Any], what: str) -> Any:
+    def _query(self, input_data: dict[str, Any], what: str, rule: str | None = None) -> Any:
         try:
-            body = self.client.query_rule(input_data, ENTRY_PACKAGE)
+            body = self.client.query_rule(input_data, ENTRY_PACKAGE, rule)
         except requests.Timeout:
             raise EngineError(
                 f"OPA did not answer the {what} within {self.timeout:g}s",
@@ -233,8 +233,13 @@ class Engine:
     def checks(self) -> list[CheckMeta]:
         """Metadata of every check in the loaded bundle, validated against the metadata schema."""
         if self._checks is None:
-            result = self._query({"resources": []}, "metadata query")
-            self._checks = parse_checks(_field(result, "checks", list))
+            result = self._query({}, "metadata query", "checks")
+            if not isinstance(result, list):
+                raise EngineError(
+                    "OPA's answer has no checks list under data.dxguard.main",
+                    hint="the loaded bundle is not dxguard's, or rego/main.rego was changed",
+                )
+            self._checks = parse_checks(result)
         return self._checks
 
     def evaluate(self, resources: list[dict[str, Any]], context: dict[str, Any]) -> Evaluation:
@@ -353,6 +358,8 @@ def parse_checks(raw: list[Any]) -> list[CheckMeta]:
                 remediation=custom["remediation"].strip(),
                 package=package,
                 parameters=tuple(custom.get("parameters", [])),
+                scope=custom["scope"],
+                inventory=tuple(custom.get("inventory", [])),
             )
         )
     return sorted(out, key=lambda c: c.id)
