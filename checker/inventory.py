@@ -95,7 +95,9 @@ def build_inventory(resources: Iterable[Resource], wanted: Iterable[str]) -> dic
 def workload_summary(res: Resource) -> dict[str, Any]:
     """The record of a workload with only what tells its tier: names and labels."""
     obj = res.object
-    summary: dict[str, Any] = {"metadata": _pick(obj.get("metadata"), ("name", "namespace", "labels"))}
+    summary: dict[str, Any] = {
+        "metadata": _pick(obj.get("metadata"), ("name", "namespace", "labels"))
+    }
     keys = POD_SPEC_KEYS.get(res.kind, ())
     if len(keys) > 1:  # the pod template's metadata sits beside its spec
         template = _at(obj, keys[:-1])
