@@ -163,16 +163,21 @@ str_or_empty(x) := x if is_string(x)
 
 else := ""
 
+# The inventory keys of a record: its namespace and name, "" when absent or null.
+ns_of(r) := str_or_empty(object.get(r, "namespace", null))
+
+name_of(r) := str_or_empty(object.get(r, "name", null))
+
 # The records of a list, sorted by id.
 by_id_order(recs) := [rec | some id in sort({r.id | some r in recs}); some rec in recs; rec.id == id]
 
 k8s_records(resources) := [r | some r in resources; r.family == "k8s"]
 
 inventory_k8s(resources) := {kind: {ns: {name: by_id_order(recs) |
-	some name in {str_or_empty(r.name) | some r in k8s_records(resources); r.kind == kind; str_or_empty(r.namespace) == ns}
-	recs := [r | some r in k8s_records(resources); r.kind == kind; str_or_empty(r.namespace) == ns; str_or_empty(r.name) == name]
+	some name in {name_of(r) | some r in k8s_records(resources); r.kind == kind; ns_of(r) == ns}
+	recs := [r | some r in k8s_records(resources); r.kind == kind; ns_of(r) == ns; name_of(r) == name]
 } |
-	some ns in {str_or_empty(r.namespace) | some r in k8s_records(resources); r.kind == kind}
+	some ns in {ns_of(r) | some r in k8s_records(resources); r.kind == kind}
 } |
 	some kind in {r.kind | some r in k8s_records(resources)}
 }
@@ -182,10 +187,10 @@ pod_spec_keys := data.lib.k8s.pod_spec_keys
 is_workload(r) if is_object(object.get(r.object, object.get(pod_spec_keys, r.kind, ["-"]), null))
 
 inventory_namespaces(resources) := {ns: {
-	"resources": sort([r.id | some r in k8s_records(resources); r.namespace == ns]),
-	"workloads": by_id_order([workload_summary(r) | some r in k8s_records(resources); r.namespace == ns; is_workload(r)]),
+	"resources": sort([r.id | some r in k8s_records(resources); ns_of(r) == ns]),
+	"workloads": by_id_order([workload_summary(r) | some r in k8s_records(resources); ns_of(r) == ns; is_workload(r)]),
 } |
-	some ns in ({r.name | some r in k8s_records(resources); r.kind == "Namespace"; is_string(r.name)} | {r.namespace | some r in k8s_records(resources); is_string(r.namespace)})
+	some ns in ({r.name | some r in k8s_records(resources); r.kind == "Namespace"; is_string(r.name)} | {ns_of(r) | some r in k8s_records(resources); ns_of(r) != ""})
 }
 
 # A workload's record with its object cut down to its metadata (name, namespace, labels) and
