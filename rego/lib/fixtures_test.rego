@@ -195,7 +195,7 @@ inventory_namespaces(resources) := {ns: {
 
 # A workload's record with its object cut down to its metadata (name, namespace, labels) and
 # its pod template's labels: what tells its tier.
-workload_summary(r) := object.union(r, {"object": object.union(
+workload_summary(r) := object.union(object.remove(r, ["object"]), {"object": object.union(
 	{"metadata": pick(object.get(r.object, "metadata", {}), {"name", "namespace", "labels"})},
 	template_labels(r),
 )})
@@ -231,13 +231,13 @@ image_refs(resources) := {[r.id, c.image] |
 	spec := object.get(r.object, pod_spec_keys[r.kind], null)
 	is_object(spec)
 	some field in data.lib.k8s.container_fields
-	some c in object.get(spec, field, [])
+	some c in data.lib.k8s.arr_at(spec, [field])
 	is_string(c.image)
 	c.image != ""
 } | {[r.id, d.image] |
 	some r in resources
 	r.family == "vm"
-	some d in object.get(r, ["normalized", "disks"], [])
+	some d in data.lib.k8s.arr_at(r, ["normalized", "disks"])
 	is_string(d.image)
 	d.image != ""
 }
