@@ -103,6 +103,6 @@ test_every_subject_has_one_row if {
 test_a_pass_row_has_no_message_and_a_fail_row_has_one if {
 	every r in array.concat(object_rows([]), cluster_rows([])) {
 		r.status in {"pass", "fail"}
-		r.status == "fail" == object.get(r, "message", "") != ""
+		(r.status == "fail") == object.get(r, "message", "") != ""
 	}
 }
