@@ -12,10 +12,14 @@ package lib.inventory
 # The records of a kind with that namespace ("" or null when cluster-scoped) and name.
 lookup(kind, ns, name) := object.get(data.inventory, ["k8s", kind, ns_key(ns), name], [])
 
-# The records of a kind in a namespace ("" or null for cluster-scoped objects).
-in_namespace(kind, ns) := [rec |
-	some _, recs in object.get(data.inventory, ["k8s", kind, ns_key(ns)], {})
-	some rec in recs
+# The records of a kind in a namespace ("" or null for cluster-scoped objects), in the order of
+# their ids (as a scan lists them), so that "the first" of them does not depend on their names.
+in_namespace(kind, ns) := [by_id[id] |
+	by_id := {rec.id: rec |
+		some _, recs in object.get(data.inventory, ["k8s", kind, ns_key(ns)], {})
+		some rec in recs
+	}
+	some id in sort(object.keys(by_id))
 ]
 
 # Every record of a kind.
