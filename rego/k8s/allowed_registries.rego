@@ -15,6 +15,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [allowed_registries]
+#   scope: object
 #   remediation: Mirror the image into an allowed registry (after scanning and signing it there) and reference it from there, or add the registry to allowed_registries.
 package dxguard.checks.k8s.allowed_registries
 

@@ -17,6 +17,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ServiceAccount, Namespace, RuntimeClass]
+#   scope: object
 #   remediation: Correct the field name to the one the Kubernetes API defines (kubectl apply --dry-run=server --validate=strict shows the same), so the setting takes effect.
 package dxguard.checks.k8s.api_fields
 

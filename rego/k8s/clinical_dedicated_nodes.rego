@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [clinical_node_selector, clinical_node_taint]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add the clinical node labels to spec.nodeSelector (or a required node affinity) and a toleration for the clinical node taint to every clinical pod spec.
 package dxguard.checks.k8s.clinical_dedicated_nodes
 

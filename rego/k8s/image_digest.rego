@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   scope: object
 #   remediation: Reference the image by digest, e.g. registry.example/app:1.4.2@sha256:<64 hex>; resolve the digest from your registry or build output.
 package dxguard.checks.k8s.image_digest
 

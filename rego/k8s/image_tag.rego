@@ -11,6 +11,7 @@
 #   severity: medium
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   scope: object
 #   remediation: Use an explicit release tag (and preferably a digest), never :latest or no tag.
 package dxguard.checks.k8s.image_tag
 

@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [log_sink_label]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add the log-sink label (default dxguard.io/log-sink) naming the retention-locked log destination to the workload and its pod template.
 package dxguard.checks.k8s.log_sink_label
 

@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [RoleBinding, ClusterRoleBinding, Role, ClusterRole]
 #   parameters: [exempt_namespaces, forbidden_cluster_roles]
+#   scope: object
+#   inventory: [Role, ClusterRole]
 #   remediation: Bind workload service accounts to a Role that names exactly the verbs and resources they need; never cluster-admin or "*". Include the bound Role or ClusterRole in the scan.
 package dxguard.checks.k8s.rbac_workload_rights
 

@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [required_labels]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add each required label (default app.kubernetes.io/version, dxguard.io/model-version, dxguard.io/udi-di) to the workload's metadata.labels and its pod template labels, from the release record.
 package dxguard.checks.k8s.required_labels
 

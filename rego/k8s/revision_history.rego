@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Deployment, StatefulSet, DaemonSet]
 #   parameters: [min_revision_history]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set spec.revisionHistoryLimit to at least the configured minimum (or leave it unset for the default of 10).
 package dxguard.checks.k8s.revision_history
 

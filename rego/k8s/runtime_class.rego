@@ -14,6 +14,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, RuntimeClass]
 #   parameters: [approved_runtime_classes, approved_runtime_handlers]
+#   scope: object
+#   inventory: [Namespace, RuntimeClass]
 #   remediation: Set spec.runtimeClassName of every clinical pod to an approved sandbox RuntimeClass (e.g. gvisor with handler runsc, or kata-qemu) installed on the clinical node pool.
 package dxguard.checks.k8s.runtime_class
 

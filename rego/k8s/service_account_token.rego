@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, ServiceAccount]
 #   parameters: [exempt_namespaces, token_allowed_service_accounts]
+#   scope: object
+#   inventory: [ServiceAccount]
 #   remediation: "Set automountServiceAccountToken: false in the pod spec (or on its ServiceAccount); if the workload must call the API, add namespace/serviceaccount to token_allowed_service_accounts and bind it to a minimal Role."
 package dxguard.checks.k8s.service_account_token
 

@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces, clinical_node_selector, clinical_node_taint]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Deploy research workloads to research namespaces and nodes only, and clinical workloads to clinical namespaces only; remove clinical node selectors and tolerations from research pods.
 package dxguard.checks.k8s.tier_separation
 
