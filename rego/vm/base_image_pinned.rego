@@ -26,8 +26,9 @@ subjects contains check.named_subject(res.id, img.path, subject(img), problem(re
 	some img in res.normalized.images
 }
 
-problem(res, img) := sprintf("%s boots %s %q, which is not pinned: %s; pin it by digest, literal id or checksum", [vm.label(res), img.kind, subject(img), img.why]) if {
-	not img.pinned
+problem(res, img) := sprintf("%s boots %s %q, which is not pinned: %s; pin it by digest, literal id or checksum", [vm.label(res), img.kind, subject(img), why]) if {
+	[pinned, why] := vm.pin(res, img)
+	not pinned
 } else := ""
 
 subject(img) := img.ref if is_string(img.ref)

@@ -10,14 +10,14 @@ results := [check.row(base_image_pinned.meta, s) | some s in base_image_pinned.s
 digest_ref := "registry.example/os/rocky9@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 test_digest_pinned_container_disk_passes if {
-	img := {"ref": digest_ref, "kind": "container-disk", "pinned": true, "why": "digest", "path": "spec.template.spec.volumes[0].containerDisk.image"}
+	img := {"ref": digest_ref, "kind": "container-disk", "path": "spec.template.spec.volumes[0].containerDisk.image"}
 	res := results with input as fx.input_of([fx.vm("v", {"images": [img]})])
 	fx.statuses(res, "v") == {"pass"}
 	fx.passed_paths(res) == {"spec.template.spec.volumes[0].containerDisk.image"}
 }
 
 test_most_recent_ami_fails_with_the_reason if {
-	img := {"ref": "ami-0abc", "kind": "ami", "pinned": false, "why": "source_ami_filter has most_recent = true", "path": "source.source_ami_filter[0].most_recent"}
+	img := {"ref": "ami-0abc", "kind": "ami", "filters": ["name"], "most_recent": true, "path": "source.source_ami_filter[0].most_recent"}
 	res := results with input as fx.input_of([fx.vm("p", {"role": "image-build", "images": [img]})])
 	fx.failed_paths(res) == {"source.source_ami_filter[0].most_recent"}
 	some msg in fx.messages(res)
@@ -25,14 +25,14 @@ test_most_recent_ami_fails_with_the_reason if {
 }
 
 test_each_image_is_a_subject if {
-	good := {"ref": digest_ref, "kind": "registry-import", "pinned": true, "why": "digest", "path": "a"}
-	bad := {"ref": "https://example.invalid/x.qcow2", "kind": "http-import", "pinned": false, "why": "no checksum", "path": "b"}
+	good := {"ref": digest_ref, "kind": "registry-import", "path": "a"}
+	bad := {"ref": "https://example.invalid/x.qcow2", "kind": "http-import", "path": "b"}
 	res := results with input as fx.input_of([fx.vm("v", {"images": [good, bad]})])
 	fx.statuses(res, "v") == {"pass", "fail"}
 	{r.subject | some r in res} == {digest_ref, "https://example.invalid/x.qcow2"}
 }
 
 test_non_machine_roles_are_not_examined if {
-	img := {"ref": "x", "kind": "ami", "pinned": false, "why": "w", "path": "p"}
+	img := {"ref": "x", "kind": "ami", "path": "p"}
 	count(results) == 0 with input as fx.input_of([fx.vm("t", {"role": "toolchain", "images": [img]})])
 }

@@ -26,11 +26,10 @@ subjects contains check.subject(res.id, t.path, problem(res, t)) if {
 	some res in vm.machines
 	vm.clinical(res)
 	t := vm.fact(res, "tenancy")
-	"dedicated" in object.keys(t)
 }
 
 problem(res, t) := sprintf("clinical %s runs on %s tenancy; run it on dedicated hosts or sole-tenant nodes", [vm.label(res), kind(t)]) if {
-	t.dedicated != true
+	not vm.dedicated_tenancy(t)
 } else := ""
 
 kind(t) := t.kind if is_string(t.kind)

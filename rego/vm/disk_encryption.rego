@@ -28,15 +28,15 @@ persistent_disks contains [res, disk] if {
 	not disk.ephemeral
 }
 
-encrypted(disk) if disk.encrypted == true
+encrypted(disk) if vm.disk_encrypted(disk) == true
 
 encrypted(disk) if disk.storage_class in vm.param("vm_encrypted_storage_classes")
 
 reason(disk) := sprintf("is on StorageClass %q, which does not encrypt", [disk.storage_class]) if {
-	disk.encrypted == false
+	vm.disk_encrypted(disk) == false
 	is_string(disk.storage_class)
 } else := "is not encrypted" if {
-	disk.encrypted == false
+	vm.disk_encrypted(disk) == false
 } else := sprintf("is on StorageClass %q, whose encryption dxguard cannot see (include the StorageClass in the scan or list it in vm_encrypted_storage_classes)", [disk.storage_class]) if {
 	is_string(disk.storage_class)
 } else := "has no visible encryption setting (set it explicitly)"

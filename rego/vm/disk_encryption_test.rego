@@ -32,3 +32,23 @@ test_unknown_storage_class_fails_unless_listed if {
 	listed := results with input as input_ with data.dxguard.config.parameters.vm_encrypted_storage_classes as ["fast-ssd"]
 	fx.statuses(listed, "v") == {"pass"}
 }
+
+on_sc(name, params) := object.union(disk(null, "sc"), {"name": name, "path": name, "storage_class_parameters": params})
+
+test_storage_class_parameters_decide_kubevirt_disk_encryption if {
+	disks := [
+		on_sc("ceph", {"encrypted": "true", "pool": "x"}),
+		on_sc("gcp", {"disk-encryption-kms-key": "projects/p/locations/l/keyRings/r/cryptoKeys/k"}),
+		on_sc("azure", {"diskEncryptionSetID": "/subscriptions/s/des"}),
+		on_sc("ebs", {"kmsKeyId": "arn:aws:kms:k"}),
+		on_sc("plain", {"pool": "x"}),
+		on_sc("off", {"encrypted": "false"}),
+		on_sc("empty-key", {"kmsKeyId": ""}),
+	]
+	res := results with input as fx.input_of([fx.vm("v", {"disks": disks})])
+		with data.dxguard.config.parameters.vm_encrypted_storage_classes as []
+	{r.subject | some r in res; r.status == "pass"} == {"ceph", "gcp", "azure", "ebs"}
+	{r.subject | some r in res; r.status == "fail"} == {"plain", "off", "empty-key"}
+	some msg in fx.messages(res)
+	contains(msg, `is on StorageClass "sc", which does not encrypt`)
+}

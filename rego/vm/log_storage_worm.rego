@@ -29,7 +29,7 @@ problems(ls) := [p |
 	p != ""
 ]
 
-worm_problem(ls) := "" if ls.worm
+worm_problem(ls) := "" if vm.worm(ls)
 
 else := sprintf("is not write-once (retention mode %s)", [mode(ls)])
 
@@ -37,7 +37,7 @@ retention_problem(ls) := "" if ls.retention_days >= minimum
 
 else := sprintf("keeps logs for %s, less than the required %d days", [days(ls), minimum])
 
-mode(ls) := ls.mode if is_string(ls.mode)
+mode(ls) := m if m := vm.lock_mode(ls)
 
 else := "none"
 

@@ -26,7 +26,7 @@ subjects contains check.named_subject(res.id, p.path, p.name, problem(res, p)) i
 }
 
 problem(res, p) := sprintf("%s: %s %q %s; pin it to one exact version (e.g. \"= 1.2.3\")", [vm.label(res), noun(res), p.name, constraint(p)]) if {
-	not p.exact
+	not vm.exact_version(p.constraint)
 } else := ""
 
 noun(res) := "plugin" if res.normalized.format == "packer"
