@@ -472,6 +472,8 @@ def checks_list(
                 "targets": m.targets,
                 "remediation": m.remediation,
                 "parameters": list(m.parameters),
+                "scope": m.scope,
+                "inventory": list(m.inventory),
                 "package": m.package,
                 "controls": serves[m.id],
                 "origin": origin(m.id),
