@@ -232,6 +232,8 @@ def _load_one(
                 checks=tuple(c.get("checks", [])),
                 citation=c["citation"],
                 notes=" ".join(c["notes"].split()) if c.get("notes") else None,
+                evidence_to_attach=_one_line_each(c.get("evidence_to_attach", [])),
+                sources=_one_line_each(c.get("sources", [])),
             )
         )
     framework = Framework(
@@ -247,6 +249,25 @@ def _load_one(
         control_lines=control_lines,
     )
     return framework, lines
+
+
+def control_annotations(control: Control) -> dict[str, object]:
+    """A control's notes, the evidence to attach and its sources, as the JSON outputs carry them.
+
+    Keys appear only when the catalog gives them (the scan report's `notes` works the same way).
+    """
+    out: dict[str, object] = {}
+    if control.notes:
+        out["notes"] = control.notes
+    if control.evidence_to_attach:
+        out["evidence_to_attach"] = list(control.evidence_to_attach)
+    if control.sources:
+        out["sources"] = list(control.sources)
+    return out
+
+
+def _one_line_each(texts: list[str]) -> tuple[str, ...]:
+    return tuple(" ".join(text.split()) for text in texts)
 
 
 def select_frameworks(frameworks: list[Framework], wanted: list[str]) -> list[Framework]:

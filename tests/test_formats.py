@@ -145,7 +145,7 @@ def test_sarif_results_carry_rule_metadata_level_and_file_line(rendered, report)
     by_id = {r["id"]: r for r in rules}
     assert by_id["DXG-K8S-ISO-001"]["defaultConfiguration"]["level"] == "error"  # critical
     assert by_id["DXG-K8S-ISO-004"]["defaultConfiguration"]["level"] == "warning"  # medium
-    assert "fda-samd: 21 CFR 11.10(d)" in by_id["DXG-K8S-ISO-001"]["properties"]["controls"]
+    assert "fda-samd: FD&C 524B(b)(2)" in by_id["DXG-K8S-ISO-001"]["properties"]["controls"]
     hostnet = [
         r
         for r in run["results"]
@@ -226,11 +226,11 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
             digest = target["rlinks"][0]["hashes"][0]
             assert digest["algorithm"] == "SHA-256" and digest["value"] in ev["description"]
     findings = {f["target"]["target-id"]: f for f in fda["findings"]}
-    access = findings[control_token("fda-samd", "21 CFR 11.10(d)")]
-    assert access["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
-    linked = [observations[o["observation-uuid"]] for o in access["related-observations"]]
+    hardening = findings[control_token("fda-samd", "FD&C 524B(b)(2)")]
+    assert hardening["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
+    linked = [observations[o["observation-uuid"]] for o in hardening["related-observations"]]
     (fda_report,) = [fw for fw in report["frameworks"] if fw["id"] == "fda-samd"]
-    (control,) = [c for c in fda_report["controls"] if c["id"] == "21 CFR 11.10(d)"]
+    (control,) = [c for c in fda_report["controls"] if c["id"] == "FD&C 524B(b)(2)"]
     assert {o["props"][0]["value"] for o in linked} == {c["id"] for c in control["checks"]}
     assert {"DXG-K8S-ISO-001", "DXG-K8S-ISO-002", "DXG-K8S-ISO-003"} <= {
         o["props"][0]["value"] for o in linked
@@ -242,7 +242,7 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
         assert control_token("fda-samd", cid) not in findings
         assert cid in fda["remarks"]
     reviewed = fda["reviewed-controls"]["control-selections"][0]["include-controls"]
-    assert control_token("fda-samd", "21 CFR 11.10(d)") in {c["control-id"] for c in reviewed}
+    assert control_token("fda-samd", "FD&C 524B(b)(2)") in {c["control-id"] for c in reviewed}
     input_digests = {
         r["rlinks"][0]["hashes"][0]["value"]
         for r in resources.values()
@@ -308,7 +308,7 @@ def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(
     case = next(
         c
         for c in suites["fda-samd"].findall("testcase")
-        if c.get("name").startswith("21 CFR 11.10(d)")
+        if c.get("name").startswith("FD&C 524B(b)(2)")
     )
     assert "waiver WVR-2026-003 [expired]" in case.find("failure").text
     props = {p.get("name"): p.get("value") for p in suites["fda-samd"].iter("property")}

@@ -136,7 +136,7 @@ def test_expired_waiver_leaves_the_failure_failing_and_says_since_when(full):
     assert record["state"] == "expired" and record["expired_since"] == "2026-11-01"
     assert record["matched"] == 2 and record["waived"] == 0 and record["days_left"] == -26
     assert report["summary"]["gate"]["lapsed_waivers"] == 2
-    assert control(report, "fda-samd", "21 CFR 11.10(d)")["status"] == "not-satisfied"
+    assert control(report, "fda-samd", "FD&C 524B(b)(2)")["status"] == "not-satisfied"
 
 
 def test_expired_waiver_fails_the_run_even_below_the_fail_on_threshold(tmp_path):
@@ -304,7 +304,7 @@ def test_fail_on_threshold_decides_the_exit_code():
         assert report["summary"]["gate"]["fail_on"] == threshold
         assert report["run"]["fail_on"] == threshold
         # The threshold decides the verdict, never the control statuses.
-        assert control(report, "fda-samd", "21 CFR 11.10(d)")["status"] == "not-satisfied"
+        assert control(report, "fda-samd", "FD&C 524B(b)(2)")["status"] == "not-satisfied"
 
 
 def test_framework_selection_and_fail_on_decide_the_exit_code_together(tmp_path):
