@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import regex
+import xmlschema
 
 from checker.cli import SCAN_FORMATS
 from checker.report.github import render_github
@@ -30,6 +31,7 @@ WAIVERS_REL = "fixtures/waivers/research-waivers.yaml"
 DATA = ROOT / "tests" / "data"
 SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"
 OSCAL_SCHEMA = DATA / "oscal_assessment-results_schema-1.1.2.json"
+JUNIT_XSD = DATA / "junit-10.xsd"
 FILES = {
     "json": "evidence.json",
     "html": "evidence.html",
@@ -75,7 +77,7 @@ def unique_failures(report: dict, which: str = "failures") -> set[tuple]:
 
 def test_official_schemas_are_byte_identical_copies():
     readme = (DATA / "README.md").read_text()
-    for path in (SARIF_SCHEMA, OSCAL_SCHEMA):
+    for path in (SARIF_SCHEMA, OSCAL_SCHEMA, JUNIT_XSD):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert f"`{path.name}`" in readme and digest in readme, path.name
 
@@ -285,6 +287,22 @@ def test_control_tokens_are_oscal_tokens():
 
 
 # -- JUnit ------------------------------------------------------------------------------------
+
+
+def test_junit_validates_against_jenkins_junit_10_xsd(rendered):
+    schema = xmlschema.XMLSchema10(JUNIT_XSD)
+    errors = list(schema.iter_errors(rendered["junit"]))
+    assert not errors, [str(e.reason) + " at " + str(e.path) for e in errors[:5]]
+
+
+def test_junit_xsd_check_rejects_what_jenkins_rejects(rendered):
+    """Guard the guard: a skipped count on <testsuites> (not in junit-10.xsd) fails validation."""
+    schema = xmlschema.XMLSchema10(JUNIT_XSD)
+    broken = rendered["junit"].replace(
+        '<testsuites name="dxguard"', '<testsuites skipped="1" name="dxguard"', 1
+    )
+    assert broken != rendered["junit"]
+    assert not schema.is_valid(broken)
 
 
 def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(rendered, report):
