@@ -16,11 +16,7 @@ from typing import Any
 
 from checker import __version__
 from checker.controls import (
-    MANUAL,
-    NOT_APPLICABLE,
-    NOT_SATISFIED,
-    SATISFIED,
-    SATISFIED_WITH_WAIVERS,
+    STATUSES,
     CheckStats,
     check_stats,
     control_status,
@@ -29,7 +25,7 @@ from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "2.0"
+REPORT_VERSION = "2.1"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -38,10 +34,11 @@ GENERAL_SCOPE_NOTE = (
     "Automated checks give evidence for a control; they do not by themselves demonstrate "
     "regulatory compliance. A control is satisfied only when its checks examined at least one "
     "subject and none failed; nothing examined is reported as not-applicable, never as satisfied. "
-    "Controls marked manual or partial need attached evidence."
+    "Controls marked manual or partial need attached evidence: a partial control whose checks "
+    "passed is reported as passed-manual-pending, never as satisfied."
 )
 
-STATUS_ORDER = [NOT_SATISFIED, SATISFIED_WITH_WAIVERS, SATISFIED, NOT_APPLICABLE, MANUAL]
+STATUS_ORDER = list(STATUSES)
 
 
 @dataclass
@@ -343,12 +340,8 @@ def _framework(
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
-        status = control_status(control, stats)
+        status = control_status(control, stats, disabled)
         off = [cid for cid in control.checks if cid in disabled]
-        if off and len(off) == len(control.checks) and status != MANUAL:
-            # No automated evidence is left: the control needs attached evidence, and is never
-            # reported as satisfied (nor as "nothing in scope").
-            status = MANUAL
         check_rows = []
         for cid in control.checks:
             s = stats.get(cid, CheckStats())
