@@ -85,7 +85,7 @@ def test_official_schemas_are_byte_identical_copies():
 def test_report_with_waivers_validates_against_the_report_schema(report):
     schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["report_version"] == "2.0"
+    assert report["report_version"] == "2.1"
     assert report["summary"]["waivers"] == {
         "total": 4, "active": 3, "expired": 1, "pending": 0, "unused": 1, "expiring": 1,
     }  # fmt: skip
@@ -105,8 +105,8 @@ def test_every_format_renders_the_same_single_evaluation(rendered, report):
     not_satisfied = sum(fw["summary"]["not-satisfied"] for fw in report["frameworks"])
     assert int(junit.get("failures")) == not_satisfied
     oscal = json.loads(rendered["oscal"])["assessment-results"]
-    states = [f["target"]["status"]["state"] for r in oscal["results"] for f in r["findings"]]
-    assert states.count("not-satisfied") == not_satisfied
+    reasons = [f["target"]["status"]["reason"] for r in oscal["results"] for f in r["findings"]]
+    assert reasons.count("fail") == not_satisfied
     annotations = [line for line in rendered["github"].splitlines() if line.startswith("::")]
     assert len([a for a in annotations if "title=DXG-" in a]) == len(failures)
     failing = report["summary"]["gate"]["failing"]
@@ -253,26 +253,96 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
     assert input_digests == {i["sha256"] for i in report["run"]["inputs"]}
 
 
-def test_oscal_satisfied_with_waivers_is_satisfied_with_the_waiver_in_remarks(tmp_path):
-    out = tmp_path / "ar.json"
+AUTOMATED_CATALOG = """\
+framework:
+  id: acme-auto
+  title: ACME automated controls
+  version: "1"
+  description: One fully automated control, for the status rules.
+controls:
+  - id: AUTO-1
+    title: Workloads keep to their own process namespace
+    requirement: No workload shares the host's process, network or IPC namespaces.
+    evidence: automated
+    citation: verified
+    checks: [DXG-K8S-ISO-004]
+"""
+
+
+def scan_notebook(out: Path, *extra: str, code: int = 1) -> dict[str, str]:
+    """The research notebook (one failure waived by WVR-2026-002) in every format."""
+    outputs = [a for fmt, name in FILES.items() for a in ("-o", f"{fmt}={out / name}")]
     run = dxguard(
         "scan", str(K8S / "noncompliant" / "research-notebook-pod.yaml"), "--waivers",
-        str(WAIVERS), "--as-of", AS_OF, "-q", "-o", f"oscal={out}", "-f", "eu-ai-act",
+        str(WAIVERS), "--as-of", AS_OF, "-q", "--format", "table", *outputs, *extra,
     )  # fmt: skip
-    assert run.code == 1, run.stderr
-    (result,) = json.loads(out.read_text())["assessment-results"]["results"]
-    finding = next(
-        f
-        for f in result["findings"]
-        if f["target"]["target-id"] == control_token("eu-ai-act", "EU AI Act Art. 15(4)")
-    )
-    assert finding["target"]["status"]["state"] == "satisfied"
+    assert run.code == code, run.stderr
+    texts = {fmt: (out / name).read_text(encoding="utf-8") for fmt, name in FILES.items()}
+    texts["table"] = run.stdout
+    return texts
+
+
+def test_oscal_satisfied_with_waivers_is_satisfied_with_the_waiver_in_remarks(tmp_path):
+    (tmp_path / "catalogs").mkdir()
+    (tmp_path / "catalogs" / "acme-auto.yaml").write_text(AUTOMATED_CATALOG)
+    texts = scan_notebook(
+        tmp_path, "--controls", str(tmp_path / "catalogs"), "-f", "acme-auto", code=0
+    )  # its one failure is waived: the run passes
+    (control,) = json.loads(texts["json"])["frameworks"][0]["controls"]
+    assert control["status"] == "satisfied-with-waivers"
+    (result,) = json.loads(texts["oscal"])["assessment-results"]["results"]
+    (finding,) = result["findings"]
+    assert finding["target"]["status"] == {"state": "satisfied", "reason": "pass"}
     assert {
         "name": "dxguard-status",
         "ns": "urn:dxguard:oscal",
         "value": "satisfied-with-waivers",
-    } in finding["props"]  # noqa: E501
+    } in finding["props"]
     assert "WVR-2026-002" in finding["remarks"]
+
+
+def test_a_partial_control_whose_checks_passed_is_distinct_in_every_format(tmp_path):
+    """EU AI Act Art. 15(4) is partial; on the notebook its one failure is waived. No format
+    may call it satisfied: each says the checks passed and manual evidence is pending."""
+    texts = scan_notebook(tmp_path, "-f", "eu-ai-act")
+    cid = "EU AI Act Art. 15(4)"
+    report = json.loads(texts["json"])
+    (fw,) = report["frameworks"]
+    control = next(c for c in fw["controls"] if c["id"] == cid)
+    assert (control["evidence"], control["status"]) == ("partial", "passed-manual-pending")
+    assert fw["summary"]["passed-manual-pending"] == 1
+    assert fw["summary"]["satisfied"] == fw["summary"]["satisfied-with-waivers"] == 0
+    row = next(line for line in texts["table"].splitlines() if "Art. 15(4)" in line)
+    assert "◐ passed-manual-pending" in row
+    assert "passed-manual-pending" in texts["table"].split("Control")[0]  # the counts line
+    html_row = next(line for line in texts["html"].splitlines() if cid in line and "badge" in line)
+    assert "Checks passed, manual evidence pending" in html_row
+    md_row = next(line for line in texts["markdown"].splitlines() if line.startswith(f"| {cid} |"))
+    assert "⏳ passed-manual-pending" in md_row
+    assert "⏳ checks passed, manual evidence pending" in texts["markdown"]
+    sarif = json.loads(texts["sarif"])["runs"][0]["properties"]["controlStatuses"]
+    assert sarif["eu-ai-act"]["controls"][cid] == "passed-manual-pending"
+    assert sarif["eu-ai-act"]["summary"]["passed-manual-pending"] == 1
+    junit = ET.fromstring(texts["junit"])
+    case = next(c for c in junit.iter("testcase") if c.get("name").startswith(cid))
+    assert case.find("failure") is None and case.find("skipped") is None
+    assert case.find("system-out").text.startswith("Checks passed, manual evidence pending: ")
+    props = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert props["controls.passed-manual-pending"] == "1"
+    (result,) = json.loads(texts["oscal"])["assessment-results"]["results"]
+    finding = next(
+        f for f in result["findings"] if f["target"]["target-id"] == control_token(fw["id"], cid)
+    )
+    assert finding["target"]["status"] == {"state": "not-satisfied", "reason": "other"}
+    assert {"name": "dxguard-status", "ns": "urn:dxguard:oscal",
+            "value": "passed-manual-pending"} in finding["props"]  # fmt: skip
+    assert "not satisfied until the manual evidence is attached" in finding["remarks"]
+    github = texts["github"].splitlines()
+    assert any(line.startswith("dxguard: eu-ai-act: ") and "1 passed-manual-pending" in line
+               for line in github)  # fmt: skip
+    assert any(
+        line.startswith("dxguard: passed-manual-pending: partial control") for line in github
+    )
 
 
 def test_control_tokens_are_oscal_tokens():

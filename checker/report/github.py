@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.report.views import (
+    STATUS_MEANING,
     findings,
     resource_label,
     result_sentence,
@@ -71,6 +72,10 @@ def render_github(report: dict[str, Any]) -> str:
     for fw in report["frameworks"]:
         counts = ", ".join(f"{n} {s}" for s, n in fw["summary"].items() if n)
         lines.append(f"dxguard: {fw['id']}: {counts}")
+    used = {s for fw in report["frameworks"] for s, n in fw["summary"].items() if n}
+    for status in ("passed-manual-pending", "manual", "not-applicable"):
+        if status in used:
+            lines.append(f"dxguard: {status}: {STATUS_MEANING[status]}")
     run = report["run"]
     lines.append(
         f"dxguard: as of {run['as_of']} · dxguard {run['dxguard_version']} · OPA "

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from checker.report.views import (
+    STATUS_LABEL,
     control_findings,
     finding_index,
     resource_label,
@@ -27,17 +28,11 @@ from checker.report.views import (
 MAX_SUBJECT_ROWS = 30  # examined resources listed per control; the JSON report lists all
 MAX_FINDING_ROWS = 500  # failures (or waived failures) listed per control; the JSON has all
 
-STATUS_LABEL = {
-    "not-satisfied": "Not satisfied",
-    "satisfied-with-waivers": "Satisfied with waivers",
-    "satisfied": "Satisfied",
-    "not-applicable": "Not applicable",
-    "manual": "Manual evidence",
-}
 STATUS_COLOR = {
     "not-satisfied": "#c62828",
     "satisfied-with-waivers": "#b8860b",
     "satisfied": "#2e7d32",
+    "passed-manual-pending": "#00838f",
     "not-applicable": "#78909c",
     "manual": "#1565c0",
 }

@@ -29,6 +29,7 @@ STATUS_ICON = {
     "not-satisfied": "❌",
     "satisfied-with-waivers": "☑️",
     "satisfied": "✅",
+    "passed-manual-pending": "⏳",
     "not-applicable": "➖",
     "manual": "📝",
 }
@@ -86,16 +87,16 @@ def _head(report: dict[str, Any]) -> str:
         f"examined · subjects: {subj['examined']} examined, {subj['passed']} passed, "
         f"{subj['failed']} failed, {subj['waived']} waived",
         "",
-        "| Framework | ❌ not satisfied | ☑️ with waivers | ✅ satisfied | ➖ not applicable "
-        "| 📝 manual |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Framework | ❌ not satisfied | ☑️ with waivers | ✅ satisfied "
+        "| ⏳ checks passed, manual evidence pending | ➖ not applicable | 📝 manual |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for fw in report["frameworks"]:
         s = fw["summary"]
         lines.append(
             f"| {_text(fw['title'])} (<code>{_text(fw['id'])}</code>) | {s['not-satisfied']} | "
-            f"{s['satisfied-with-waivers']} | {s['satisfied']} | {s['not-applicable']} | "
-            f"{s['manual']} |"
+            f"{s['satisfied-with-waivers']} | {s['satisfied']} | {s['passed-manual-pending']} | "
+            f"{s['not-applicable']} | {s['manual']} |"
         )
     w = summary["waivers"]
     if w["total"]:

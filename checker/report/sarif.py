@@ -66,6 +66,15 @@ def render_sarif(report: dict[str, Any]) -> str:
                     "opaVersion": run["opa_version"],
                     "bundleSha256": run["bundle"]["sha256"],
                     "frameworks": run["frameworks_selected"],
+                    # Control statuses per framework (SARIF results are findings; a control
+                    # whose checks passed has none, so its status is stated here).
+                    "controlStatuses": {
+                        fw["id"]: {
+                            "summary": fw["summary"],
+                            "controls": {c["id"]: c["status"] for c in fw["controls"]},
+                        }
+                        for fw in report["frameworks"]
+                    },
                     "scopeNotes": scope_notes(report),
                 },
             }

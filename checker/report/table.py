@@ -30,6 +30,7 @@ STATUS_STYLE = {
     "not-satisfied": ("✗", "bold red"),
     "satisfied-with-waivers": ("~", "yellow"),
     "satisfied": ("✓", "green"),
+    "passed-manual-pending": ("◐", "blue"),
     "not-applicable": ("–", "dim"),
     "manual": ("?", "cyan"),
 }

@@ -14,6 +14,28 @@ from urllib.parse import quote
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
+# Control statuses in words, for people (the report's status values are in checker.controls).
+STATUS_LABEL = {
+    "not-satisfied": "Not satisfied",
+    "satisfied-with-waivers": "Satisfied with waivers",
+    "satisfied": "Satisfied",
+    "passed-manual-pending": "Checks passed, manual evidence pending",
+    "not-applicable": "Not applicable",
+    "manual": "Manual evidence required",
+}
+# What each status means, in one sentence (legends, notes, skip reasons).
+STATUS_MEANING = {
+    "not-satisfied": "a mapped check failed at least one subject",
+    "satisfied-with-waivers": "automated control: examined, no failure left, a waiver in force "
+    "covered at least one",
+    "satisfied": "automated control: its checks examined at least one subject and none failed",
+    "passed-manual-pending": "partial control: its automated checks passed, but the control "
+    "also needs manual evidence, so it is not satisfied until that evidence is attached",
+    "not-applicable": "the mapped checks examined nothing in scope; never counted as satisfied",
+    "manual": "no automated evidence (a manual control, or all its checks disabled): attach "
+    "the evidence",
+}
+
 
 @dataclass
 class Finding:
