@@ -107,8 +107,10 @@ def test_every_format_renders_the_same_single_evaluation(rendered, report):
     oscal = json.loads(rendered["oscal"])["assessment-results"]
     reasons = [f["target"]["status"]["reason"] for r in oscal["results"] for f in r["findings"]]
     assert reasons.count("fail") == not_satisfied
-    annotations = [line for line in rendered["github"].splitlines() if line.startswith("::")]
-    assert len([a for a in annotations if "title=DXG-" in a]) == len(failures)
+    lines = rendered["github"].splitlines()
+    annotated = [line for line in lines if line.startswith("::") and "title=DXG-" in line]
+    logged = [line for line in lines if line.startswith("dxguard:   ") and " DXG-" in line]
+    assert len(annotated) + len(logged) == len(failures)  # past GitHub's limit: in the log
     failing = report["summary"]["gate"]["failing"]
     assert failing == len(failures) > 0
     verdict = f"FAIL — {failing} unwaived failure(s) at or above severity low"
@@ -411,7 +413,8 @@ def test_markdown_puts_the_verdict_first_and_folds_the_details(rendered, report)
     first = text.splitlines()[0]
     assert first.startswith("### ❌ dxguard compliance evidence: FAIL")
     assert text.index("| Framework |") < text.index("<details>")
-    assert f"<details><summary>❌ Failures ({len(unique_failures(report))})</summary>" in text
+    assert f"<details><summary>❌ Failures ({len(unique_failures(report))}: " in text
+    assert "), most severe first</summary>" in text
     assert "<code>fixtures/k8s/noncompliant/node-agent-daemonset.yaml:17</code>" in text
     assert "waiver WVR-2026-003 expired since 2026-11-01" in text
     assert text.count("<details>") == text.count("</details>")
@@ -422,7 +425,7 @@ def test_markdown_is_bounded_and_says_what_was_cut(report):
         text = render_markdown(report, max_chars=limit)
         assert len(text) <= limit
         assert text.startswith("### ❌ dxguard compliance evidence: FAIL")
-        assert "more failures cut to keep this comment short" in text
+        assert regex.search(r"more failures \(([0-9]+ [a-z]+(, )?)+\) cut to keep this", text)
         assert "Not shown to keep this comment short: " in text
         assert "524B applies to" in " ".join(text.split())  # scope notes are never cut
         assert text.count("<details>") == text.count("</details>")
@@ -453,9 +456,7 @@ def test_github_annotations_point_at_file_and_line(rendered):
         )
         for line in lines
     )
-    assert any(
-        line.startswith("::warning ") and "DXG-K8S-ISO-004 (medium)" in line for line in lines
-    )
+    assert any(line.startswith("::warning ") and "(medium)::" in line for line in lines)
     expired = next(line for line in lines if "title=dxguard waiver WVR-2026-003" in line)
     assert expired.startswith("::error file=fixtures/waivers/research-waivers.yaml,line=34,")
     assert any(
@@ -510,3 +511,87 @@ def test_single_format_output_file_keeps_working(tmp_path):
     )
     assert run.code == 0 and run.stdout == ""
     assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+# -- severity first where space is short ---------------------------------------------------
+
+DEMO = ("fixtures/k8s", "fixtures/vm", "fixtures/images", "-c", "fixtures/dxguard.yaml")
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    """The demo's inputs (make demo): 5 critical failures, a lapsed waiver, 300+ others."""
+    run = dxguard(
+        "scan", *DEMO, "--waivers", WAIVERS_REL, "--as-of", AS_OF, "-q", "--format", "json"
+    )
+    assert run.code == 1, run.stderr
+    return run.json()
+
+
+def _failed(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["status"] == "failed"]
+
+
+def _lapsed(f: dict) -> bool:
+    return f.get("waiver", {}).get("state") == "expired"
+
+
+def test_github_annotations_come_severity_first_and_stop_where_github_stops_showing(demo_report):
+    failed = _failed(demo_report)
+    critical = [f for f in failed if f["severity"] == "critical"]
+    lapsed = [f for f in failed if _lapsed(f)]
+    assert len(critical) >= 5 and lapsed and len(failed) > 100
+    lines = render_github(demo_report).splitlines()
+    annotations = [line for line in lines if line.startswith("::")]
+    for level in ("error", "warning", "notice"):  # GitHub shows 10 of each per step
+        assert len([a for a in annotations if a.startswith(f"::{level} ")]) <= 10
+    errors = [a for a in annotations if a.startswith("::error ")]
+    # The lapsed waiver first, the failures it no longer covers next, then every critical one.
+    assert "title=dxguard waiver WVR-2026-003" in errors[0]
+    urgent = errors[1 : 1 + len(lapsed) + len(critical)]
+    lapsed_at = {f"file={f['file']},line={f['line']}," for f in lapsed}
+    assert all(any(at in a for at in lapsed_at) for a in urgent[: len(lapsed)])
+    for f in [*lapsed, *critical]:
+        assert any(
+            a.startswith(f"::error file={f['file']},line={f['line']},title={f['check']} (")
+            for a in urgent
+        ), f["message"]
+    # The last error annotation says what was left out, of which severities, and where it is.
+    high = sum(1 for f in failed if f["severity"] == "high" and not _lapsed(f))
+    left = high - (len(errors) - 2 - len(lapsed) - len(critical))
+    assert f"::error title=dxguard%3A {left} more error(s) in the log::" in errors[-1]
+    assert f"({left} high)" in errors[-1] and "HTML, JSON and SARIF reports" in errors[-1]
+    # Every failure is in the step: annotated, or logged (most severe first) below.
+    logged = [line for line in lines if line.startswith("dxguard:   ") and " DXG-" in line]
+    annotated = [a for a in annotations if "title=DXG-" in a]
+    assert len(logged) + len(annotated) == len(failed)
+    order = ["critical", "high", "medium", "low"]
+    severities = [line.split()[1] for line in logged]
+    assert severities == sorted(severities, key=order.index)
+
+
+def test_github_annotation_limit_is_a_parameter_and_nothing_is_lost_below_it(demo_report):
+    failed = _failed(demo_report)
+    lines = render_github(demo_report, per_level=1000).splitlines()
+    assert len([a for a in lines if a.startswith("::") and "title=DXG-" in a]) == len(failed)
+    assert not any("more error(s) in the log" in line for line in lines)
+
+
+def test_markdown_lists_failures_severity_first_so_criticals_reach_the_comment(demo_report):
+    failed = _failed(demo_report)
+    urgent = [f for f in failed if f["severity"] == "critical" or _lapsed(f)]
+    for limit in (60_000, 12_000):
+        text = render_markdown(demo_report, max_chars=limit)
+        assert len(text) <= limit
+        rows = [line for line in text.splitlines() if line.startswith("| <code>")]
+        for f in urgent:
+            assert any(row.startswith(f"| <code>{f['file']}:{f['line']}</code> | {f['check']} ")
+                       for row in rows[: len(urgent)]), f["message"]  # fmt: skip
+        severities = [regex.search(r"\((critical|high|medium|low)\) \|", r)[1] for r in rows]
+        rest = severities[len(urgent) :]
+        order = ["critical", "high", "medium", "low"]
+        assert rest == sorted(rest, key=order.index)
+        cut = len(failed) - len(rows)
+        assert cut > 0
+        low_left = sum(1 for f in failed if f["severity"] == "low") - severities.count("low")
+        assert f"_… {cut} more failures (" in text and f"{low_left} low) cut to keep" in text

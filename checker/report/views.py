@@ -69,6 +69,37 @@ def findings(report: dict[str, Any], which: str = "failures") -> list[Finding]:
     return list(out.values())  # report["findings"] is already in file/line order
 
 
+def lapsed(f: dict[str, Any]) -> bool:
+    """A failure only an expired waiver selects: it fails the run whatever its severity."""
+    return f["status"] == "failed" and f.get("waiver", {}).get("state") == "expired"
+
+
+def attention_rank(f: dict[str, Any]) -> int:
+    """How urgently a reader needs a finding: its severity rank, except that a failure only an
+    expired waiver covers ranks with the critical ones (it fails the run at any --fail-on)."""
+    return SEVERITY_RANK["critical"] if lapsed(f) else SEVERITY_RANK[f["severity"]]
+
+
+def severity_first(items: list[Finding]) -> list[Finding]:
+    """Most severe first (lapsed waivers with the critical ones, first among them), then file and
+    line: the order for every place that is short of space (PR comments, CI annotations)."""
+    return sorted(items, key=lambda i: (-attention_rank(i.failure), not lapsed(i.failure), i.key))
+
+
+def severity_counts(items: list[Finding]) -> str:
+    """'3 critical, 1 with an expired waiver, 12 high' — what a cut list left out."""
+    counts = {s: 0 for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)}
+    expired = 0
+    for i in items:
+        if lapsed(i.failure):
+            expired += 1
+        else:
+            counts[i.failure["severity"]] += 1
+    parts = [f"{expired} with an expired waiver"] if expired else []
+    parts += [f"{n} {s}" for s, n in counts.items() if n]
+    return ", ".join(parts)
+
+
 def finding_index(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Finding id → finding, to resolve the ids a control lists."""
     return {f["id"]: f for f in report["findings"]}
