@@ -5,7 +5,9 @@ line, scope notes appear everywhere, and every format is byte-identical with --a
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from checker.report.github import render_github
 from checker.report.markdown import render_markdown
 from checker.report.oscal import control_token
 from checker.report.render import RENDERERS
+from checker.report.sarif import MAX_RESULTS_PER_RUN, render_sarif
 
 from conftest import AS_OF, FIXTURES, ROOT, control_failures, dxguard
 
@@ -595,3 +598,59 @@ def test_markdown_lists_failures_severity_first_so_criticals_reach_the_comment(d
         assert cut > 0
         low_left = sum(1 for f in failed if f["severity"] == "low") - severities.count("low")
         assert f"_… {cut} more failures (" in text and f"{low_left} low) cut to keep" in text
+
+
+# -- SARIF at scale ---------------------------------------------------------------------------
+
+
+def test_sarif_default_cap_is_githubs_limit_of_25000_results_per_run():
+    default = inspect.signature(render_sarif).parameters["max_results"].default
+    assert default == MAX_RESULTS_PER_RUN == 25_000
+
+
+@pytest.fixture(scope="module")
+def corpus_report(tmp_path_factory):
+    """A generated corpus (benchmarks/generate.py) with thousands of findings."""
+    out = tmp_path_factory.mktemp("corpus")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generate(600, out / "corpus")
+    run = dxguard("scan", str(out / "corpus"), "--as-of", AS_OF, "-q", "--format", "json")
+    assert run.code == 1, run.stderr
+    return run.json()
+
+
+def test_sarif_over_the_cap_keeps_the_most_severe_and_says_what_was_left_out(corpus_report):
+    failed = _failed(corpus_report)
+    cap = 1000
+    assert len(failed) > 2 * cap
+    full = json.loads(render_sarif(corpus_report))
+    assert len(full["runs"][0]["results"]) == len(corpus_report["findings"])
+    assert "omittedResults" not in full["runs"][0]["properties"]
+    doc = json.loads(render_sarif(corpus_report, max_results=cap))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
+    (run,) = doc["runs"]
+    assert len(run["results"]) == cap
+    rank = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+    kept = [rank[r["properties"]["severity"]] for r in run["results"]]
+    assert kept == sorted(kept, reverse=True)  # most severe first
+    kept_keys = {(r["ruleId"], r["properties"]["resource"], r["properties"]["field"],
+                  r["properties"].get("subject"), r["message"]["text"]) for r in run["results"]}  # fmt: skip
+    left = [f for f in failed if (f["check"], f["resource"]["id"], f["path"], f.get("subject"),
+                                  f["message"]) not in kept_keys]  # fmt: skip
+    assert len(left) == len(failed) - cap
+    assert max(rank[f["severity"]] for f in left) <= min(kept)  # nothing more severe was dropped
+    omitted = run["properties"]["omittedResults"]
+    assert omitted["failures"] == len(left) and omitted["maxResults"] == cap
+    by_sev = {s: sum(1 for f in left if f["severity"] == s) for s in rank}
+    for sev, n in by_sev.items():
+        assert (f"{n} {sev}" in omitted["bySeverity"]) == (n > 0), sev
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["level"] == "warning"
+    assert f"{len(left)} failure(s)" in note["message"]["text"]
+    assert (
+        "25,000" in note["message"]["text"] and "JSON and HTML reports" in note["message"]["text"]
+    )
