@@ -637,10 +637,17 @@ def test_sarif_over_the_cap_keeps_the_most_severe_and_says_what_was_left_out(cor
     rank = {"low": 0, "medium": 1, "high": 2, "critical": 3}
     kept = [rank[r["properties"]["severity"]] for r in run["results"]]
     assert kept == sorted(kept, reverse=True)  # most severe first
-    kept_keys = {(r["ruleId"], r["properties"]["resource"], r["properties"]["field"],
-                  r["properties"].get("subject"), r["message"]["text"]) for r in run["results"]}  # fmt: skip
-    left = [f for f in failed if (f["check"], f["resource"]["id"], f["path"], f.get("subject"),
-                                  f["message"]) not in kept_keys]  # fmt: skip
+    kept_keys = {
+        (r["ruleId"], p["resource"], p["field"], p.get("subject"), r["message"]["text"])
+        for r in run["results"]
+        for p in [r["properties"]]
+    }
+    left = [
+        f
+        for f in failed
+        if (f["check"], f["resource"]["id"], f["path"], f.get("subject"), f["message"])
+        not in kept_keys
+    ]
     assert len(left) == len(failed) - cap
     assert max(rank[f["severity"]] for f in left) <= min(kept)  # nothing more severe was dropped
     omitted = run["properties"]["omittedResults"]
