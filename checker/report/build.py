@@ -87,8 +87,15 @@ def build_report(
     # to findings by id, so a failure that serves twenty controls is still written once.
     findings: list[dict[str, Any]] = []
     prefetch = getattr(line_of, "prefetch", None)
+    # A resource that is one part of a larger document (a resource in a Terraform plan, a Packer
+    # builder) starts at its own line, not the document's: the Locator finds it from its pointer.
+    parts = [r.id for r in load.resources if r.source.pointer]
     if prefetch is not None:  # resolve every failure's line in one pass per document
-        prefetch((r.resource, r.path) for r in results if r.status != "pass")
+        prefetch(
+            [(r.resource, r.path) for r in results if r.status != "pass"]
+            + [(rid, "") for rid in parts]
+        )
+    own_line = {rid: line_of(rid, "") for rid in parts}
     for r in results:
         if r.status == "pass":
             continue
@@ -151,7 +158,7 @@ def build_report(
                 "apiVersion": res.api_version,
                 "name": res.name,
                 "namespace": res.namespace,
-                "source": res.source.to_json(),
+                "source": {**res.source.to_json(), "line": own_line.get(res.id, res.source.line)},
                 "examined": bool(checks_of),
                 "checks": {
                     cid: {"passed": cnt["pass"], "failed": cnt["fail"], "waived": cnt["waived"]}
