@@ -350,6 +350,47 @@ def test_a_partial_control_whose_checks_passed_is_distinct_in_every_format(tmp_p
     )
 
 
+def _uuids(node, out: list[str]) -> list[str]:
+    """Every uuid the document defines (an object's own "uuid"; references are *-uuid)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("uuid"), str):
+            out.append(node["uuid"])
+        for value in node.values():
+            _uuids(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _uuids(value, out)
+    return out
+
+
+def test_oscal_defines_each_uuid_once_and_references_resolve_within_the_result(rendered):
+    doc = json.loads(rendered["oscal"])["assessment-results"]
+    assert len(doc["results"]) > 1
+    defined = _uuids(doc, [])
+    assert len(defined) == len(set(defined)), "a uuid is defined twice"
+    for result in doc["results"]:
+        assets = result["local-definitions"]["assessment-assets"]
+        components = {c["uuid"] for c in assets["components"]}
+        (platform,) = assets["assessment-platforms"]
+        assert {u["component-uuid"] for u in platform["uses-components"]} == components
+        actors = {
+            a["actor-uuid"]
+            for part in (*result.get("observations", []), *result.get("findings", []))
+            for origin in part["origins"]
+            for a in origin["actors"]
+        }
+        assert actors and actors <= components  # the tool of this result, not another's
+
+
+def test_an_unnamed_resource_is_labelled_unnamed_not_with_a_question_mark(report, rendered):
+    unnamed = [f for f in report["findings"] if not f["resource"]["name"]]
+    assert unnamed, "the fixtures hold an audit Policy without a name"
+    for fmt in ("table", "html", "markdown", "junit", "github"):
+        flat = " ".join(rendered[fmt].split())  # the table wraps at 80 columns
+        assert f"{unnamed[0]['resource']['kind']} (unnamed)" in flat, fmt
+        assert f"{unnamed[0]['resource']['kind']} ?" not in flat, fmt
+
+
 def test_control_tokens_are_oscal_tokens():
     token = regex.compile(r"^(\p{L}|_)(\p{L}|\p{N}|[.\-_])*$")
     for fw, cid in [

@@ -172,8 +172,10 @@ def _result(
     notes: list[str],
 ) -> dict[str, Any]:
     run = report["run"]
-    tool = ids("component", "dxguard")
-    opa = ids("component", "opa")
+    # Each result defines its own assessment assets, so their uuids are the result's own: a uuid
+    # names one definition in the whole document.
+    tool = ids("component", fw["id"], "dxguard")
+    opa = ids("component", fw["id"], "opa")
     actor = [{"actors": [{"type": "tool", "actor-uuid": tool}]}]
 
     tokens: dict[str, str] = {}
@@ -252,7 +254,7 @@ def _result(
                 ],
                 "assessment-platforms": [
                     {
-                        "uuid": ids("platform"),
+                        "uuid": ids("platform", fw["id"]),
                         "title": "dxguard on OPA",
                         "uses-components": [{"component-uuid": tool}, {"component-uuid": opa}],
                     }

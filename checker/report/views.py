@@ -131,8 +131,12 @@ def scope_notes(report: dict[str, Any]) -> list[str]:
 
 
 def resource_label(res: dict[str, Any]) -> str:
+    """'Deployment ns/name'; an object without a name (an audit Policy file) says so."""
     ns = f"{res['namespace']}/" if res.get("namespace") else ""
-    return f"{res['kind']} {ns}{res.get('name') or '?'}"
+    name = res.get("name")
+    if not name:
+        return f"{res['kind']} {ns}(unnamed)" if ns else f"{res['kind']} (unnamed)"
+    return f"{res['kind']} {ns}{name}"
 
 
 def location(f: dict[str, Any]) -> str:
