@@ -89,7 +89,8 @@ td.num, th.num { text-align: right; }
 .check-head { margin: 16px 0 2px; padding: 4px 8px; background: var(--bg-soft);
   border-left: 6px solid var(--line); }
 .check-head h4 { margin: 0; }
-ol.findings { list-style: none; margin: 0 0 10px; padding: 0; }
+ol.findings { list-style: none; margin: 0; padding: 0; }
+.keep + ol.findings { margin-bottom: 10px; }
 ol.findings li { border-bottom: 1px solid var(--line); padding: 3px 0 3px 8px; }
 ol.findings p { margin: 0; overflow-wrap: anywhere; }
 ol.findings p.where { color: var(--muted); font-size: 0.9em; }
@@ -119,7 +120,8 @@ footer { margin-top: 32px; border-top: 1px solid var(--line); padding-top: 8px; 
   h1 { font-size: 15pt; } h2 { font-size: 12.5pt; margin-top: 14pt; } h3 { font-size: 10.5pt; }
   h4 { font-size: 9pt; }
   h2.part { break-before: page; }
-  h2, h3, h4, .check-head { break-after: avoid; }
+  h2, h3, h4 { break-after: avoid; }
+  .keep { break-inside: avoid; }
   tr, .summary-row, ol.findings li { break-inside: avoid; }
   ol.findings { font-size: 7.8pt; line-height: 1.25; }
   ol.findings li { padding: 1.5pt 0 1.5pt 4pt; }
@@ -484,7 +486,9 @@ def _register(
     for cid, rows in _groups(items):
         check = checks[cid]
         affects = _affects(rows, control_anchor)
+        # The check's heading and its first finding stay on one page; the rest may break.
         out += [
+            '<div class="keep">',
             f'<div class="check-head" id="{_check_anchor(cid, which)}" '
             f'style="border-left-color:{_sev_color(check["severity"])}">'
             f"<h4><code>{_e(cid)}</code> {_e(check['title'])} · {_sev(check['severity'])} · "
@@ -492,10 +496,12 @@ def _register(
             f'<p class="small check-fix"><strong>Fix:</strong> {_inline_code(check["remediation"])}'
             "</p>",
             f'<p class="small muted">Affects: {affects}</p></div>',
-            '<ol class="findings">',
+            f'<ol class="findings">{_finding_row(rows[0].failure)}</ol></div>',
         ]
-        out += [_finding_row(item.failure) for item in rows]
-        out.append("</ol>")
+        if rows[1:]:
+            out.append('<ol class="findings">')
+            out += [_finding_row(item.failure) for item in rows[1:]]
+            out.append("</ol>")
     out.append("</section>")
     return out
 
