@@ -171,6 +171,9 @@ def test_sarif_results_carry_rule_metadata_level_and_file_line(rendered, report)
     assert suppression["status"] == "accepted" and suppression["kind"] == "external"
     assert suppression["properties"]["id"] == "WVR-2026-001"
     assert suppression["properties"]["approver"] == "A. Lindqvist (Head of QA/RA)"
+    audit = by_id["DXG-K8S-LOG-003"]["help"]  # its fix names `- level: Metadata`
+    assert "`- level: Metadata`" in audit["markdown"]
+    assert "`" not in audit["text"] and "- level: Metadata" in audit["text"]
     hashes = {a["location"]["uri"]: a["hashes"]["sha-256"] for a in run["artifacts"]}
     inputs = {i["path"]: i["sha256"] for i in report["run"]["inputs"]}
     assert hashes == inputs

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from checker.report.views import (
@@ -137,15 +138,19 @@ def _controls_of_checks(report: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _rule(check: dict[str, Any], controls: list[str]) -> dict[str, Any]:
-    help_text = check["remediation"]
+    # The remediation is written with `code` spans: Markdown for viewers that render it, plain
+    # text without the backticks for the rest.
+    help_md = check["remediation"]
+    help_text = re.sub(r"`([^`]+)`", r"\1", help_md)
     if controls:
+        help_md += "\n\nGives evidence for: " + "; ".join(controls)
         help_text += "\n\nGives evidence for: " + "; ".join(controls)
     return {
         "id": check["id"],
         "name": _pascal(check["title"]),
         "shortDescription": {"text": check["title"]},
         "fullDescription": {"text": check["description"] or check["title"]},
-        "help": {"text": help_text},
+        "help": {"text": help_text, "markdown": help_md},
         "defaultConfiguration": {"level": LEVEL[check["severity"]]},
         "properties": {
             "tags": ["compliance", "security", check["family"]],
