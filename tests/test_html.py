@@ -299,3 +299,25 @@ def test_remediation_and_parameters_read_as_text_not_python_or_markdown(demo):
     assert "[&#x27;" not in checks and "['" not in checks
     params = next(c for c in report["checks"] if c["id"] == "DXG-IMG-SCN-004")["parameters"]
     assert ", ".join(params["image_sbom_component_fields"]) in checks
+
+
+def test_a_large_scan_lists_findings_up_to_the_cap_and_says_how_many_more(demo, monkeypatch):
+    from checker.report import html as html_report
+
+    _, report = demo
+    monkeypatch.setattr(html_report, "MAX_FINDINGS_PER_CHECK", 3)
+    monkeypatch.setattr(html_report, "MAX_RESOURCE_ROWS", 10)
+    text = html_report.render_html(report)
+    per_check: dict[str, int] = {}
+    for f in report["findings"]:
+        if f["status"] == "failed":
+            per_check[f["check"]] = per_check.get(f["check"], 0) + 1
+    capped = {cid: n for cid, n in per_check.items() if n > 3}
+    assert capped
+    for cid, n in capped.items():
+        assert f"… and {n - 3} more failure(s) of {cid}; the JSON report lists every one." in text
+    assert text.count('<li id="f-') == sum(min(n, 3) for n in per_check.values()) + sum(
+        1 for f in report["findings"] if f["status"] == "waived"
+    )
+    more = len(report["resources"]) - 10
+    assert f"… and {more} more; the JSON report lists every resource." in text

@@ -46,6 +46,9 @@ STATUS_COLOR = {
     "manual": "#1565c0",
 }
 SEVERITY_ORDER = sorted(SEVERITY_RANK, key=SEVERITY_RANK.__getitem__, reverse=True)
+# Beyond these, a large scan's HTML says how many more there are; the JSON report has them all.
+MAX_FINDINGS_PER_CHECK = 1000
+MAX_RESOURCE_ROWS = 2000
 
 CSS = """
 :root { --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg-soft: #f6f8fa; }
@@ -500,8 +503,13 @@ def _register(
         ]
         if rows[1:]:
             out.append('<ol class="findings">')
-            out += [_finding_row(item.failure) for item in rows[1:]]
+            out += [_finding_row(item.failure) for item in rows[1:MAX_FINDINGS_PER_CHECK]]
             out.append("</ol>")
+        if len(rows) > MAX_FINDINGS_PER_CHECK:
+            out.append(
+                f'<p class="muted">… and {len(rows) - MAX_FINDINGS_PER_CHECK} more failure(s) '
+                f"of {_e(cid)}; the JSON report lists every one.</p>"
+            )
     out.append("</section>")
     return out
 
@@ -583,7 +591,7 @@ def _examined(report: dict[str, Any]) -> list[str]:
         '<th class="num">Passed</th><th class="num">Failed</th><th class="num">Waived</th>'
         "</tr></thead><tbody>",
     ]
-    for r in report["resources"]:
+    for r in report["resources"][:MAX_RESOURCE_ROWS]:
         totals = Counter()
         for counts in r["checks"].values():
             totals.update(counts)
@@ -594,7 +602,13 @@ def _examined(report: dict[str, Any]) -> list[str]:
             f"<td class=num>{totals['passed']}</td><td class=num>{totals['failed']}</td>"
             f"<td class=num>{totals['waived']}</td></tr>"
         )
-    out.append("</tbody></table></details>")
+    out.append("</tbody></table>")
+    if len(report["resources"]) > MAX_RESOURCE_ROWS:
+        out.append(
+            f'<p class="muted">… and {len(report["resources"]) - MAX_RESOURCE_ROWS} more; the '
+            "JSON report lists every resource.</p>"
+        )
+    out.append("</details>")
     if report["skipped"]:
         out.append(f"<h4>Skipped inputs ({len(report['skipped'])})</h4><ul class=small>")
         out += [
