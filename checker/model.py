@@ -61,7 +61,7 @@ class Resource:
     @property
     def display_name(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name or '?'}"
+        return f"{self.kind} {ns}{self.name or '(unnamed)'}"
 
 
 @dataclass(frozen=True)

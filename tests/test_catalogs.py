@@ -12,6 +12,7 @@ from checker.controls import (
     MANUAL,
     NOT_APPLICABLE,
     NOT_SATISFIED,
+    PASSED_MANUAL_PENDING,
     SATISFIED,
     CheckStats,
     control_status,
@@ -30,12 +31,31 @@ def _control(evidence="partial", checks=("A-B-C",)):
 
 
 def test_status_rules():
-    c = _control()
-    assert control_status(c, {}) == NOT_APPLICABLE
-    assert control_status(c, {"A-B-C": CheckStats(passed=0, failed=0)}) == NOT_APPLICABLE
-    assert control_status(c, {"A-B-C": CheckStats(passed=3)}) == SATISFIED
-    assert control_status(c, {"A-B-C": CheckStats(passed=3, failed=1)}) == NOT_SATISFIED
+    for evidence in ("automated", "partial"):
+        c = _control(evidence)
+        assert control_status(c, {}) == NOT_APPLICABLE
+        assert control_status(c, {"A-B-C": CheckStats(passed=0, failed=0)}) == NOT_APPLICABLE
+        assert control_status(c, {"A-B-C": CheckStats(passed=3, failed=1)}) == NOT_SATISFIED
+    assert control_status(_control("automated"), {"A-B-C": CheckStats(passed=3)}) == SATISFIED
     assert control_status(_control("manual", ()), {"A-B-C": CheckStats(passed=3)}) == MANUAL
+
+
+def test_partial_control_whose_checks_passed_is_pending_manual_evidence_not_satisfied():
+    passed = {"A-B-C": CheckStats(passed=3)}
+    assert control_status(_control("partial"), passed) == PASSED_MANUAL_PENDING
+    waived = {"A-B-C": CheckStats(passed=3, waived=1)}
+    assert control_status(_control("partial"), waived) == PASSED_MANUAL_PENDING
+    failed = {"A-B-C": CheckStats(passed=3, failed=1)}
+    assert control_status(_control("partial"), failed) == NOT_SATISFIED
+
+
+def test_a_control_whose_checks_are_all_disabled_needs_manual_evidence_whatever_they_found():
+    both = _control("automated", ("A-B-C", "D-E-F"))
+    stats = {"A-B-C": CheckStats(passed=3)}
+    assert control_status(both, stats, disabled={"A-B-C", "D-E-F"}) == MANUAL
+    assert control_status(both, {}, disabled={"A-B-C", "D-E-F"}) == MANUAL  # not n/a either
+    assert control_status(both, stats, disabled={"D-E-F"}) == SATISFIED  # one check left
+    assert control_status(_control("partial"), stats, disabled={"A-B-C"}) == MANUAL
 
 
 def test_shipped_catalogs_validate_and_cite_existing_checks():

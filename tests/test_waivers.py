@@ -74,7 +74,9 @@ def test_waiver_in_force_turns_the_failure_into_waived_with_every_field_listed(n
     assert waived["waiver"] == {"id": "WVR-2026-002", "state": "active", "expires": "2026-12-10"}
     assert (waived["file"].rsplit("/", 1)[-1], waived["line"]) == ("research-notebook-pod.yaml", 12)
     robustness = control(report, "eu-ai-act", "EU AI Act Art. 15(4)")
-    assert robustness["status"] == "satisfied-with-waivers"
+    # A partial control: its checks passed once waived, manual evidence is still pending.
+    assert robustness["evidence"] == "partial"
+    assert robustness["status"] == "passed-manual-pending"
     assert robustness["subjects"]["waived"] == 1 and robustness["subjects"]["failed"] == 0
     (record,) = robustness["waivers"]
     assert record["id"] == "WVR-2026-002"
@@ -114,7 +116,14 @@ def test_waived_failures_never_fail_the_run(tmp_path):
         if c["status"] == "not-satisfied"
     ]
     assert failing_before
-    assert all(statuses[key] == "satisfied-with-waivers" for key in failing_before)
+    evidence = {
+        (fw["id"], c["id"]): c["evidence"] for fw in report["frameworks"] for c in fw["controls"]
+    }
+    assert all(
+        statuses[key]
+        == ("satisfied-with-waivers" if evidence[key] == "automated" else "passed-manual-pending")
+        for key in failing_before
+    )
 
 
 def test_expired_waiver_leaves_the_failure_failing_and_says_since_when(full):
@@ -407,7 +416,7 @@ def test_file_globs_match_the_path_or_any_trailing_part_of_it():
 
 
 def test_status_rules_with_waivers():
-    c = Control("X 1", "t", "requirement text", "partial", ("A-B-C", "D-E-F"), "verified")
+    c = Control("X 1", "t", "requirement text", "automated", ("A-B-C", "D-E-F"), "verified")
     waived = {"A-B-C": CheckStats(passed=2, waived=1)}
     assert control_status(c, waived) == "satisfied-with-waivers"
     assert control_status(c, {**waived, "D-E-F": CheckStats(failed=1)}) == "not-satisfied"
