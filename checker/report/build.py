@@ -26,7 +26,7 @@ from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "2.1"
+REPORT_VERSION = "3.0"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -406,6 +406,10 @@ def _framework(
         }
         if control.notes:
             entry["notes"] = control.notes
+        if control.evidence_to_attach:
+            entry["evidence_to_attach"] = list(control.evidence_to_attach)
+        if control.sources:
+            entry["sources"] = list(control.sources)
         if off:
             if len(off) == len(control.checks):
                 entry["manual_evidence_required"] = True
