@@ -102,6 +102,7 @@ td.links { font-size: 0.85em; }
 td.links code { font-size: 0.92em; }
 .fix code, .check-fix code { background: var(--bg-soft); padding: 0 2px; border-radius: 3px; }
 details > summary { cursor: pointer; color: #0b5cad; margin: 6px 0; }
+.print-only { display: none; }
 dl.meta { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 12px;
   margin: 6px 0; }
 dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; overflow-wrap: anywhere; }
@@ -131,6 +132,9 @@ footer { margin-top: 32px; border-top: 1px solid var(--line); padding-top: 8px; 
   thead { display: table-header-group; }
   th, td { padding: 1.5pt 3pt; }
   nav, details > summary { display: none; }
+  .print-only { display: block; }
+  span.print-only { display: inline; }
+  .screen-only { display: none; }
   details:not([open]) { display: none; }
   a { color: inherit; text-decoration: none; }
 }
@@ -287,6 +291,10 @@ def _scope(report: dict[str, Any]) -> list[str]:
     out = [
         '<section id="scope"><div class="notes"><p><strong>Scope of this evidence</strong></p>',
         *[f"<p>{_e(n)}</p>" for n in scope_notes(report)],
+        '<p class="print-only">In this printed copy each control\'s notes and the manual '
+        "evidence it expects are left out; they are one click away in the on-screen report and "
+        "listed in the JSON report (each control's <code>notes</code> and "
+        "<code>evidence_to_attach</code>).</p>",
         "</div>",
     ]
     problems = waiver_notes(report)
@@ -390,7 +398,7 @@ def _framework(
     # Per control, the failing (and waived) checks with how many of their findings it cites.
     by_id = {i.failure["id"]: i.failure for i in (*failures, *waived)}
     out += [
-        '<table><colgroup><col style="width:36%"><col style="width:13%">'
+        '<table><colgroup><col style="width:44%"><col style="width:11%">'
         '<col style="width:10%"><col style="width:11%"><col></colgroup>'
         "<thead><tr><th>Control</th><th>Status</th><th>Evidence</th>"
         "<th>Subjects examined / failed / waived</th><th>Findings (in the register)</th>"
@@ -419,8 +427,18 @@ def _framework(
         else:
             counts, checks_note = "—", "no automated check"
         detail = [f"{_e(c['requirement'])}"]
+        more = []  # folded: on screen one click away; left out of print (see the scope notes)
+        if c.get("evidence_to_attach"):
+            items = "".join(f"<li>{_e(x)}</li>" for x in c["evidence_to_attach"])
+            more.append(f"<strong>Evidence to attach:</strong><ul>{items}</ul>")
         if c.get("notes"):
-            detail.append(f"<em>{_e(c['notes'])}</em>")
+            more.append(f"<em>{_e(c['notes'])}</em>")
+        if more:
+            detail.append(
+                "<details><summary>Notes and evidence to attach</summary>"
+                + "<br>".join(more)
+                + "</details>"
+            )
         out.append(
             f'<tr id="{_anchor(fw, i)}"><td><strong>{_wrap(c["id"])}</strong> — '
             f'{_e(c["title"])}<br><span class="small muted">{" ".join(detail)}</span></td>'
@@ -674,10 +692,12 @@ def _checks(report: dict[str, Any]) -> list[str]:
     out = [
         '<section id="checks"><h2 class=part>Checks</h2>',
         f"<p>{len(report['checks'])} check(s) in the policy bundle, with the parameters each "
-        "used in this run and how to fix a failure.</p>",
+        "used in this run and how to fix a failure<span class=print-only> (in print, the fix of "
+        "each failing check stands in the findings register)</span>.</p>",
         '<table><colgroup><col style="width:26%"><col style="width:9%"><col style="width:11%">'
-        '<col style="width:20%"><col></colgroup><thead><tr><th>Check</th><th>Severity</th>'
-        "<th>Subjects examined / failed / waived</th><th>Parameters</th><th>Fix</th></tr>"
+        '<col style="width:20%"><col class="screen-only"></colgroup><thead><tr><th>Check</th>'
+        "<th>Severity</th><th>Subjects examined / failed / waived</th><th>Parameters</th>"
+        '<th class="screen-only">Fix</th></tr>'
         "</thead><tbody>",
     ]
     for k in report["checks"]:
@@ -695,7 +715,7 @@ def _checks(report: dict[str, Any]) -> list[str]:
             f'<span class="small muted">{_e(k["family"])}</span></td>'
             f"<td class=num>{k['examined']} / {k['failed']} / {k['waived']}</td>"
             f"<td class=small>{params or '—'}</td>"
-            f'<td class="small fix">{_inline_code(k["remediation"])}</td></tr>'
+            f'<td class="small fix screen-only">{_inline_code(k["remediation"])}</td></tr>'
         )
     out.append("</tbody></table></section>")
     return out
