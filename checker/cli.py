@@ -239,6 +239,8 @@ def cli() -> None:
 @click.option(
     "--as-of",
     metavar="TIME",
+    envvar="DXGUARD_AS_OF",
+    show_envvar=True,
     help="Evaluation time (ISO 8601, UTC if no offset). Fix "
     "it to reproduce a report byte for byte. Default: now.",
 )
