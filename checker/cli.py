@@ -343,8 +343,10 @@ def scan(
         width = _terminal_width() if output is None else 80
         _write(render(report, fmt, width=width, color=color), output)
     if not quiet:
-        from checker.report.views import waiver_notes
+        from checker.report.views import coverage_warnings, waiver_notes
 
+        for text in coverage_warnings(report):
+            click.echo(f"dxguard: warning: {text}", err=True)
         for level, _, text in waiver_notes(report):
             click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
         skipped = report["summary"]["skipped_inputs"]

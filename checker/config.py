@@ -49,7 +49,8 @@ class Config:
     data: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
     file_sha256: str | None = None
-    # Lines of entries that are validated after OPA starts: ("checks.disabled", id) → line.
+    # Lines of entries validated after the file is read: ("checks.disabled", id) → line, and
+    # ("policies" | "controls", folder as written) → line.
     lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
@@ -76,6 +77,15 @@ class Config:
         """A list of folders from the config, relative ones read from the config file's folder."""
         base = os.path.dirname(self.file) if self.file else ""
         return [os.path.normpath(os.path.join(base, p)) for p in self.data.get(key, [])]
+
+    def folder_entries(self, key: str) -> list[tuple[str, str]]:
+        """(folder, where the config names it) for `policies` or `controls`: 'file:line: key'."""
+        out = []
+        for raw, path in zip(self.data.get(key, []), self._folders(key), strict=True):
+            line = self.lines.get((key, raw))
+            where = f"{self.file}:{line}" if self.file and line else (self.file or "config")
+            out.append((path, f"{where}: {key} entry {raw!r}"))
+        return out
 
     @property
     def policy_dirs(self) -> list[str]:
@@ -147,4 +157,7 @@ def load_config(path: str | None) -> Config:
         if ("checks.disabled", entry["id"]) in lines:
             raise ConfigError(f"{path}:{line}: check {entry['id']} is disabled twice")
         lines[("checks.disabled", entry["id"])] = line
+    for key in ("policies", "controls"):
+        for i, folder in enumerate(data.get(key, [])):
+            lines.setdefault((key, folder), line_of_path(doc.node, [key, i]) or doc.line)
     return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest(), lines=lines)

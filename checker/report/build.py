@@ -22,14 +22,17 @@ from checker.controls import (
     SATISFIED,
     SATISFIED_WITH_WAIVERS,
     CheckStats,
+    Coverage,
     check_stats,
     control_status,
+    coverage,
+    coverage_notes,
 )
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "2.0"
+REPORT_VERSION = "2.1"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -174,11 +177,12 @@ def build_report(
     failed = sum(s.failed for s in stats.values())
     waived = sum(s.waived for s in stats.values())
     statuses = waivers.statuses if waivers is not None else []
+    cov = coverage(frameworks, all_frameworks, [c.id for c in checks])
     return {
         "report_version": REPORT_VERSION,
         "tool": {"name": "dxguard", "version": __version__},
-        "run": _run(run, all_frameworks, frameworks, load, waivers),
-        "scope_notes": [GENERAL_SCOPE_NOTE],
+        "run": _run(run, all_frameworks, frameworks, load, waivers, cov),
+        "scope_notes": [GENERAL_SCOPE_NOTE, *coverage_notes(cov, run.disabled_checks)],
         "summary": {
             "result": "fail" if gate["failing"] or gate["lapsed_waivers"] else "pass",
             "gate": gate,
@@ -207,7 +211,9 @@ def build_report(
         },
         "frameworks": framework_entries,
         "findings": findings,
-        "checks": [_check(c, stats.get(c.id), run.parameters, ids_by_check, run) for c in checks],
+        "checks": [
+            _check(c, stats.get(c.id), run.parameters, ids_by_check, run, cov) for c in checks
+        ],
         "resources": resource_entries,
         "waivers": [s.to_json() for s in statuses],
         "skipped": sorted(
@@ -264,6 +270,7 @@ def _run(
     selected: list[Framework],
     load: LoadResult,
     waivers: WaiverOutcome | None,
+    cov: Coverage,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "as_of": run.as_of,
@@ -273,6 +280,9 @@ def _run(
         "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
         "catalogs": _catalog_files(all_frameworks),
         "frameworks_selected": [fw.id for fw in selected],
+        "frameworks_not_selected": [
+            {"framework": fw.id, "file": fw.file, "origin": fw.origin} for fw in cov.excluded
+        ],
         "config": {
             "file": run.config_file,
             "file_sha256": run.config_file_sha256,
@@ -423,6 +433,7 @@ def _check(
     parameters: dict[str, Any],
     ids_by_check: dict[str, dict[str, list[str]]],
     run: RunInfo,
+    cov: Coverage,
 ) -> dict[str, Any]:
     s = s or CheckStats()
     custom_packages = {p["package"] for p in run.custom_policies}
@@ -445,6 +456,7 @@ def _check(
         "failures": len(ids_by_check["failed"].get(c.id, [])),
         "waived_failures": len(ids_by_check["waived"].get(c.id, [])),
         "origin": "custom" if c.package in custom_packages else "builtin",
+        "controls_cited_by": {"selected": cov.selected[c.id], "loaded": cov.loaded[c.id]},
     }
     if c.id in run.disabled_checks:
         entry["disabled"] = {"reason": run.disabled_checks[c.id]}

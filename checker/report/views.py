@@ -145,6 +145,33 @@ def waiver_notes(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]
     return out
 
 
+def coverage_warnings(report: dict[str, Any]) -> list[str]:
+    """What a user most likely did not mean: a custom catalog the framework selection leaves out,
+    a check (not disabled) that no control of any catalog cites."""
+    out = []
+    custom = [
+        f"{f['framework']} ({f['file']})"
+        for f in report["run"].get("frameworks_not_selected", [])
+        if f["origin"] == "custom"
+    ]
+    if custom:
+        out.append(
+            f"custom catalog(s) loaded but not reported, excluded by the framework selection: "
+            f"{', '.join(custom)}; add them to --framework or the config's frameworks"
+        )
+    orphans = [
+        c["id"]
+        for c in report["checks"]
+        if c.get("controls_cited_by", {}).get("loaded", 1) == 0 and "disabled" not in c
+    ]
+    if orphans:
+        out.append(
+            f"check(s) that no control cites: {', '.join(orphans)}; their results reach no "
+            "control and cannot fail the run (map them in a catalog, or disable them)"
+        )
+    return out
+
+
 def waiver_selector(w: dict[str, Any]) -> str:
     sel = ", ".join(f"{k}={v}" for k, v in w["resource"].items())
     subject = f", subject={w['subject']}" if w.get("subject") else ""
