@@ -56,13 +56,38 @@ def _write(text: str, output: str | None) -> None:
         raise
 
 
+# The format a file name implies (longest suffix first), for --output FILE without FORMAT=.
+FILE_FORMATS = (
+    (".sarif.json", "sarif"),
+    (".sarif", "sarif"),
+    (".json", "json"),
+    (".html", "html"),
+    (".htm", "html"),
+    (".md", "markdown"),
+    (".markdown", "markdown"),
+    (".xml", "junit"),
+    (".txt", "table"),
+    (".log", "table"),
+)
+# Formats a file name cannot tell apart from the one it implies (OSCAL is JSON too).
+SAME_SUFFIX = {("json", "oscal")}
+
+
+def format_of_file(path: str) -> str | None:
+    name = path.lower()
+    return next((fmt for suffix, fmt in FILE_FORMATS if name.endswith(suffix)), None)
+
+
 def plan_outputs(
     formats: tuple[str, ...], outputs: tuple[str, ...]
 ) -> list[tuple[str, str | None]]:
     """(format, file or None for stdout) for each requested format, in a stable order.
 
-    --output FILE goes with the only format; --output FORMAT=FILE names its format (and asks for
-    it). At most one format can go to stdout, and two formats never share a file.
+    --output FILE goes with the only format; without --format, the file name's extension says
+    which (report.sarif → sarif), and a name that says nothing, or a different format than
+    --format asks for, is refused rather than filled with the wrong format. --output
+    FORMAT=FILE names its format (and asks for it). At most one format can go to stdout, and
+    two formats never share a file.
     """
     from checker.errors import UsageError
 
@@ -81,15 +106,30 @@ def plan_outputs(
                 wanted.append(name)
         else:
             plain.append(out)
-    if not wanted:
-        wanted = ["table"]
     if plain:
+        path = plain[0]
+        implied = format_of_file(path) if path != "-" else None
+        if not wanted and len(plain) == 1 and not files:
+            if path != "-" and implied is None:
+                raise UsageError(
+                    f"--output {path}: the file name does not say which format to write",
+                    hint=f"name the format: --output sarif={path} (or json, html, markdown, "
+                    "junit, oscal, table, github), or give --format",
+                )
+            wanted = [implied or "table"]
         if len(plain) > 1 or len(wanted) != 1 or files:
             raise UsageError(
                 "with several formats or outputs, say which file is which format",
                 hint="e.g. --format table --output sarif=dxguard.sarif --output html=evidence.html",
             )
-        files[wanted[0]] = plain[0]
+        if implied and implied != wanted[0] and (implied, wanted[0]) not in SAME_SUFFIX:
+            raise UsageError(
+                f"--output {path} looks like a {implied} file, but --format asks for {wanted[0]}",
+                hint=f"write --output {wanted[0]}={path} if you mean it, or rename the file",
+            )
+        files[wanted[0]] = path
+    if not wanted:
+        wanted = ["table"]
     to_stdout = [f for f in wanted if f not in files or files[f] == "-"]
     if len(to_stdout) > 1:
         raise UsageError(
@@ -191,7 +231,9 @@ def cli() -> None:
     multiple=True,
     metavar="[FORMAT=]FILE",
     help="Write a format to FILE instead of stdout (repeatable). FORMAT=FILE names the format "
-    "and asks for it, e.g. -o sarif=dxguard.sarif -o html=evidence.html.",
+    "and asks for it, e.g. -o sarif=dxguard.sarif -o html=evidence.html. A plain FILE takes the "
+    "format of --format, else of its extension (.sarif, .json, .html, .md, .xml for junit, "
+    ".txt); a name that says nothing, or contradicts --format, is refused.",
 )
 @click.option(
     "--waivers",
@@ -271,6 +313,14 @@ def cli() -> None:
     metavar="BYTES",
     help="Refuse input files larger than this.",
 )
+@click.option(
+    "--stdin-filename",
+    "stdin_name",
+    metavar="PATH",
+    help="The name manifests read from - carry in the report (default <stdin>): findings, "
+    "SARIF locations and waivers' `file:` selectors use it, e.g. the chart they were "
+    "rendered from: helm template charts/app | dxguard scan --stdin-filename charts/app -",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option(
     "--progress/--no-progress",
@@ -296,6 +346,7 @@ def scan(
     progress: bool | None = None,
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
+    stdin_name: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -335,6 +386,7 @@ def scan(
             waivers=waivers,
             waiver_warning_days=waiver_warning_days,
             fail_on=fail_on,
+            stdin_name=stdin_name,
             progress=say if progress else None,
         )
     )

@@ -369,9 +369,7 @@ def coverage_notes(cov: Coverage, disabled: Iterable[str] = ()) -> list[str]:
     """Sentences for the report's notes: frameworks left out, checks no reported control uses."""
     notes = []
     if cov.excluded:
-        names = [
-            f"{fw.id} ({fw.file})" if fw.origin == "custom" else fw.id for fw in cov.excluded
-        ]
+        names = [f"{fw.id} ({fw.file})" if fw.origin == "custom" else fw.id for fw in cov.excluded]
         notes.append(
             "Not in this report, excluded by the framework selection (--framework or the "
             f"config's frameworks): {_listed(names)}."

@@ -1,9 +1,11 @@
 """GitHub Actions workflow-command annotations (`::error file=…,line=…::…`) for CI logs.
 
 One annotation per unwaived failure at its file and line (critical/high → error, medium →
-warning, low → notice); waiver problems (expired, pending, unused, expiring) annotate the waiver
-file at the waiver's line; then plain log lines with the result and the scope notes. Values are
-escaped as the runner requires, so a message cannot inject a command of its own.
+warning, low → notice; an error only when it fails the run, so below the --fail-on gate a
+critical or high failure is a warning); waiver problems (expired, pending, unused, expiring)
+annotate the waiver file at the waiver's line; then plain log lines with the result and the
+scope notes. Values are escaped as the runner requires, so a message cannot inject a command of
+its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from checker.report.views import (
     findings,
+    gate_level,
     resource_label,
     result_sentence,
     scope_notes,
@@ -36,6 +39,7 @@ def _command(kind: str, message: str, **props: Any) -> str:
 
 def render_github(report: dict[str, Any]) -> str:
     lines: list[str] = []
+    fail_on = report["summary"]["gate"]["fail_on"]
     for item in findings(report, "failures"):
         f = item.failure
         subject = f" [{f['subject']}]" if f.get("subject") else ""
@@ -48,7 +52,7 @@ def render_github(report: dict[str, Any]) -> str:
             message += f"\nwaiver {waiver['id']} expired since {waiver['expired_since']}"
         lines.append(
             _command(
-                COMMAND[f["severity"]],
+                gate_level(f, fail_on, COMMAND),
                 message,
                 file=f["file"],
                 line=f["line"],

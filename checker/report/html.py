@@ -17,6 +17,7 @@ from typing import Any
 from checker.report.views import (
     control_findings,
     finding_index,
+    not_satisfied_below_gate,
     resource_label,
     result_sentence,
     scope_notes,
@@ -60,6 +61,7 @@ code.id { white-space: nowrap; word-break: normal; }
 .verdict { display: inline-block; padding: 6px 12px; border-radius: 4px; font-weight: 700;
   color: #fff; margin: 8px 0; }
 .verdict.fail { background: #c62828; } .verdict.pass { background: #2e7d32; }
+.verdict.pass.below-gate { background: #8d6e00; }
 .notes { background: #fff8e1; border-left: 4px solid #b8860b; padding: 8px 12px; margin: 12px 0; }
 .notes p { margin: 2px 0; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 10px; }
@@ -147,6 +149,8 @@ def _header(report: dict[str, Any]) -> list[str]:
     res = summary["resources"]
     subj = summary["subjects"]
     result = summary["result"]
+    if result == "pass" and not_satisfied_below_gate(report):
+        result += " below-gate"  # the gate passed, yet controls are not satisfied
     out = [
         "<header>",
         "<h1>dxguard — control-by-control evidence report</h1>",

@@ -1,6 +1,9 @@
 """JUnit XML rendering: one test suite per framework, one test case per control.
 
-not-satisfied → a <failure> carrying every finding (file:line, resource, field, message);
+not-satisfied → a <failure> carrying every finding (file:line, resource, field, message) when a
+finding fails the run (the --fail-on gate); when none does, <skipped> saying the control is not
+satisfied below the gate, with the findings in <system-out>, so the failed tests are exactly what
+fails the run;
 satisfied and satisfied-with-waivers → a passing case (the waived findings and their waivers in
 <system-out>); not-applicable and manual → <skipped> with the reason, because nothing was
 examined or the evidence is not automated — never a pass. Scope notes are suite properties.
@@ -13,6 +16,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from checker.report.views import (
+    control_fails_gate,
     control_findings,
     finding_index,
     finding_line,
@@ -50,7 +54,19 @@ def render_junit(report: dict[str, Any]) -> str:
                 time="0",
             )
             status = c["status"]
-            if status == "not-satisfied":
+            fail_on = report["summary"]["gate"]["fail_on"]
+            if status == "not-satisfied" and not control_fails_gate(c, index, fail_on):
+                counts["skipped"] += 1
+                checks = ", ".join(sorted({index[i]["check"] for i in c["failures"]}))
+                ET.SubElement(
+                    case,
+                    "skipped",
+                    message=f"NOT satisfied, below the --fail-on gate ({fail_on}): "
+                    f"{len(c['failures'])} finding(s) that do not fail the run: {checks}",
+                )
+                out = ET.SubElement(case, "system-out")
+                out.text = _case_text(c, index)
+            elif status == "not-satisfied":
                 counts["failures"] += 1
                 failure = ET.SubElement(
                     case,

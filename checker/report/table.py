@@ -20,6 +20,7 @@ from checker.report.views import (
     control_findings,
     finding_index,
     findings,
+    not_satisfied_below_gate,
     resource_label,
     result_sentence,
     scope_notes,
@@ -194,4 +195,6 @@ def _footer(console: Console, report: dict[str, Any]) -> None:
     for note in scope_notes(report):
         _say(console, f"Note: {note}", style="dim")
     style = "bold red" if report["summary"]["result"] == "fail" else "bold green"
+    if style == "bold green" and not_satisfied_below_gate(report):
+        style = "bold yellow"  # the gate passed, yet controls are not satisfied
     _say(console, f"Result: {result_sentence(report)}", style=style)
