@@ -144,6 +144,10 @@ def plan_outputs(
 
 
 def _terminal_width() -> int:
+    """The terminal's width (at most 120), or COLUMNS when set, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return max(60, int(columns))
     try:
         return max(60, min(os.get_terminal_size(sys.stdout.fileno()).columns, 120))
     except OSError:
@@ -182,8 +186,16 @@ class _Group(click.Group):
 def cli() -> None:
     """dxguard — compliance evidence for clinical AI infrastructure.
 
-    Evaluates Kubernetes manifests with Rego checks on the real OPA and reports, control by
-    control, evidence for FDA SaMD, EU IVDR and ISO 13485 requirements.
+    Evaluates Kubernetes manifests, VM templates and container image evidence with Rego checks
+    on the real OPA and reports, control by control, evidence for six frameworks:
+
+    \b
+      fda-samd        FDA SaMD (21 CFR 820/QMSR, Part 11, FD&C 524B)
+      eu-ivdr         EU IVDR 2017/746 Annex I
+      iso-13485       ISO 13485:2016
+      iec-62304       IEC 62304 (software life cycle)
+      iec-81001-5-1   IEC 81001-5-1 (health software security)
+      eu-ai-act       EU AI Act (high-risk AI systems)
 
     \b
     Typical use:
@@ -442,7 +454,8 @@ def _bundle_options(f: Any) -> Any:
         "-c",
         "--config",
         metavar="FILE",
-        help="dxguard.yaml: its parameters, disabled checks and custom folders.",
+        help="dxguard.yaml: its frameworks (the default for -f), parameters, disabled checks "
+        "and custom folders.",
     )(f)
     return f
 
@@ -455,7 +468,7 @@ def _framework_filter(f: Any) -> Any:
         "frameworks",
         multiple=True,
         metavar="ID",
-        help="Only this framework (repeatable).",
+        help="Only this framework (repeatable). Default: the config's frameworks, else all.",
     )(f)
 
 
@@ -540,15 +553,20 @@ def checks_list(
     table.add_column("Check", no_wrap=True)
     table.add_column("Family", no_wrap=True)
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Title", overflow="fold")
-    table.add_column("Controls", justify="right", no_wrap=True)
+    table.add_column("Title", overflow="fold", ratio=2)
+    table.add_column("Controls it serves", overflow="fold", ratio=5)
     for m in metas:
         title = m.title
         if origin(m.id) == "custom":
             title += " (custom)"
         if m.id in disabled:
             title += " — disabled: " + disabled[m.id]
-        table.add_row(m.id, m.family, m.severity, title, str(len(serves[m.id])))
+        by_framework: dict[str, list[str]] = {}
+        for entry in serves[m.id]:
+            fw, _, control = entry.partition(": ")
+            by_framework.setdefault(fw, []).append(control)
+        cited = "\n".join(f"{fw}: {', '.join(cs)}" for fw, cs in by_framework.items())
+        table.add_row(m.id, m.family, m.severity, title, cited or "— (none: not in any report)")
     console.print(table)
 
 
@@ -589,7 +607,9 @@ def controls_list(
     from checker.controls import select_frameworks
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         metas = bundle.checks
     if fmt == "markdown":
         from checker.reference import render_control_reference
@@ -667,7 +687,9 @@ def controls_show(
     from checker.traceability import bundle_tests, control_info, find_controls, render_control
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         tests = bundle_tests(bundle)
         found = find_controls(control_id, selected)
         infos = [control_info(fw, c, bundle, tests) for fw, c in found]
@@ -705,7 +727,9 @@ def controls_matrix(
     from checker.traceability import bundle_tests, matrix_rows, render_matrix_csv
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         rows = matrix_rows(selected, bundle, bundle_tests(bundle))
     _write(render_matrix_csv(rows), output)
 
@@ -716,8 +740,10 @@ def controls_matrix(
 def init(path: str, force: bool) -> None:
     """Write a commented starter configuration to PATH (default dxguard.yaml).
 
-    Every tier and parameter is listed with its description and default value; edit the
-    values for your platform (allowed registries, device lifetime, node pool, …).
+    Every key is listed with its description: tiers and parameters with their default values;
+    frameworks, your own check and catalog folders (policies, controls) and disabled checks as
+    commented examples. Edit the values for your platform (allowed registries, device
+    lifetime, node pool, …).
     """
     from checker.errors import UsageError
     from checker.starter import render_starter
