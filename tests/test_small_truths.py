@@ -98,14 +98,15 @@ def test_readme_describes_the_html_report_in_the_order_it_shows(tmp_path):
     assert shown == sorted(shown), "the HTML's parts are not in the README's order"
 
 
-PRIVILEGED_NO_ESCALATION = """\
+DIGEST = "sha256:" + "0" * 63 + "1"
+PRIVILEGED_NO_ESCALATION = f"""\
 apiVersion: v1
 kind: Pod
-metadata: {name: debug, namespace: research}
+metadata: {{name: debug, namespace: research}}
 spec:
   containers:
     - name: shell
-      image: registry.dx.example/tools/shell@sha256:0000000000000000000000000000000000000000000000000000000000000001
+      image: registry.dx.example/tools/shell@{DIGEST}
       securityContext:
         allowPrivilegeEscalation: false
         privileged: true
