@@ -1,17 +1,23 @@
-"""The bundle a run evaluates, assembled the same way for every front door.
+"""The evaluation core: the bundle prepared once, then asked to judge batches of objects.
 
-Built-in checks plus the team's custom policies (--policy, config `policies`), built-in catalogs
-plus custom ones (--controls, config `controls`), and the config's disabled checks; everything
-that can be validated without OPA is validated before it starts, the rest (custom checks define
-`meta` and `results`, catalogs cite existing checks, disabled ids exist) right after. It only
-assembles and validates: evaluation, mapping and rendering happen elsewhere.
+Every front door (the CLI scan and catalog commands now, the webhook and the audit next)
+prepares its bundle here and nowhere else. `prepare()` assembles and validates everything that
+needs no OPA — built-in checks plus the team's custom policies (--policy, config `policies`),
+built-in catalogs plus custom ones (--controls, config `controls`), the config's disabled checks
+— and `open_bundle()` starts (or reaches) OPA with it and validates the rest (custom checks
+define `meta` and `subjects`, catalogs cite existing checks, disabled ids exist). The open
+Bundle then has a small API: `load_inventory` (what checks read about other objects), `evaluate`
+(one batch of objects, object-scope checks) and `evaluate_cluster` (the inventory as a whole,
+once). It holds no process-wide state: pausing the garbage collector, asking git for the
+commit, forking helpers and progress output belong to the front door that wants them.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,29 +25,40 @@ from checker.config import Config
 from checker.controls import Catalogs, add_custom_catalogs, load_catalogs
 from checker.engine import DEFAULT_TIMEOUT, open_engine
 from checker.engine.binary import find_opa
-from checker.errors import ConfigError, UsageError
-from checker.model import CheckMeta
+from checker.errors import ConfigError, EngineError, UsageError
+from checker.inventory import build_inventory, declared
+from checker.model import CheckMeta, CheckResult, Resource
 from checker.paths import controls_dir, project_root, rego_dir
 from checker.policies import CustomPolicies, load_custom_policies, verify_loaded
 
 if TYPE_CHECKING:
-    from checker.engine.client import Engine
+    from checker.engine.client import Engine, Evaluation
+
+# Objects per OPA query: large enough that the per-query cost (building the check's tables)
+# is small beside the objects' own, small enough that OPA never holds a whole fleet at once.
+BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Where the engine runs: a managed OPA (opa_binary or the default) or one at opa_url."""
+
+    opa_url: str | None = None
+    opa_binary: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
 
 
 @dataclass
-class Bundle:
-    engine: Engine
-    checks: list[CheckMeta]
+class Prepared:
+    """Everything a bundle needs that can be validated before OPA starts."""
+
+    config: Config
     catalogs: Catalogs
     policies: CustomPolicies
-    config: Config
-
-    @property
-    def disabled(self) -> dict[str, str]:
-        return self.config.disabled_checks
+    spec: EngineSpec = field(default_factory=EngineSpec)
 
 
-def folders(config: Config, policies: list[str], controls: list[str]) -> tuple[list, list]:
+def _folders(config: Config, policies: list[str], controls: list[str]) -> tuple[list, list]:
     """Custom policy and catalog folders: the config's first, then the command line's.
 
     A folder named twice (in the config and on the command line, or spelled two ways) is one
@@ -80,23 +97,35 @@ def _unique_folders(
 
 
 def load_all_catalogs(control_folders: list[str]) -> Catalogs:
+    """The built-in catalogs, plus custom catalog folders when given."""
     base = load_catalogs(controls_dir(), display_root=project_root())
+    if not control_folders:
+        return base
     return add_custom_catalogs(base, control_folders, controls_dir() / "catalog.schema.json")
 
 
-def prepare_policies(
-    policy_folders: list[str], opa_url: str | None, opa_binary: str | None
-) -> CustomPolicies:
-    if not policy_folders:
-        return CustomPolicies()
-    if opa_url:
-        raise UsageError(
-            "custom policies (--policy, config `policies`) cannot be used with --opa-url: "
-            "dxguard adds them only to the OPA it starts itself",
-            hint="drop --opa-url, or load the custom checks into that OPA yourself and leave "
-            "out --policy",
-        )
-    return load_custom_policies(policy_folders, find_opa(opa_binary), rego_dir())
+def prepare(
+    config: Config,
+    *,
+    policies: list[str] | None = None,
+    controls: list[str] | None = None,
+    spec: EngineSpec | None = None,
+) -> Prepared:
+    """Catalogs and custom policies of a run, validated before OPA starts."""
+    spec = spec or EngineSpec()
+    policy_folders, control_folders = _folders(config, policies or [], controls or [])
+    catalogs = load_all_catalogs(control_folders)
+    custom = CustomPolicies()
+    if policy_folders:
+        if spec.opa_url:
+            raise UsageError(
+                "custom policies (--policy, config `policies`) cannot be used with --opa-url: "
+                "dxguard adds them only to the OPA it starts itself",
+                hint="drop --opa-url, or load the custom checks into that OPA yourself and "
+                "leave out --policy",
+            )
+        custom = load_custom_policies(policy_folders, find_opa(spec.opa_binary), rego_dir())
+    return Prepared(config, catalogs, custom, spec)
 
 
 def validate_disabled(config: Config, checks: list[CheckMeta]) -> None:
@@ -111,35 +140,85 @@ def validate_disabled(config: Config, checks: list[CheckMeta]) -> None:
             )
 
 
+@dataclass
+class Bundle:
+    """An engine holding the bundle, the config and (once loaded) the inventory."""
+
+    engine: Engine
+    checks: list[CheckMeta]
+    catalogs: Catalogs
+    policies: CustomPolicies
+    config: Config
+
+    @property
+    def disabled(self) -> dict[str, str]:
+        return self.config.disabled_checks
+
+    def inventory_kinds(self) -> frozenset[str]:
+        """What the enabled checks read from the inventory (their METADATA says)."""
+        return declared(self.checks, self.config.disabled_checks)
+
+    def load_inventory(self, resources: Iterable[Resource]) -> None:
+        """Build the inventory the enabled checks declare from these resources and load it."""
+        self.engine.load_inventory(build_inventory(resources, self.inventory_kinds()))
+
+    def evaluate(self, resources: list[Resource], as_of: str) -> Evaluation:
+        """One batch of objects under review, judged by every enabled object-scope check."""
+        return self.engine.evaluate([r.to_input() for r in resources], {"as_of": as_of})
+
+    def evaluate_cluster(self, as_of: str, known: set[str]) -> Evaluation:
+        """The inventory as a whole, judged by every enabled cluster-scope check."""
+        return self.engine.evaluate_cluster({"as_of": as_of}, known)
+
+    def evaluate_all(
+        self,
+        resources: list[Resource],
+        as_of: str,
+        *,
+        batch_size: int = BATCH_SIZE,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> Evaluation:
+        """A whole scan: the inventory from these resources, every batch, then the cluster.
+        Each answer is reduced as it arrives (failures as records, passes as counts)."""
+        from checker.engine.client import Evaluation
+
+        self.load_inventory(resources)
+        failures: list[CheckResult] = []
+        passes: Counter[tuple[str, str]] = Counter()
+        for start in range(0, len(resources), batch_size):
+            batch = self.evaluate(resources[start : start + batch_size], as_of)
+            failures += batch.failures
+            passes.update(batch.passes)
+            if on_batch is not None:
+                on_batch(min(start + batch_size, len(resources)))
+        cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
+        failures += cluster.failures
+        passes.update(cluster.passes)
+        return Evaluation(failures, passes)
+
+
 @contextlib.contextmanager
-def open_bundle(
-    config: Config,
-    *,
-    policies: list[str] | None = None,
-    controls: list[str] | None = None,
-    opa_url: str | None = None,
-    opa_binary: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    catalogs: Catalogs | None = None,
-    custom: CustomPolicies | None = None,
-) -> Iterator[Bundle]:
+def open_bundle(prepared: Prepared) -> Iterator[Bundle]:
     """Start (or reach) OPA with the full bundle and yield it validated end to end."""
-    policy_folders, control_folders = folders(config, policies or [], controls or [])
-    if catalogs is None:
-        catalogs = load_all_catalogs(control_folders)
-    if custom is None:
-        custom = prepare_policies(policy_folders, opa_url, opa_binary)
+    custom = prepared.policies
+    spec = prepared.spec
     paths: list[Path] | None = [rego_dir(), *custom.opa_paths()] if custom.files else None
     with open_engine(
-        config_data=config.policy_data(),
-        opa_url=opa_url,
-        opa_binary=opa_binary,
-        timeout=timeout,
+        config_data=prepared.config.policy_data(),
+        opa_url=spec.opa_url,
+        opa_binary=spec.opa_binary,
+        timeout=spec.timeout,
         policy_paths=paths,
     ) as engine:
         checks = engine.checks()
         if custom.checks:
-            verify_loaded(custom, *engine.check_packages(), set(config.disabled_checks))
-        catalogs.validate_references({c.id for c in checks})
-        validate_disabled(config, checks)
-        yield Bundle(engine, checks, catalogs, custom, config)
+            verify_loaded(custom, *engine.check_packages(), set(prepared.config.disabled_checks))
+        prepared.catalogs.validate_references({c.id for c in checks})
+        validate_disabled(prepared.config, checks)
+        if spec.opa_url and engine.config_data() != prepared.config.policy_data():
+            raise EngineError(
+                f"the OPA at {spec.opa_url} holds different dxguard parameters "
+                "(data.dxguard.config) than this run's config",
+                hint="load the same config into that OPA, or pass the config it was started with",
+            )
+        yield Bundle(engine, checks, prepared.catalogs, custom, prepared.config)

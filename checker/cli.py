@@ -371,7 +371,7 @@ def scan(
     """
     from checker.engine.server import install_signal_handlers
     from checker.report.render import render
-    from checker.scan import ScanOptions, run_scan
+    from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     install_signal_handlers()
@@ -383,25 +383,30 @@ def scan(
 
     if progress:
         say(f"scanning {', '.join(paths)} …")
-    report = run_scan(
-        ScanOptions(
-            paths=list(paths),
-            frameworks=list(frameworks),
-            policies=list(policies),
-            controls=list(controls),
-            config=config,
-            as_of=as_of,
-            opa_url=opa_url,
-            opa_binary=opa_binary,
-            opa_timeout=opa_timeout,
-            max_file_bytes=max_file_size,
-            waivers=waivers,
-            waiver_warning_days=waiver_warning_days,
-            fail_on=fail_on,
-            stdin_name=stdin_name,
-            progress=say if progress else None,
+    # A one-shot process: the collector is paused while millions of parsed values are built,
+    # git is asked for the commit, and a helper may be forked to locate failures' lines.
+    with gc_paused():
+        report = run_scan(
+            ScanOptions(
+                paths=list(paths),
+                frameworks=list(frameworks),
+                policies=list(policies),
+                controls=list(controls),
+                config=config,
+                as_of=as_of,
+                opa_url=opa_url,
+                opa_binary=opa_binary,
+                opa_timeout=opa_timeout,
+                max_file_bytes=max_file_size,
+                waivers=waivers,
+                waiver_warning_days=waiver_warning_days,
+                fail_on=fail_on,
+                stdin_name=stdin_name,
+                progress=say if progress else None,
+                ci=ci_context(),
+                fork_helpers=True,
+            )
         )
-    )
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
@@ -479,15 +484,16 @@ def _open_bundle(
     opa_url: str | None,
     opa_binary: str | None,
 ) -> Any:
-    from checker.bundle import open_bundle
+    from checker.bundle import EngineSpec, open_bundle, prepare
     from checker.config import load_config
 
     return open_bundle(
-        load_config(config),
-        policies=list(policies),
-        controls=list(controls),
-        opa_url=opa_url,
-        opa_binary=opa_binary,
+        prepare(
+            load_config(config),
+            policies=list(policies),
+            controls=list(controls),
+            spec=EngineSpec(opa_url, opa_binary),
+        )
     )
 
 
@@ -535,6 +541,8 @@ def checks_list(
                 "targets": m.targets,
                 "remediation": m.remediation,
                 "parameters": list(m.parameters),
+                "scope": m.scope,
+                "inventory": list(m.inventory),
                 "package": m.package,
                 "controls": serves[m.id],
                 "origin": origin(m.id),

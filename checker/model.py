@@ -118,6 +118,8 @@ class CheckMeta:
     remediation: str
     package: str
     parameters: tuple[str, ...] = ()
+    scope: str = "object"  # object: judges each object under review; cluster: the inventory
+    inventory: tuple[str, ...] = ()  # what it reads from the inventory (see checker/inventory.py)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ bundle plus the custom files, `opa inspect -a` for packages and METADATA) and ag
 metadata schema as the built-in checks. Every problem is a PolicyError naming the file and line:
 a syntax or compile error, a package dxguard would never evaluate, a package that would add
 rules to a built-in check or helper, missing or invalid METADATA, an id that clashes. After OPA
-has loaded the bundle, `verify_loaded` confirms each custom check defines `meta` and `results`.
+has loaded the bundle, `verify_loaded` confirms each custom check defines `meta` and `subjects`.
 
 What this module must not do: evaluate checks, or let a custom file change a built-in check.
 """
@@ -363,8 +363,8 @@ def verify_loaded(
     with_results: set[str],
     disabled: set[str] = frozenset(),
 ) -> None:
-    """After OPA loaded the bundle: every custom check defines `meta`, and `results` unless the
-    config disables it (a disabled check's results are never evaluated, not even here)."""
+    """After OPA loaded the bundle: every custom check defines `meta`, and `subjects` unless the
+    config disables it (a disabled check's subjects are never evaluated, not even here)."""
     for pkg, c in sorted(policies.checks.items()):
         if pkg not in loaded_packages:
             raise PolicyError(
@@ -374,7 +374,8 @@ def verify_loaded(
             )
         if pkg not in with_results and c.id not in disabled:
             raise PolicyError(
-                f"{c.file}:{c.line}: check package {pkg} defines no `results` rule",
-                hint="emit results with `results contains check.pass(...)` and "
-                "`results contains check.fail(...)`; docs/writing-checks.md shows how",
+                f"{c.file}:{c.line}: check package {pkg} defines no `subjects` rule",
+                hint="state each examined subject once with `subjects contains "
+                'check.subject(resource, path, problem)` (problem "" when it passes); '
+                "docs/writing-checks.md shows how",
             )

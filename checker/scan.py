@@ -1,9 +1,11 @@
 """The scan pipeline, end to end: config → catalogs → loaders → engine → waivers → mapping →
 report.
 
-Front doors (the CLI now, the webhook later) call `run_scan` and render what it returns; they
-hold no pipeline logic of their own, so a verdict cannot depend on the door it came through.
-Everything that can be checked without OPA is checked before OPA starts.
+Front doors call `run_scan` and render what it returns; they hold no pipeline logic of their
+own, so a verdict cannot depend on the door it came through. The bundle is prepared in one place
+(checker.bundle); everything that can be checked without OPA is checked before OPA starts.
+Process-wide effects stay with the front door: it may pause the garbage collector (gc_paused),
+asks git for the commit (ci_context) and says whether a helper may be forked (ScanOptions).
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from checker.bundle import folders, load_all_catalogs, open_bundle, prepare_policies
-from checker.config import Config, load_config
-from checker.controls import Catalogs, load_catalogs, select_frameworks
+from checker.bundle import EngineSpec, Prepared, open_bundle, prepare
+from checker.config import load_config
+from checker.controls import select_frameworks
 from checker.engine import DEFAULT_TIMEOUT
-from checker.errors import DxguardError, EngineError, UsageError
+from checker.errors import DxguardError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
 from checker.model import Framework, LoadResult
-from checker.paths import controls_dir, project_root
-from checker.policies import CustomPolicies
 from checker.report import RunInfo, build_report
 from checker.timing import report_ready, stage
 from checker.waivers import DEFAULT_WARNING_DAYS, WaiverFile, apply_waivers, load_waivers
@@ -52,6 +52,10 @@ class ScanOptions:
     policies: list[str] = field(default_factory=list)  # custom Rego check folders (--policy)
     controls: list[str] = field(default_factory=list)  # custom catalog folders (--controls)
     progress: Callable[[str], None] | None = None  # one line per step of a long run
+    # What the front door knows of its context and allows: the commit under test (see
+    # ci_context), and whether a helper process may be forked to locate failures' lines.
+    ci: dict[str, str] = field(default_factory=dict)
+    fork_helpers: bool = False
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -94,20 +98,13 @@ def ci_context() -> dict[str, str]:
     return {}
 
 
-def load_project_catalogs(custom_folders: list[str] | None = None) -> Catalogs:
-    """The built-in catalogs, plus custom catalog folders when given."""
-    if not custom_folders:
-        return load_catalogs(controls_dir(), display_root=project_root())
-    return load_all_catalogs(custom_folders)
-
-
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while millions of parsed values are being built.
 
     Parsed manifests hold no reference cycles, yet the collector would walk them again and again
-    as they grow (a third of the load time at 10k resources). Re-enabled afterwards, so a
-    long-running process (the webhook) keeps its normal collection.
+    as they grow (a third of the load time at 10k resources). For one-shot front doors (the CLI);
+    a long-running process (the webhook) keeps its normal collection. Re-enabled afterwards.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -119,20 +116,18 @@ def _gc_paused() -> Iterator[None]:
 
 
 def run_scan(opts: ScanOptions) -> dict[str, Any]:
-    with _gc_paused():
-        return _run_scan(opts)
-
-
-def _run_scan(opts: ScanOptions) -> dict[str, Any]:
     if not opts.paths:
         raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
     as_of = parse_as_of(opts.as_of)
     config = load_config(opts.config)
-    policy_folders, control_folders = folders(config, opts.policies, opts.controls)
-    catalogs = load_project_catalogs(control_folders)
-    selected = select_frameworks(catalogs.frameworks, opts.frameworks or config.frameworks)
+    prepared = prepare(
+        config,
+        policies=opts.policies,
+        controls=opts.controls,
+        spec=EngineSpec(opts.opa_url, opts.opa_binary, opts.opa_timeout),
+    )
+    selected = select_frameworks(prepared.catalogs.frameworks, opts.frameworks or config.frameworks)
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
-    custom = prepare_policies(policy_folders, opts.opa_url, opts.opa_binary)
 
     def read_inputs() -> LoadResult:
         start = time.perf_counter()
@@ -152,8 +147,7 @@ def _run_scan(opts: ScanOptions) -> dict[str, Any]:
     # The inputs are read while OPA starts and compiles the bundle in its own process.
     loading = _InBackground(read_inputs)
     try:
-        return _evaluate_and_report(opts, as_of, config, catalogs, selected, waiver_file, custom,
-                                    loading)  # fmt: skip
+        return _evaluate_and_report(opts, as_of, prepared, selected, waiver_file, loading)
     except DxguardError:
         loading.result()  # when the inputs are bad too, their error is the one to fix first
         raise
@@ -184,36 +178,18 @@ class _InBackground:
 def _evaluate_and_report(
     opts: ScanOptions,
     as_of: str,
-    config: Config,
-    catalogs: Catalogs,
+    prepared: Prepared,
     selected: list[Framework],
     waiver_file: WaiverFile | None,
-    custom: CustomPolicies,
     loading: _InBackground,
 ) -> dict[str, Any]:
-    with open_bundle(
-        config,
-        opa_url=opts.opa_url,
-        opa_binary=opts.opa_binary,
-        timeout=opts.opa_timeout,
-        catalogs=catalogs,
-        custom=custom,
-    ) as bundle:
+    config = prepared.config
+    with open_bundle(prepared) as bundle:
         loaded: LoadResult = loading.result()
-        engine = bundle.engine
         checks = bundle.checks
         if waiver_file is not None:
             waiver_file.validate_checks({c.id for c in checks})
-        info = engine.info()
-        if opts.opa_url:
-            remote = engine.config_data()
-            if remote != config.policy_data():
-                raise EngineError(
-                    f"the OPA at {opts.opa_url} holds different dxguard parameters "
-                    "(data.dxguard.config) than this run's config",
-                    hint="load the same config into that OPA, or pass the config it was "
-                    "started with",
-                )
+        info = bundle.engine.info()
         active = sum(1 for c in checks if c.id not in config.disabled_checks)
         opts.say(
             f"evaluating {active} check(s) on {len(loaded.resources):,} resource(s) "
@@ -221,9 +197,7 @@ def _evaluate_and_report(
         )
         start = time.perf_counter()
         with stage("engine"):
-            evaluation = engine.evaluate(
-                [r.to_input() for r in loaded.resources], context={"as_of": as_of}
-            )
+            evaluation = bundle.evaluate_all(loaded.resources, as_of)
         examined = sum(evaluation.passes.values()) + len(evaluation.failures)
         opts.say(
             f"OPA answered in {time.perf_counter() - start:.1f} s: {examined:,} subject(s) "
@@ -252,20 +226,20 @@ def _evaluate_and_report(
         config_file_sha256=config.file_sha256,
         config_sha256=config.sha256,
         parameters=config.parameters,
-        ci=ci_context(),
+        ci=dict(opts.ci),
         fail_on=opts.fail_on,
         disabled_checks=config.disabled_checks,
-        custom_policies=[f.to_json() for f in custom.files],
+        custom_policies=[f.to_json() for f in prepared.policies.files],
     )
     with stage("mapping"):
         report = build_report(
             run,
             selected,
-            catalogs.frameworks,
+            prepared.catalogs.frameworks,
             checks,
             results,
             loaded,
-            Locator(loaded),
+            Locator(loaded, fork=opts.fork_helpers),
             outcome,
             passes=evaluation.passes,
         )

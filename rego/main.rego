@@ -1,11 +1,19 @@
 # METADATA
 # title: dxguard entry point
 # description: |
-#   The one query dxguard makes per run. It gathers the metadata of every check package under
-#   data.dxguard.checks and every result those checks emit for input.resources. It holds no
-#   check logic of its own. Checks the config disables (data.dxguard.config.disabled_checks)
-#   keep their metadata, so reports can say what was disabled, but are never evaluated.
+#   The queries dxguard makes. `checks` is the metadata of every check package under
+#   data.dxguard.checks. `object_results` judges the objects under review (input.resources: a
+#   chunk of a scan, or one object at admission) with every check of scope `object`; what those
+#   checks need to know about other objects they read from the inventory (data.inventory).
+#   `cluster_results` judges the inventory as a whole with every check of scope `cluster`
+#   (evaluated once per run, with no objects in the input). Rows are derived from the subjects
+#   each check states once (lib.check.row), so every examined subject has exactly one status.
+#   It holds no check logic of its own. Checks the config disables
+#   (data.dxguard.config.disabled_checks) keep their metadata, so reports can say what was
+#   disabled, but are never evaluated.
 package dxguard.main
+
+import data.lib.check
 
 # Metadata of every check, taken from the check package's own METADATA block.
 checks := [meta |
@@ -18,12 +26,19 @@ disabled contains id if {
 	some id in data.dxguard.config.disabled_checks
 }
 
-# One row per (check, resource, subject): status pass or fail, with the field path. The package
-# is bound through its metadata first, so a disabled check's results rule is never reached and
-# OPA does not evaluate it (a negation before the binding would be reordered after it).
-results := [r |
+# One row per (check, resource, field path, subject) of the objects under review: status pass
+# or fail, with the field path. The package is bound through its metadata first, so a disabled
+# check's subjects are never reached and OPA does not evaluate them.
+object_results := rows_of("object")
+
+# One row per subject of the checks that judge the cluster (the inventory) as a whole.
+cluster_results := rows_of("cluster")
+
+rows_of(scope) := [row |
 	some family, name
 	meta := data.dxguard.checks[family][name].meta
+	meta.custom.scope == scope
 	not meta.custom.id in disabled
-	some r in data.dxguard.checks[family][name].results
+	some s in data.dxguard.checks[family][name].subjects
+	row := check.row(meta, s)
 ]

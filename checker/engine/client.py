@@ -1,7 +1,8 @@
-"""Talk to OPA through opa-python-client: one batch query per run, and strict answers.
+"""Talk to OPA through opa-python-client: an inventory, batches of objects, strict answers.
 
-What this module does: ask OPA for data.dxguard.main with every resource in one input, check
-that the answer has exactly the expected shape, and identify the engine (OPA version, digest of
+What this module does: load the inventory into OPA (data.inventory), ask OPA for
+data.dxguard.main.object_results for a batch of objects and for cluster_results once, check that
+every answer has exactly the expected shape, and identify the engine (OPA version, digest of
 the policy modules it holds). What it must not do: interpret results. Any deviation — OPA gone,
 timed out, an HTTP error, a body of the wrong shape, a result naming an unknown check or
 resource — is an EngineError, so an engine failure can never read as a pass.
@@ -140,9 +141,9 @@ class Engine:
             hint="no results were used; nothing was reported as passing",
         )
 
-    def _query(self, input_data: dict[str, Any], what: str) -> Any:
+    def _query(self, input_data: dict[str, Any], what: str, rule: str | None = None) -> Any:
         try:
-            body = self.client.query_rule(input_data, ENTRY_PACKAGE)
+            body = self.client.query_rule(input_data, ENTRY_PACKAGE, rule)
         except requests.Timeout:
             raise EngineError(
                 f"OPA did not answer the {what} within {self.timeout:g}s",
@@ -209,14 +210,14 @@ class Engine:
 
     def check_packages(self) -> tuple[set[str], set[str]]:
         """Packages under data.dxguard.checks that define `meta`, and enabled ones that define
-        `results` (evaluated without input, so no check examines anything here)."""
+        `subjects` (evaluated without input or inventory, so no check examines anything)."""
         query = (
             'm := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
             "data.dxguard.checks[f][n].meta}; "
             'r := {concat(".", ["dxguard.checks", f, n]) | some f, n; '
             "x := data.dxguard.checks[f][n].meta; "
             "not x.custom.id in data.dxguard.main.disabled; "
-            "data.dxguard.checks[f][n].results}"
+            "data.dxguard.checks[f][n].subjects}"
         )
         try:
             body = self.client.ad_hoc_query(query)
@@ -233,23 +234,60 @@ class Engine:
     def checks(self) -> list[CheckMeta]:
         """Metadata of every check in the loaded bundle, validated against the metadata schema."""
         if self._checks is None:
-            result = self._query({"resources": []}, "metadata query")
-            self._checks = parse_checks(_field(result, "checks", list))
+            result = self._query({}, "metadata query", "checks")
+            if not isinstance(result, list):
+                raise EngineError(
+                    "OPA's answer has no checks list under data.dxguard.main",
+                    hint="the loaded bundle is not dxguard's, or rego/main.rego was changed",
+                )
+            self._checks = parse_checks(result)
         return self._checks
 
+    def load_inventory(self, inventory: dict[str, Any]) -> None:
+        """Put the inventory into OPA's data (data.inventory), replacing what it held: what the
+        object-scope checks look up about other objects, and what the cluster-scope checks
+        judge. Loaded once per scan (the webhook and an audit keep it current)."""
+        try:
+            with stage("engine.inventory"):
+                payload = orjson.dumps(inventory, option=orjson.OPT_NON_STR_KEYS)
+                resp = self.client._session.put(  # noqa: SLF001 - plain PUT of a data document
+                    f"{self.client.root_url}/data/inventory",
+                    data=payload,
+                    headers={"Content-Type": "application/json"},
+                    timeout=self.timeout,
+                )
+                resp.raise_for_status()
+        except requests.HTTPError as err:
+            msg = _opa_error_message(err.response)
+            raise EngineError(f"OPA rejected the inventory: {msg}") from None
+        except (requests.RequestException, TypeError) as err:
+            raise self._fail("loading the inventory", err) from None
+
     def evaluate(self, resources: list[dict[str, Any]], context: dict[str, Any]) -> Evaluation:
-        """Every result for every resource, from one query: the failures as records, the passes
-        as counts per (check, resource) — reports count passing subjects, and at 100k resources
-        millions of pass records would only cost memory."""
-        known_checks = {c.id for c in self.checks()}
-        result = self._query({"resources": resources, "context": context}, "evaluation")
+        """Judge the objects under review with every check of scope `object`: the failures as
+        records, the passes as counts per (check, resource) — reports count passing subjects,
+        and at 100k resources millions of pass records would only cost memory. Every row must
+        name a resource of this batch."""
+        known_checks = {c.id for c in self.checks() if c.scope == "object"}
+        result = self._query(
+            {"resources": resources, "context": context}, "evaluation", "object_results"
+        )
         with stage("engine.rows"):
-            return self._read_rows(_field(result, "results", list), resources, known_checks)
+            return self._read_rows(
+                _rows(result), {r["id"] for r in resources}, known_checks, "the batch"
+            )
+
+    def evaluate_cluster(self, context: dict[str, Any], known_resources: set[str]) -> Evaluation:
+        """Judge the inventory as a whole with every check of scope `cluster` (once per run).
+        Every row must name a resource the run knows (`known_resources`)."""
+        known_checks = {c.id for c in self.checks() if c.scope == "cluster"}
+        result = self._query({"context": context}, "cluster evaluation", "cluster_results")
+        with stage("engine.rows"):
+            return self._read_rows(_rows(result), known_resources, known_checks, "the inventory")
 
     def _read_rows(
-        self, rows: list[Any], resources: list[dict[str, Any]], known_checks: set[str]
+        self, rows: list[Any], known_resources: set[str], known_checks: set[str], where: str
     ) -> Evaluation:
-        known_resources = {r["id"] for r in resources}
         out: list[CheckResult] = []
         passes: Counter[tuple[str, str]] = Counter()
         for i, row in enumerate(rows):
@@ -273,9 +311,11 @@ class Engine:
             if status == "fail" and not (isinstance(message, str) and message):
                 raise _bad_row(i, row, "a failure must carry a message")
             if check not in known_checks:
-                raise _bad_row(i, row, f"check {check!r} has no metadata in the bundle")
+                raise _bad_row(
+                    i, row, f"check {check!r} has no metadata of this scope in the bundle"
+                )
             if resource not in known_resources:
-                raise _bad_row(i, row, f"resource {resource!r} was not in the input")
+                raise _bad_row(i, row, f"resource {resource!r} is not in {where}")
             if status == "pass":
                 passes[(check, resource)] += 1
             else:
@@ -283,13 +323,13 @@ class Engine:
         return Evaluation(out, passes)
 
 
-def _field(result: Any, name: str, kind: type) -> Any:
-    if not isinstance(result, dict) or not isinstance(result.get(name), kind):
+def _rows(result: Any) -> list[Any]:
+    if not isinstance(result, list):
         raise EngineError(
-            f"OPA's answer has no {name} {kind.__name__} under data.dxguard.main",
+            "OPA's answer is not a list of result rows (data.dxguard.main)",
             hint="the loaded bundle is not dxguard's, or rego/main.rego was changed",
         )
-    return result[name]
+    return result
 
 
 def _bad_row(i: int, row: Any, why: str) -> EngineError:
@@ -353,6 +393,8 @@ def parse_checks(raw: list[Any]) -> list[CheckMeta]:
                 remediation=custom["remediation"].strip(),
                 package=package,
                 parameters=tuple(custom.get("parameters", [])),
+                scope=custom["scope"],
+                inventory=tuple(custom.get("inventory", [])),
             )
         )
     return sorted(out, key=lambda c: c.id)

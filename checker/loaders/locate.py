@@ -73,7 +73,8 @@ class Locator:
     document's line.
     """
 
-    def __init__(self, load: LoadResult):
+    def __init__(self, load: LoadResult, *, fork: bool = False):
+        self._fork_allowed = fork  # the front door decides whether a helper may be forked
         self._resources = {r.id: r for r in load.resources}
         self._tables = load.line_tables
         self._texts = load.texts
@@ -105,7 +106,11 @@ class Locator:
             docs = jobs.setdefault(src.file, {})
             docs.setdefault(src.document, {})[pair] = self._segments(*pair)
         files = sorted(jobs)
-        if sum(len(jobs[f]) for f in files) >= PARALLEL_MIN_DOCUMENTS and _can_fork():
+        if (
+            sum(len(jobs[f]) for f in files) >= PARALLEL_MIN_DOCUMENTS
+            and self._fork_allowed
+            and _can_fork()
+        ):
             # Split the files in two halves of about as many documents; the child walks one.
             halves: tuple[list[str], list[str]] = ([], [])
             sizes = [0, 0]

@@ -28,6 +28,7 @@ from checker.controls import (
     coverage,
     coverage_notes,
 )
+from checker.identity import SEP, finding_digest, finding_id, occurrence_key
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
@@ -99,8 +100,10 @@ def build_report(
         if r.status == "pass":
             continue
         res = resources[r.resource]
+        digest = finding_digest(r.check, res, r.path, r.subject)
         entry: dict[str, Any] = {
-            "id": _finding_id(r),
+            "id": finding_id(digest),
+            "fingerprint": digest,
             "status": "waived" if r.status == "waived" else "failed",
             "check": r.check,
             "severity": by_check[r.check].severity,
@@ -120,6 +123,7 @@ def build_report(
         if r.waiver is not None and waivers is not None:
             entry["waiver"] = _waiver_ref(waivers, r.waiver)
         findings.append(entry)
+    _distinguish_copies(findings, resources)
     findings.sort(key=_failure_key)
     by_id = {f["id"]: f for f in findings}
     ids_by_check: dict[str, dict[str, list[str]]] = {"failed": {}, "waived": {}}
@@ -254,10 +258,20 @@ def _gate(fail_on: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _finding_id(r: CheckResult) -> str:
-    """A stable id: the same failure gets the same id in every report (diffable over quarters)."""
-    text = "\x1f".join((r.check, r.resource, r.path, r.subject or "", r.message or ""))
-    return "F" + hashlib.sha256(text.encode()).hexdigest()[:16]
+def _distinguish_copies(findings: list[dict[str, Any]], resources: dict[str, Any]) -> None:
+    """Finding ids are unique in a report. Two findings share an identity only when one object
+    (kind, namespace, name) is written twice in the inputs; the first copy keeps the id, the
+    others get the copy's number (by file real path and document), so ids stay stable."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for f in findings:
+        groups.setdefault(f["fingerprint"], []).append(f)
+    for same in groups.values():
+        if len(same) < 2:
+            continue
+        same.sort(key=lambda f: occurrence_key(resources[f["resource"]["id"]]))
+        for n, f in enumerate(same[1:], start=2):
+            f["fingerprint"] = hashlib.sha256(f"{f['fingerprint']}{SEP}{n}".encode()).hexdigest()
+            f["id"] = finding_id(f["fingerprint"])
 
 
 def _failure_key(f: dict[str, Any]) -> tuple:

@@ -10,7 +10,6 @@ report.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -146,9 +145,6 @@ def _result(
     artifact: dict[str, Any] = {"uri": path_uri(f["file"])}
     if f["file"] in artifact_index:
         artifact["index"] = artifact_index[f["file"]]
-    fingerprint = hashlib.sha256(
-        "\x1f".join([f["check"], res["id"], f["path"], f.get("subject", "")]).encode()
-    ).hexdigest()
     props: dict[str, Any] = {
         "severity": f["severity"],
         "field": f["path"],
@@ -177,7 +173,7 @@ def _result(
                 ],
             }
         ],
-        "partialFingerprints": {"dxguardFinding/v1": fingerprint},
+        "partialFingerprints": {"dxguardFinding/v2": f["fingerprint"]},
         "properties": props,
     }
     waiver = f.get("waiver")

@@ -14,6 +14,8 @@
 #   severity: high
 #   targets:
 #     k8s: [NetworkPolicy, Namespace]
+#   scope: cluster
+#   inventory: [Namespace, NetworkPolicy, namespaces]
 #   remediation: "Add a NetworkPolicy with podSelector: {} and policyTypes: [Ingress, Egress] and no ingress or egress rules to each clinical namespace, then allow the flows each workload needs in further policies."
 package dxguard.checks.k8s.network_default_deny
 
@@ -24,32 +26,28 @@ meta := check.meta(rego.metadata.chain())
 
 policies(ns) := k8s.objects_in("NetworkPolicy", ns)
 
-results contains check.fail_subject(m, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
-	m := meta
-	some ns in k8s.clinical_namespaces
-	count(policies(ns)) == 0
-	msg := sprintf("clinical namespace %q has no NetworkPolicy in the scanned set, so every pod in it accepts and sends any traffic; add a default-deny policy (podSelector: {}, policyTypes: [Ingress, Egress]) to the scan", [ns])
-}
-
-results contains check.fail_subject(m, first.id, "spec.policyTypes", ns, msg) if {
-	m := meta
+# Each clinical namespace, examined once: on its first default-deny policy when it has default
+# deny both ways, else on its anchor (no policy at all) or first policy (a direction missing).
+subjects contains check.named_subject(where[0], where[1], ns, problem(ns, nps)) if {
 	some ns in k8s.clinical_namespaces
 	nps := policies(ns)
-	count(nps) > 0
-	some direction in ["Ingress", "Egress"]
-	not denies(nps, direction)
-	first := nps[0]
-	msg := sprintf("clinical namespace %q has no default-deny %s NetworkPolicy; add one with podSelector: {} and policyTypes: [%s] and no %s rules", [ns, lower(direction), direction, lower(direction)])
+	where := location(ns, nps)
 }
 
-results contains check.pass_subject(m, np.id, "spec", ns) if {
-	m := meta
-	some ns in k8s.clinical_namespaces
-	nps := policies(ns)
+location(ns, nps) := [k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns)] if {
+	count(nps) == 0
+} else := [np.id, "spec"] if {
 	denies(nps, "Ingress")
 	denies(nps, "Egress")
 	np := [p | some p in nps; default_deny(p, "Ingress")][0]
-}
+} else := [nps[0].id, "spec.policyTypes"]
+
+problem(ns, nps) := sprintf("clinical namespace %q has no NetworkPolicy in the scanned set, so every pod in it accepts and sends any traffic; add a default-deny policy (podSelector: {}, policyTypes: [Ingress, Egress]) to the scan", [ns]) if {
+	count(nps) == 0
+} else := check.problems([sprintf("clinical namespace %q has no default-deny %s NetworkPolicy; add one with podSelector: {} and policyTypes: [%s] and no %s rules", [ns, lower(direction), direction, lower(direction)]) |
+	some direction in ["Ingress", "Egress"]
+	not denies(nps, direction)
+])
 
 denies(nps, direction) if {
 	some np in nps

@@ -13,6 +13,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: Remove securityContext.privileged or set it to false; grant only the specific capability the container needs.
 package dxguard.checks.k8s.privileged
 
@@ -21,16 +22,11 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's privileged setting, examined once.
+subjects contains check.subject(c.resource, concat(".", [c.path, "securityContext.privileged"]), problem(c)) if {
 	some c in k8s.workload_containers
-	c.container.securityContext.privileged == true
-	path := concat(".", [c.path, "securityContext.privileged"])
-	msg := sprintf("%s runs privileged; set securityContext.privileged to false", [c.label])
 }
 
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	some c in k8s.workload_containers
-	not c.container.securityContext.privileged == true
-}
+problem(c) := sprintf("%s runs privileged; set securityContext.privileged to false", [c.label]) if {
+	c.container.securityContext.privileged == true
+} else := ""

@@ -1,9 +1,11 @@
 # METADATA
 # title: Check helpers
 # description: |
-#   How a check names itself and shapes its results. A check's id lives once, in its METADATA
-#   block; results carry it from there. Results stay compact: they are evidence of what was
-#   examined, and a large scan produces millions of them.
+#   How a check names itself and states what it examined. A check states each subject it
+#   examines ONCE, through `subject` or `named_subject`, with its problem when there is one
+#   ("" when there is none). dxguard.main derives pass and fail from that statement (row), so
+#   pass and fail can never drift apart: every examined subject gets exactly one status. A
+#   check's id lives once, in its METADATA block; rows carry it from there.
 package lib.check
 
 # The package-scoped annotations of the calling check, plus the package path.
@@ -13,26 +15,39 @@ meta(chain) := object.union(entry.annotations, {"package": concat(".", entry.pat
 	entry.annotations.scope == "package"
 }
 
-# A subject that was examined and passed.
-pass(m, resource, path) := {
-	"check": m.custom.id,
+# A subject the check examined: the resource (its id), the field path inside it, and the
+# problem found there ("" when there is none). A problem says what is wrong and how to fix it.
+subject(resource, path, problem) := {"resource": resource, "path": path, "problem": problem}
+
+# The same, about a named subject within the resource (a CVE id, a namespace, a limit name),
+# so that two subjects on one field stay apart and a waiver can select exactly one of them.
+named_subject(resource, path, name, problem) := {
 	"resource": resource,
 	"path": path,
-	"status": "pass",
+	"subject": name,
+	"problem": problem,
 }
 
-# A subject that was examined and failed; msg says what is wrong and how to fix it.
-fail(m, resource, path, msg) := {
-	"check": m.custom.id,
-	"resource": resource,
-	"path": path,
-	"status": "fail",
-	"message": msg,
-}
+# The result row of a subject: status fail with the problem as message, or status pass. A
+# subject whose problem is neither "" nor a message (a mistake in a check) gets status
+# "malformed", which the engine refuses: a broken check is never a pass. Rows stay compact: a
+# large scan examines millions of subjects.
+row(m, s) := object.union(base_row(m, s, "fail"), {"message": s.problem}) if {
+	is_string(s.problem)
+	s.problem != ""
+} else := base_row(m, s, "pass") if {
+	s.problem == ""
+} else := base_row(m, s, "malformed")
 
-# A failure about a named subject within the resource (e.g. a CVE id of an image), so that a
-# waiver can select exactly that subject.
-fail_subject(m, resource, path, subject, msg) := object.union(fail(m, resource, path, msg), {"subject": subject})
+base_row(m, s, status) := object.union(
+	{
+		"check": m.custom.id,
+		"resource": object.get(s, "resource", null),
+		"path": object.get(s, "path", null),
+		"status": status,
+	},
+	{"subject": s.subject | "subject" in object.keys(s)},
+)
 
-# A pass about a named subject within the resource.
-pass_subject(m, resource, path, subject) := object.union(pass(m, resource, path), {"subject": subject})
+# The problems found, joined into one message (for a subject with several at once).
+problems(list) := concat("; ", list)

@@ -9,6 +9,7 @@
 package lib.k8s
 
 import data.dxguard.config
+import data.lib.inventory
 import data.lib.tier
 
 # Path (as keys) from a workload object to its pod spec, per kind.
@@ -165,97 +166,40 @@ clinical_pod_specs contains ps if {
 
 clinical_containers := [c | tiers := tier.of; some c in workload_containers; tiers[c.resource] == "clinical"]
 
-# -- indexes --------------------------------------------------------------------------------
+# -- the objects under review and the inventory ---------------------------------------------
 
-# Every Kubernetes resource by id (ids are unique in a scan). A complete object, built once:
-# a lookup by_id[id] is then a hash lookup, not a pass over every resource.
+# Every Kubernetes resource under review (input.resources) by id: a lookup by_id[id] is a hash
+# lookup, not a pass over every resource. Other objects are looked up in the inventory
+# (data.lib.inventory), never in the input, so that one object judged alone gets the same
+# verdict as in a whole scan.
 by_id := {res.id: res | some res in resources}
 
-# Grouping indexes (objects keyed by namespace, kind or name, built once per query): read them
-# whole, with object.get(index, key, set()). Each is an object comprehension whose inner set
-# comprehension OPA indexes on the key, so a group is one pass over the resources in all, never
-# a pass per key (and never a partial rule, whose every insertion OPA checks against all keys
-# inserted before it).
-
-# Ids of the resources in each namespace.
-in_namespace := {ns: ids |
-	some ns in {res.namespace | some res in resources; is_string(res.namespace)}
-	ids := {res.id | some res in resources; res.namespace = ns}
-}
-
-# Ids of the workloads (resources with a pod spec) in each namespace.
-workloads_in := {ns: ids |
-	some ns in {x | some ps in pod_specs; x := by_id[ps.resource].namespace; is_string(x)}
-	ids := {ps.resource | some ps in pod_specs; by_id[ps.resource].namespace = ns}
-}
-
-# Ids of the Namespace objects of each name.
-namespace_objects := {name: ids |
-	some name in {res.name | some res in resources; res.kind == "Namespace"; is_string(res.name)}
-	ids := {res.id | some res in resources; res.kind == "Namespace"; res.name = name}
-}
-
-# Every Kubernetes resource with a name, with its index key (see key; built inline, without a
-# function call per resource: namespaced resources, then the others under namespace "").
-keyed := array.concat(
-	[[[res.kind, res.namespace, res.name], res.id] |
-		some res in resources
-		is_string(res.name)
-		is_string(res.namespace)
-	],
-	[[[res.kind, "", res.name], res.id] |
-		some res in resources
-		is_string(res.name)
-		not is_string(object.get(res, "namespace", null))
-	],
-)
-
-# Ids of the resources of each kind, namespace and name: index[key(kind, ns, name)]; cluster-
-# scoped objects have namespace "".
-index := {k: ids |
-	some k in {entry[0] | some entry in keyed}
-	ids := {entry[1] | some entry in keyed; entry[0] = k}
-}
-
-# The index key of a kind, namespace and name: an array, so that no separator can make two
-# keys equal.
-key(kind, ns, name) := [kind, ns_or_empty(ns), name]
-
+# The key of a namespace for inventory lookups ("" for cluster-scoped objects).
 ns_or_empty(ns) := ns if is_string(ns)
 
 else := ""
 
-# The objects of a kind with that namespace and name in the scan (an empty set when none).
-lookup(kind, ns, name) := [by_id[id] | some id in object.get(index, [key(kind, ns, name)], set())]
+# The objects of a kind with that namespace and name, from the inventory.
+lookup(kind, ns, name) := inventory.lookup(kind, ns, name)
 
-# Every namespaced resource with its kind_in key (see key).
-kind_keyed := [[[res.kind, res.namespace, ""], res.id] |
-	some res in resources
-	is_string(res.namespace)
-]
+# The objects of a kind in a namespace, from the inventory.
+objects_in(kind, ns) := inventory.in_namespace(kind, ns)
 
-# Ids of the resources of each kind in each namespace: kind_in[key(kind, ns, "")].
-kind_in := {k: ids |
-	some k in {entry[0] | some entry in kind_keyed}
-	ids := {entry[1] | some entry in kind_keyed; entry[0] = k}
-}
+# Every object of a kind, from the inventory.
+of_kind(kind) := inventory.of_kind(kind)
 
-# The objects of a kind in a namespace (an empty list when none).
-objects_in(kind, ns) := [by_id[id] | some id in object.get(kind_in, [key(kind, ns, "")], set())]
+# The Namespace objects of a name, from the inventory.
+namespace_objects(name) := inventory.lookup("Namespace", "", name)
 
-# Ids of the resources of each kind.
-of_kind := {kind: ids |
-	some kind in {res.kind | some res in resources}
-	ids := {res.id | some res in resources; res.kind = kind}
-}
+# -- namespaces and tiers, from the inventory (for checks that judge the cluster) ------------
 
-# Every namespace the scan names: by the resources in it or by its Namespace object.
-namespaces := {ns | some ns, _ in in_namespace} | {name | some name, _ in namespace_objects}
+# Every namespace the inventory names: by its Namespace object or by a resource in it.
+namespaces := inventory.namespaces
 
 namespace_tier := {ns: tier.namespace_tier(ns) | some ns in namespaces}
 
-# Clinical and research namespaces the scan names. A clinical namespace is "in scope" for the
-# namespace-level checks as soon as any resource of the scan lives in it or names it.
+# Clinical and research namespaces. A clinical namespace is "in scope" for the namespace-level
+# checks as soon as any resource lives in it or a Namespace object names it.
 clinical_namespaces := {ns | some ns in namespaces; namespace_tier[ns] == "clinical"}
 
 research_namespaces := {ns | some ns in namespaces; namespace_tier[ns] == "research"}
@@ -263,33 +207,41 @@ research_namespaces := {ns | some ns in namespaces; namespace_tier[ns] == "resea
 # The labels a namespace is known to carry: its Namespace object's, plus the
 # kubernetes.io/metadata.name label the API server sets on every namespace.
 namespace_labels(ns) := object.union(
-	object.union_n([l | some l in object.get(tier.namespace_labels_of, ns, set())]),
+	object.union_n([l | some l in tier.namespace_labels_of(ns)]),
 	{"kubernetes.io/metadata.name": ns},
 )
 
 # The resource a finding about a whole namespace is reported on: its Namespace object when the
-# scan holds one, else its first workload, else its first resource (by id, so deterministic).
+# inventory holds one, else its first workload, else its first resource (by id, so
+# deterministic).
 namespace_anchor(ns) := min(ids) if {
-	ids := object.get(namespace_objects, ns, set())
+	ids := {rec.id | some rec in namespace_objects(ns)}
 	count(ids) > 0
 } else := min(ids) if {
-	ids := object.get(workloads_in, ns, set())
+	ids := {w.id | some w in inventory.workloads_in(ns)}
 	count(ids) > 0
-} else := min(object.get(in_namespace, ns, set()))
+} else := min(inventory.resources_in(ns))
 
 # The field a finding about a whole namespace points at on its anchor.
 namespace_anchor_path(ns) := "metadata.name" if {
-	count(object.get(namespace_objects, ns, set())) > 0
+	count(namespace_objects(ns)) > 0
 } else := "metadata.namespace"
 
-# The clinical workloads of the scan, and the one a missing-cluster-evidence finding is
-# reported on (the first by id).
-clinical_workloads := {ps.resource | some ps in clinical_pod_specs}
+# The clinical workloads of the inventory (outside exempt namespaces), and the one a
+# missing-cluster-evidence finding is reported on (the first by id).
+clinical_workloads := {w.id |
+	tiers := namespace_tier
+	some ns in namespaces
+	not exempt_namespace(ns)
+	some w in inventory.workloads_in(ns)
+	tier.tier_with(w, tiers[ns]) == "clinical"
+}
 
 clinical_anchor := min(clinical_workloads) if count(clinical_workloads) > 0
 
 # True when the cluster-level evidence checks (audit configuration, audit policy, log
-# collector) must fail if the object they need is missing from a scan with clinical workloads.
+# collector) must fail if the object they need is missing from a cluster with clinical
+# workloads.
 cluster_evidence_required if {
 	params.cluster_evidence == "required"
 	count(clinical_workloads) > 0
@@ -473,13 +425,25 @@ basename(p) := parts[count(parts) - 1] if parts := split(p, "/")
 
 # -- control plane --------------------------------------------------------------------------------
 
-# kube-apiserver containers of Pod manifests (the static pods of /etc/kubernetes/manifests, or
-# their mirror pods in a cluster export): the executable is kube-apiserver.
-apiservers contains c if {
-	resources_by_id := by_id
-	some c in containers
-	resources_by_id[c.resource].kind == "Pod"
-	is_apiserver(c.container)
+# kube-apiserver containers of the inventory's Pods (the static pods of
+# /etc/kubernetes/manifests, or their mirror pods in a cluster export): the executable is
+# kube-apiserver. Each entry is shaped like an entry of `containers`.
+apiservers contains entry if {
+	some pod in of_kind("Pod")
+	spec := obj_at(pod.object, ["spec"])
+	some field in container_fields
+	some i, c in arr_at(spec, [field])
+	is_object(c)
+	is_apiserver(c)
+	ps := {"resource": pod.id, "spec": spec, "path": "spec"}
+	entry := {
+		"resource": pod.id,
+		"container": c,
+		"field": field,
+		"path": sprintf("spec.%s[%d]", [field, i]),
+		"pod_spec": ps,
+		"label": sprintf("%s %q", [kind_of[field], object.get(c, "name", "?")]),
+	}
 }
 
 is_apiserver(container) if basename(arr_at(container, ["command"])[0]) == "kube-apiserver"

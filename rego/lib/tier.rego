@@ -7,24 +7,15 @@
 package lib.tier
 
 import data.dxguard.config
+import data.lib.inventory
 
 # Tiers in precedence order: the first that matches is the tier.
 precedence := ["clinical", "research"]
 
-# Namespace objects in the input with their labels (a set: the same name may appear twice).
-namespace_objects contains {"name": res.name, "labels": labels} if {
-	some res in input.resources
-	res.family == "k8s"
-	res.kind == "Namespace"
-	labels := labels_at(res.object, ["metadata", "labels"])
-}
-
-# The label sets of the Namespace objects of each name: an indexed lookup, so that tiering
-# every resource costs one lookup, not a pass over every Namespace object. An object
-# comprehension whose inner comprehension OPA indexes on the name: one pass in all.
-namespace_labels_of := {name: labels |
-	some name in {entry.name | some entry in namespace_objects}
-	labels := {entry.labels | some entry in namespace_objects; entry.name = name}
+# The label sets of the Namespace objects of a name, from the inventory (a set: the same name
+# may appear twice in a scan).
+namespace_labels_of(name) := {labels_at(rec.object, ["metadata", "labels"]) |
+	some rec in inventory.lookup("Namespace", "", name)
 }
 
 # The labels each tier requires ({} when none), read once per query.
@@ -48,7 +39,7 @@ namespace_in(t, ns) if {
 
 namespace_in(t, ns) if {
 	is_string(ns)
-	some labels in object.get(namespace_labels_of, ns, set())
+	some labels in namespace_labels_of(ns)
 	labels_match(t, labels)
 }
 
