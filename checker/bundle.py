@@ -154,9 +154,14 @@ class Bundle:
     def disabled(self) -> dict[str, str]:
         return self.config.disabled_checks
 
+    @property
+    def out_of_scope(self) -> dict[str, str]:
+        """Checks the repository's scope leaves out (config `scope: application`), with why."""
+        return self.config.out_of_scope(self.checks)
+
     def inventory_kinds(self) -> frozenset[str]:
         """What the enabled checks read from the inventory (their METADATA says)."""
-        return declared(self.checks, self.config.disabled_checks)
+        return declared(self.checks, [*self.config.disabled_checks, *self.out_of_scope])
 
     def load_inventory(self, resources: Iterable[Resource]) -> None:
         """Build the inventory the enabled checks declare from these resources and load it."""
@@ -191,9 +196,10 @@ class Bundle:
             passes.update(batch.passes)
             if on_batch is not None:
                 on_batch(min(start + batch_size, len(resources)))
-        cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
-        failures += cluster.failures
-        passes.update(cluster.passes)
+        if self.config.scope != "application":  # there, every cluster-scope check is out of scope
+            cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
+            failures += cluster.failures
+            passes.update(cluster.passes)
         return Evaluation(failures, passes)
 
 

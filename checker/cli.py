@@ -528,6 +528,7 @@ def checks_list(
         metas = bundle.checks
         serves = _serves(bundle)
         disabled = bundle.disabled
+        out_of_scope = bundle.out_of_scope
         origin = bundle.policies.origin
     if fmt == "json":
         rows = []
@@ -549,6 +550,8 @@ def checks_list(
             }
             if m.id in disabled:
                 row["disabled"] = {"reason": disabled[m.id]}
+            if m.id in out_of_scope:
+                row["out_of_scope"] = {"reason": out_of_scope[m.id]}
             rows.append(row)
         _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
         return
@@ -569,6 +572,8 @@ def checks_list(
             title += " (custom)"
         if m.id in disabled:
             title += " — disabled: " + disabled[m.id]
+        if m.id in out_of_scope:
+            title += " — out of scope for this repository (scope: application)"
         by_framework: dict[str, list[str]] = {}
         for entry in serves[m.id]:
             fw, _, control = entry.partition(": ")

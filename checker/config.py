@@ -25,6 +25,11 @@ from checker.loaders.yamldocs import parse_documents
 from checker.paths import SCHEMAS
 from checker.schema_util import first_error, load_schema
 
+OUT_OF_SCOPE_REASON = (
+    "judges the cluster as a whole; out of scope for an application repository (config scope: "
+    "application): the platform repository's scan gives this evidence"
+)
+
 
 @cache
 def config_schema() -> dict[str, Any]:
@@ -56,6 +61,22 @@ class Config:
     @property
     def frameworks(self) -> list[str]:
         return list(self.data.get("frameworks", []))
+
+    @property
+    def scope(self) -> str:
+        """What the repository holds: platform (everything) or application (config `scope`)."""
+        return str(self.data.get("scope", "platform"))
+
+    def out_of_scope(self, checks: Any) -> dict[str, str]:
+        """Check id → why it is out of scope for this repository: under `scope: application`,
+        every check that judges the cluster as a whole (and is not disabled)."""
+        if self.scope != "application":
+            return {}
+        return {
+            c.id: OUT_OF_SCOPE_REASON
+            for c in checks
+            if c.scope == "cluster" and c.id not in self.disabled_checks
+        }
 
     @property
     def tiers(self) -> dict[str, Any]:
@@ -109,6 +130,8 @@ class Config:
     def sha256(self) -> str:
         """Digest of the effective configuration (canonical JSON), file or not."""
         effective = {"frameworks": self.frameworks, **self.policy_data()}
+        if self.scope != "platform":
+            effective["scope"] = self.scope
         if self.disabled_checks:
             effective["disabled_checks"] = self.disabled_checks
         for key in ("policies", "controls"):

@@ -230,6 +230,8 @@ def _evaluate_and_report(
         fail_on=opts.fail_on,
         disabled_checks=config.disabled_checks,
         custom_policies=[f.to_json() for f in prepared.policies.files],
+        repository_scope=config.scope,
+        out_of_scope_checks=config.out_of_scope(checks),
     )
     with stage("mapping"):
         report = build_report(

@@ -53,6 +53,9 @@ def render_starter() -> str:
     out += _comment(props["frameworks"]["description"], "")
     out.append("# frameworks: [fda-samd, eu-ivdr, iso-13485]")
     out.append("")
+    out += _comment(props["scope"]["description"], "")
+    out.append(f"scope: {props['scope']['default']}")
+    out.append("")
     out += _comment(props["tiers"]["description"], "")
     out.append("tiers:")
     for tier, spec in props["tiers"]["default"].items():

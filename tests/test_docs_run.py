@@ -16,7 +16,10 @@ this test does with it (the words after the language are ignored by Markdown ren
   ```yaml dxguard-action    steps using the GitHub Action: their inputs must be the action's
 
 An unmarked sh or yaml block fails the test, so a new example is either run or says why not.
-The workspace, one per page, is laid out like the repository the docs talk to: `deploy/` (the
+A page may name the repository it talks to with `<!-- dxguard-workspace: fixtures/FOLDER -->`
+(the CI quick start: fixtures/app-repo, an application repository); its blocks then run in a
+copy of that folder. Otherwise the workspace, one per page, is laid out like the repository the
+docs talk to: `deploy/` (the
 compliant platform manifests), `evidence/` (their images' scans, SBOMs, signatures and
 provenance), `dxguard.yaml` (who the organisation trusts to sign and build), `policy/` and
 `catalogs/` (a team's own checks and catalogs), `waivers.yaml`, and `rendered.yaml` (a `helm
@@ -158,8 +161,16 @@ def parse_with_cli(args: list[str]) -> None:
         rest = [*ctx._protected_args, *ctx.args] if isinstance(sub, click.Group) else []
 
 
-def make_workspace(base: Path) -> Path:
+WORKSPACE = re.compile(r"<!-- dxguard-workspace: (\S+) -->")
+
+
+def make_workspace(base: Path, page: Path | None = None) -> Path:
     ws = base / "workspace"
+    named = WORKSPACE.search(page.read_text(encoding="utf-8")) if page else None
+    if named:
+        shutil.copytree(ROOT / named.group(1), ws)
+        (ws / ".venv").symlink_to(ROOT / ".venv")
+        return ws
     shutil.copytree(FIXTURES / "k8s" / "compliant", ws / "deploy")
     shutil.copytree(FIXTURES / "images" / "compliant", ws / "evidence")
     shutil.copy(FIXTURES / "images" / "dxguard.yaml", ws / "dxguard.yaml")
@@ -220,7 +231,7 @@ RUN_PAGES = sorted({b.page for b in ALL if "dxguard-run" in b.tags})
 
 @pytest.mark.parametrize("page", RUN_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_runnable_blocks_run_with_the_exit_codes_they_document(page, tmp_path):
-    ws = make_workspace(tmp_path)
+    ws = make_workspace(tmp_path, page)
     for block in blocks(page):
         if "dxguard-file" in block.tags:
             target = ws / block.tags["dxguard-file"]
