@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# dxguard's own container image: the CLI, its policies and catalogs, and the real OPA built from
-# tools/opa (the same pinned Go module `make opa` builds). The dxguard-docker pre-commit hook and
+# dxguard's own container image: the CLI with its policies and catalogs (package data of the
+# wheel, installed as `pip install` installs it anywhere), and the real OPA built from tools/opa
+# (the same pinned Go module `make opa` builds). The dxguard-docker pre-commit hook and
 # the CI examples in docs/ci/ run it. Build with the OCI metadata filled in:
 #
 #   docker build \
@@ -33,6 +34,8 @@ WORKDIR /src
 RUN python -m venv /opt/dxguard/venv
 COPY pyproject.toml README.md ./
 COPY checker/ checker/
+COPY rego/ rego/
+COPY controls/ controls/
 RUN /opt/dxguard/venv/bin/pip install . \
  && /opt/dxguard/venv/bin/dxguard --version
 
@@ -51,10 +54,7 @@ LABEL org.opencontainers.image.title="dxguard" \
       org.opencontainers.image.source="${SOURCE}"
 COPY --from=opa /out/opa /usr/local/bin/opa
 COPY --from=build /opt/dxguard/venv /opt/dxguard/venv
-COPY rego/ /opt/dxguard/rego/
-COPY controls/ /opt/dxguard/controls/
 ENV PATH=/opt/dxguard/venv/bin:$PATH \
-    DXGUARD_HOME=/opt/dxguard \
     DXGUARD_OPA=/usr/local/bin/opa \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1

@@ -59,11 +59,41 @@ class Prepared:
 
 
 def _folders(config: Config, policies: list[str], controls: list[str]) -> tuple[list, list]:
-    """Custom policy and catalog folders: the config's first, then the command line's."""
+    """Custom policy and catalog folders: the config's first, then the command line's.
+
+    A folder named twice (in the config and on the command line, or spelled two ways) is one
+    folder; a folder that does not exist is an error naming where it was given.
+    """
     return (
-        list(dict.fromkeys([*config.policy_dirs, *policies])),
-        list(dict.fromkeys([*config.control_dirs, *controls])),
+        _unique_folders(config.folder_entries("policies"), policies, "--policy", "policies"),
+        _unique_folders(config.folder_entries("controls"), controls, "--controls", "controls"),
     )
+
+
+def _unique_folders(
+    from_config: list[tuple[str, str]], from_cli: list[str], option: str, key: str
+) -> list[str]:
+    out: list[str] = []
+    seen: set[Path] = set()
+    holds = "your .rego checks" if key == "policies" else "your catalogs (*.yaml)"
+    for path, where in [*from_config, *((p, f"{option} {p}") for p in from_cli)]:
+        folder = Path(path)
+        if not folder.is_dir():
+            error = ConfigError if not where.startswith("--") else UsageError
+            raise error(
+                f"{where}: no such folder ({folder.resolve()})",
+                hint=f"give a folder that holds {holds}"
+                + (
+                    "; config folders are read relative to the config file"
+                    if error is ConfigError
+                    else ""
+                ),
+            )
+        real = folder.resolve()
+        if real not in seen:
+            seen.add(real)
+            out.append(path)
+    return out
 
 
 def load_all_catalogs(control_folders: list[str]) -> Catalogs:
@@ -124,9 +154,14 @@ class Bundle:
     def disabled(self) -> dict[str, str]:
         return self.config.disabled_checks
 
+    @property
+    def out_of_scope(self) -> dict[str, str]:
+        """Checks the repository's scope leaves out (config `scope: application`), with why."""
+        return self.config.out_of_scope(self.checks)
+
     def inventory_kinds(self) -> frozenset[str]:
         """What the enabled checks read from the inventory (their METADATA says)."""
-        return declared(self.checks, self.config.disabled_checks)
+        return declared(self.checks, [*self.config.disabled_checks, *self.out_of_scope])
 
     def load_inventory(self, resources: Iterable[Resource]) -> None:
         """Build the inventory the enabled checks declare from these resources and load it."""
@@ -161,9 +196,10 @@ class Bundle:
             passes.update(batch.passes)
             if on_batch is not None:
                 on_batch(min(start + batch_size, len(resources)))
-        cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
-        failures += cluster.failures
-        passes.update(cluster.passes)
+        if self.config.scope != "application":  # there, every cluster-scope check is out of scope
+            cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
+            failures += cluster.failures
+            passes.update(cluster.passes)
         return Evaluation(failures, passes)
 
 

@@ -56,13 +56,38 @@ def _write(text: str, output: str | None) -> None:
         raise
 
 
+# The format a file name implies (longest suffix first), for --output FILE without FORMAT=.
+FILE_FORMATS = (
+    (".sarif.json", "sarif"),
+    (".sarif", "sarif"),
+    (".json", "json"),
+    (".html", "html"),
+    (".htm", "html"),
+    (".md", "markdown"),
+    (".markdown", "markdown"),
+    (".xml", "junit"),
+    (".txt", "table"),
+    (".log", "table"),
+)
+# Formats a file name cannot tell apart from the one it implies (OSCAL is JSON too).
+SAME_SUFFIX = {("json", "oscal")}
+
+
+def format_of_file(path: str) -> str | None:
+    name = path.lower()
+    return next((fmt for suffix, fmt in FILE_FORMATS if name.endswith(suffix)), None)
+
+
 def plan_outputs(
     formats: tuple[str, ...], outputs: tuple[str, ...]
 ) -> list[tuple[str, str | None]]:
     """(format, file or None for stdout) for each requested format, in a stable order.
 
-    --output FILE goes with the only format; --output FORMAT=FILE names its format (and asks for
-    it). At most one format can go to stdout, and two formats never share a file.
+    --output FILE goes with the only format; without --format, the file name's extension says
+    which (report.sarif → sarif), and a name that says nothing, or a different format than
+    --format asks for, is refused rather than filled with the wrong format. --output
+    FORMAT=FILE names its format (and asks for it). At most one format can go to stdout, and
+    two formats never share a file.
     """
     from checker.errors import UsageError
 
@@ -81,15 +106,30 @@ def plan_outputs(
                 wanted.append(name)
         else:
             plain.append(out)
-    if not wanted:
-        wanted = ["table"]
     if plain:
+        path = plain[0]
+        implied = format_of_file(path) if path != "-" else None
+        if not wanted and len(plain) == 1 and not files:
+            if path != "-" and implied is None:
+                raise UsageError(
+                    f"--output {path}: the file name does not say which format to write",
+                    hint=f"name the format: --output sarif={path} (or json, html, markdown, "
+                    "junit, oscal, table, github), or give --format",
+                )
+            wanted = [implied or "table"]
         if len(plain) > 1 or len(wanted) != 1 or files:
             raise UsageError(
                 "with several formats or outputs, say which file is which format",
                 hint="e.g. --format table --output sarif=dxguard.sarif --output html=evidence.html",
             )
-        files[wanted[0]] = plain[0]
+        if implied and implied != wanted[0] and (implied, wanted[0]) not in SAME_SUFFIX:
+            raise UsageError(
+                f"--output {path} looks like a {implied} file, but --format asks for {wanted[0]}",
+                hint=f"write --output {wanted[0]}={path} if you mean it, or rename the file",
+            )
+        files[wanted[0]] = path
+    if not wanted:
+        wanted = ["table"]
     to_stdout = [f for f in wanted if f not in files or files[f] == "-"]
     if len(to_stdout) > 1:
         raise UsageError(
@@ -104,6 +144,10 @@ def plan_outputs(
 
 
 def _terminal_width() -> int:
+    """The terminal's width (at most 120), or COLUMNS when set, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return max(60, int(columns))
     try:
         return max(60, min(os.get_terminal_size(sys.stdout.fileno()).columns, 120))
     except OSError:
@@ -142,8 +186,16 @@ class _Group(click.Group):
 def cli() -> None:
     """dxguard — compliance evidence for clinical AI infrastructure.
 
-    Evaluates Kubernetes manifests with Rego checks on the real OPA and reports, control by
-    control, evidence for FDA SaMD, EU IVDR and ISO 13485 requirements.
+    Evaluates Kubernetes manifests, VM templates and container image evidence with Rego checks
+    on the real OPA and reports, control by control, evidence for six frameworks:
+
+    \b
+      fda-samd        FDA SaMD (21 CFR 820/QMSR, Part 11, FD&C 524B)
+      eu-ivdr         EU IVDR 2017/746 Annex I
+      iso-13485       ISO 13485:2016
+      iec-62304       IEC 62304 (software life cycle)
+      iec-81001-5-1   IEC 81001-5-1 (health software security)
+      eu-ai-act       EU AI Act (high-risk AI systems)
 
     \b
     Typical use:
@@ -191,7 +243,9 @@ def cli() -> None:
     multiple=True,
     metavar="[FORMAT=]FILE",
     help="Write a format to FILE instead of stdout (repeatable). FORMAT=FILE names the format "
-    "and asks for it, e.g. -o sarif=dxguard.sarif -o html=evidence.html.",
+    "and asks for it, e.g. -o sarif=dxguard.sarif -o html=evidence.html. A plain FILE takes the "
+    "format of --format, else of its extension (.sarif, .json, .html, .md, .xml for junit, "
+    ".txt); a name that says nothing, or contradicts --format, is refused.",
 )
 @click.option(
     "--waivers",
@@ -239,6 +293,8 @@ def cli() -> None:
 @click.option(
     "--as-of",
     metavar="TIME",
+    envvar="DXGUARD_AS_OF",
+    show_envvar=True,
     help="Evaluation time (ISO 8601, UTC if no offset). Fix "
     "it to reproduce a report byte for byte. Default: now.",
 )
@@ -269,6 +325,14 @@ def cli() -> None:
     metavar="BYTES",
     help="Refuse input files larger than this.",
 )
+@click.option(
+    "--stdin-filename",
+    "stdin_name",
+    metavar="PATH",
+    help="The name manifests read from - carry in the report (default <stdin>): findings, "
+    "SARIF locations and waivers' `file:` selectors use it, e.g. the chart they were "
+    "rendered from: helm template charts/app | dxguard scan --stdin-filename charts/app -",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option(
     "--progress/--no-progress",
@@ -294,6 +358,7 @@ def scan(
     progress: bool | None = None,
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
+    stdin_name: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -336,6 +401,7 @@ def scan(
                 waivers=waivers,
                 waiver_warning_days=waiver_warning_days,
                 fail_on=fail_on,
+                stdin_name=stdin_name,
                 progress=say if progress else None,
                 ci=ci_context(),
                 fork_helpers=True,
@@ -346,8 +412,10 @@ def scan(
         width = _terminal_width() if output is None else 80
         _write(render(report, fmt, width=width, color=color), output)
     if not quiet:
-        from checker.report.views import waiver_notes
+        from checker.report.views import coverage_warnings, waiver_notes
 
+        for text in coverage_warnings(report):
+            click.echo(f"dxguard: warning: {text}", err=True)
         for level, _, text in waiver_notes(report):
             click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
         skipped = report["summary"]["skipped_inputs"]
@@ -391,7 +459,8 @@ def _bundle_options(f: Any) -> Any:
         "-c",
         "--config",
         metavar="FILE",
-        help="dxguard.yaml: its parameters, disabled checks and custom folders.",
+        help="dxguard.yaml: its frameworks (the default for -f), parameters, disabled checks "
+        "and custom folders.",
     )(f)
     return f
 
@@ -404,7 +473,7 @@ def _framework_filter(f: Any) -> Any:
         "frameworks",
         multiple=True,
         metavar="ID",
-        help="Only this framework (repeatable).",
+        help="Only this framework (repeatable). Default: the config's frameworks, else all.",
     )(f)
 
 
@@ -459,6 +528,7 @@ def checks_list(
         metas = bundle.checks
         serves = _serves(bundle)
         disabled = bundle.disabled
+        out_of_scope = bundle.out_of_scope
         origin = bundle.policies.origin
     if fmt == "json":
         rows = []
@@ -480,6 +550,8 @@ def checks_list(
             }
             if m.id in disabled:
                 row["disabled"] = {"reason": disabled[m.id]}
+            if m.id in out_of_scope:
+                row["out_of_scope"] = {"reason": out_of_scope[m.id]}
             rows.append(row)
         _write(json.dumps(rows, indent=2, sort_keys=True) + "\n", None)
         return
@@ -492,15 +564,22 @@ def checks_list(
     table.add_column("Check", no_wrap=True)
     table.add_column("Family", no_wrap=True)
     table.add_column("Severity", no_wrap=True)
-    table.add_column("Title", overflow="fold")
-    table.add_column("Controls", justify="right", no_wrap=True)
+    table.add_column("Title", overflow="fold", ratio=2)
+    table.add_column("Controls it serves", overflow="fold", ratio=5)
     for m in metas:
         title = m.title
         if origin(m.id) == "custom":
             title += " (custom)"
         if m.id in disabled:
             title += " — disabled: " + disabled[m.id]
-        table.add_row(m.id, m.family, m.severity, title, str(len(serves[m.id])))
+        if m.id in out_of_scope:
+            title += " — out of scope for this repository (scope: application)"
+        by_framework: dict[str, list[str]] = {}
+        for entry in serves[m.id]:
+            fw, _, control = entry.partition(": ")
+            by_framework.setdefault(fw, []).append(control)
+        cited = "\n".join(f"{fw}: {', '.join(cs)}" for fw, cs in by_framework.items())
+        table.add_row(m.id, m.family, m.severity, title, cited or "— (none: not in any report)")
     console.print(table)
 
 
@@ -541,7 +620,9 @@ def controls_list(
     from checker.controls import control_annotations, select_frameworks
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         metas = bundle.checks
     if fmt == "markdown":
         from checker.reference import render_control_reference
@@ -620,7 +701,9 @@ def controls_show(
     from checker.traceability import bundle_tests, control_info, find_controls, render_control
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         tests = bundle_tests(bundle)
         found = find_controls(control_id, selected)
         infos = [control_info(fw, c, bundle, tests) for fw, c in found]
@@ -658,7 +741,9 @@ def controls_matrix(
     from checker.traceability import bundle_tests, matrix_rows, render_matrix_csv
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
-        selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
+        selected = select_frameworks(
+            bundle.catalogs.frameworks, list(frameworks) or bundle.config.frameworks
+        )
         rows = matrix_rows(selected, bundle, bundle_tests(bundle))
     _write(render_matrix_csv(rows), output)
 
@@ -669,8 +754,10 @@ def controls_matrix(
 def init(path: str, force: bool) -> None:
     """Write a commented starter configuration to PATH (default dxguard.yaml).
 
-    Every tier and parameter is listed with its description and default value; edit the
-    values for your platform (allowed registries, device lifetime, node pool, …).
+    Every key is listed with its description: tiers and parameters with their default values;
+    frameworks, your own check and catalog folders (policies, controls) and disabled checks as
+    commented examples. Edit the values for your platform (allowed registries, device
+    lifetime, node pool, …).
     """
     from checker.errors import UsageError
     from checker.starter import render_starter

@@ -25,6 +25,11 @@ from checker.loaders.yamldocs import parse_documents
 from checker.paths import SCHEMAS
 from checker.schema_util import first_error, load_schema
 
+OUT_OF_SCOPE_REASON = (
+    "judges the cluster as a whole; out of scope for an application repository (config scope: "
+    "application): the platform repository's scan gives this evidence"
+)
+
 
 @cache
 def config_schema() -> dict[str, Any]:
@@ -49,12 +54,29 @@ class Config:
     data: dict[str, Any] = field(default_factory=dict)
     file: str | None = None
     file_sha256: str | None = None
-    # Lines of entries that are validated after OPA starts: ("checks.disabled", id) → line.
+    # Lines of entries validated after the file is read: ("checks.disabled", id) → line, and
+    # ("policies" | "controls", folder as written) → line.
     lines: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def frameworks(self) -> list[str]:
         return list(self.data.get("frameworks", []))
+
+    @property
+    def scope(self) -> str:
+        """What the repository holds: platform (everything) or application (config `scope`)."""
+        return str(self.data.get("scope", "platform"))
+
+    def out_of_scope(self, checks: Any) -> dict[str, str]:
+        """Check id → why it is out of scope for this repository: under `scope: application`,
+        every check that judges the cluster as a whole (and is not disabled)."""
+        if self.scope != "application":
+            return {}
+        return {
+            c.id: OUT_OF_SCOPE_REASON
+            for c in checks
+            if c.scope == "cluster" and c.id not in self.disabled_checks
+        }
 
     @property
     def tiers(self) -> dict[str, Any]:
@@ -76,6 +98,15 @@ class Config:
         """A list of folders from the config, relative ones read from the config file's folder."""
         base = os.path.dirname(self.file) if self.file else ""
         return [os.path.normpath(os.path.join(base, p)) for p in self.data.get(key, [])]
+
+    def folder_entries(self, key: str) -> list[tuple[str, str]]:
+        """(folder, where the config names it) for `policies` or `controls`: 'file:line: key'."""
+        out = []
+        for raw, path in zip(self.data.get(key, []), self._folders(key), strict=True):
+            line = self.lines.get((key, raw))
+            where = f"{self.file}:{line}" if self.file and line else (self.file or "config")
+            out.append((path, f"{where}: {key} entry {raw!r}"))
+        return out
 
     @property
     def policy_dirs(self) -> list[str]:
@@ -99,6 +130,8 @@ class Config:
     def sha256(self) -> str:
         """Digest of the effective configuration (canonical JSON), file or not."""
         effective = {"frameworks": self.frameworks, **self.policy_data()}
+        if self.scope != "platform":
+            effective["scope"] = self.scope
         if self.disabled_checks:
             effective["disabled_checks"] = self.disabled_checks
         for key in ("policies", "controls"):
@@ -147,4 +180,7 @@ def load_config(path: str | None) -> Config:
         if ("checks.disabled", entry["id"]) in lines:
             raise ConfigError(f"{path}:{line}: check {entry['id']} is disabled twice")
         lines[("checks.disabled", entry["id"])] = line
+    for key in ("policies", "controls"):
+        for i, folder in enumerate(data.get(key, [])):
+            lines.setdefault((key, folder), line_of_path(doc.node, [key, i]) or doc.line)
     return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest(), lines=lines)

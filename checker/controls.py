@@ -361,3 +361,74 @@ def control_status(
     if any(s.waived for s in mapped):
         return SATISFIED_WITH_WAIVERS
     return SATISFIED
+
+
+# -- coverage: what the selection leaves out ----------------------------------------------------
+
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a run's framework selection leaves out of its report, so it can say so.
+
+    excluded: loaded frameworks the selection does not report on. selected/loaded: per check,
+    how many controls of the selected frameworks, and of every loaded framework, cite it.
+    """
+
+    excluded: tuple[Framework, ...]
+    selected: Mapping[str, int]
+    loaded: Mapping[str, int]
+
+
+def coverage(
+    selected: list[Framework], all_frameworks: list[Framework], check_ids: Iterable[str]
+) -> Coverage:
+    chosen = {fw.id for fw in selected}
+
+    def cites(frameworks: Iterable[Framework]) -> dict[str, int]:
+        counts = dict.fromkeys(check_ids, 0)
+        for fw in frameworks:
+            for control in fw.controls:
+                for cid in dict.fromkeys(control.checks):
+                    if cid in counts:
+                        counts[cid] += 1
+        return counts
+
+    return Coverage(
+        excluded=tuple(fw for fw in all_frameworks if fw.id not in chosen),
+        selected=cites(selected),
+        loaded=cites(all_frameworks),
+    )
+
+
+def _listed(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def coverage_notes(cov: Coverage, disabled: Iterable[str] = ()) -> list[str]:
+    """Sentences for the report's notes: frameworks left out, checks no reported control uses."""
+    notes = []
+    if cov.excluded:
+        names = [f"{fw.id} ({fw.file})" if fw.origin == "custom" else fw.id for fw in cov.excluded]
+        notes.append(
+            "Not in this report, excluded by the framework selection (--framework or the "
+            f"config's frameworks): {_listed(names)}."
+        )
+    off = set(disabled)
+    nowhere = [c for c, n in cov.loaded.items() if n == 0 and c not in off]
+    if nowhere:
+        notes.append(
+            f"Check(s) that no control of any catalog cites: {_listed(nowhere)}. They are "
+            "evaluated, but their results reach no control and cannot fail the run: add each "
+            "to a control in a catalog, or disable it in the config."
+        )
+    unselected = [c for c, n in cov.selected.items() if n == 0 and cov.loaded[c] and c not in off]
+    if unselected:
+        notes.append(
+            f"Check(s) that only unselected frameworks cite: {_listed(unselected)}. Their "
+            "results are not part of this report."
+        )
+    return notes

@@ -76,6 +76,7 @@ def explain_check(check_id: str, bundle: Bundle) -> dict[str, Any]:
         "family": meta.family,
         "severity": meta.severity,
         "targets": meta.targets,
+        "scope": meta.scope,
         "package": meta.package,
         "origin": "custom" if custom else "builtin",
         "parameters": parameters,
@@ -87,7 +88,16 @@ def explain_check(check_id: str, bundle: Bundle) -> dict[str, Any]:
         info["file"] = custom
     if meta.id in bundle.disabled:
         info["disabled"] = {"reason": bundle.disabled[meta.id]}
+    if meta.id in bundle.out_of_scope:
+        info["out_of_scope"] = {"reason": bundle.out_of_scope[meta.id]}
     return info
+
+
+SCOPE_WORDS = {
+    "object": "each object under review (scope: object)",
+    "cluster": "the cluster as a whole, once per scan (scope: cluster; out of scope for an "
+    "application repository)",
+}
 
 
 def _para(text: str, indent: str = "  ", hang: str | None = None) -> list[str]:
@@ -111,10 +121,14 @@ def render_explanation(info: dict[str, Any]) -> str:
         f"family: {info['family']} · severity: {info['severity']} · package: {info['package']} "
         f"({where})",
         f"examines: {targets}",
+        "judges: " + SCOPE_WORDS.get(info.get("scope", "object"), info.get("scope", "object")),
     ]
     if "disabled" in info:
         out += ["", "DISABLED by the config — not evaluated. Reason:"]
         out += _para(info["disabled"]["reason"])
+    if "out_of_scope" in info:
+        out += ["", "OUT OF SCOPE for this repository — not evaluated. Reason:"]
+        out += _para(info["out_of_scope"]["reason"])
     out += ["", "Purpose"]
     out += _para(info["description"])
     out += ["", "Parameters"]

@@ -45,6 +45,7 @@ class ScanOptions:
     opa_timeout: float = DEFAULT_TIMEOUT
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     stdin: TextIO | None = None
+    stdin_name: str | None = None  # what stdin is called in the report (--stdin-filename)
     waivers: str | None = None  # waiver file (YAML)
     waiver_warning_days: int = DEFAULT_WARNING_DAYS
     fail_on: str = "low"  # lowest failing severity, or "none"
@@ -131,7 +132,12 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     def read_inputs() -> LoadResult:
         start = time.perf_counter()
         with stage("load"):
-            loaded = load(opts.paths, stdin=opts.stdin, max_file_bytes=opts.max_file_bytes)
+            loaded = load(
+                opts.paths,
+                stdin=opts.stdin,
+                max_file_bytes=opts.max_file_bytes,
+                stdin_name=opts.stdin_name,
+            )
         opts.say(
             f"read {len(loaded.resources):,} resource(s) from {len(loaded.inputs):,} file(s) "
             f"in {time.perf_counter() - start:.1f} s"
@@ -224,6 +230,8 @@ def _evaluate_and_report(
         fail_on=opts.fail_on,
         disabled_checks=config.disabled_checks,
         custom_policies=[f.to_json() for f in prepared.policies.files],
+        repository_scope=config.scope,
+        out_of_scope_checks=config.out_of_scope(checks),
     )
     with stage("mapping"):
         report = build_report(

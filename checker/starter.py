@@ -18,8 +18,9 @@ WIDTH = 96
 HEADER = """\
 # dxguard configuration — written by `dxguard init`. Use it with:
 #   dxguard scan --config dxguard.yaml deploy/
-# Every key is optional; what is shown is the default. Edit the values for your platform, delete
-# what you keep at its default. docs/configuration.md explains each key; the JSON schema is
+# Every key is optional; what is shown is the default, and keys without a default are commented
+# examples (uncomment and adapt them). Edit the values for your platform, delete what you keep at
+# its default. docs/configuration.md explains each key; the JSON schema is
 # checker/schemas/config.schema.json (plus checker/schemas/parameters/*.json).
 version: 1
 """
@@ -52,6 +53,9 @@ def render_starter() -> str:
     out += _comment(props["frameworks"]["description"], "")
     out.append("# frameworks: [fda-samd, eu-ivdr, iso-13485]")
     out.append("")
+    out += _comment(props["scope"]["description"], "")
+    out.append(f"scope: {props['scope']['default']}")
+    out.append("")
     out += _comment(props["tiers"]["description"], "")
     out.append("tiers:")
     for tier, spec in props["tiers"]["default"].items():
@@ -64,4 +68,24 @@ def render_starter() -> str:
     for name, spec in sorted(props["parameters"]["properties"].items()):
         out += _comment(spec.get("description", ""), "  ")
         out += _entry(name, spec["default"], "  ")
+    for key, example in EXAMPLES.items():
+        out.append("")
+        out += _comment(props[key]["description"], "")
+        if key == "checks":
+            out += _comment(props["checks"]["properties"]["disabled"]["description"], "")
+        out += [f"# {line}" for line in example.splitlines()]
     return "\n".join(out) + "\n"
+
+
+# Keys without a default, shown as commented examples: uncommented (with the folders present),
+# they are a valid config.
+EXAMPLES = {
+    "policies": "policies: [policy]",
+    "controls": "controls: [catalogs]",
+    "checks": (
+        "checks:\n"
+        "  disabled:\n"
+        "    - id: DXG-K8S-PIN-002\n"
+        "      reason: Risk assessment RA-2026-031 — every image is pinned by digest."
+    ),
+}

@@ -207,7 +207,7 @@ def test_action_is_a_composite_action_whose_scripts_are_valid_bash():
 
 
 def _run_scan_step(
-    tmp_path: Path, inputs: dict[str, str]
+    tmp_path: Path, inputs: dict[str, str], cwd: Path = ROOT
 ) -> tuple[subprocess.CompletedProcess, dict]:
     action = _action()
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "scan")
@@ -230,7 +230,7 @@ def _run_scan_step(
         }
     )
     proc = subprocess.run(
-        ["bash", "-c", step["run"]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        ["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
     )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
     return proc, outputs
@@ -444,11 +444,13 @@ def test_dockerfile_is_multi_stage_pinned_by_digest_non_root_and_labelled():
         assert arg in declared
     copies = [args for op, args in final if op == "COPY"]
     assert any(c.startswith("--from=opa ") for c in copies)
-    assert any(c.startswith("rego/ ") for c in copies) and any(
-        c.startswith("controls/ ") for c in copies
-    )
+    # The policies and catalogs reach the image inside the installed package (package data),
+    # the way they reach any `pip install`: copied into the stage that installs it.
+    build = next(s for s in parts if any(op == "RUN" and "pip install ." in a for op, a in s))
+    build_copies = [args.split()[0] for op, args in build if op == "COPY"]
+    assert {"checker/", "rego/", "controls/", "pyproject.toml"} <= set(build_copies)
     env = " ".join(args for op, args in final if op == "ENV")
-    assert "DXGUARD_HOME=/opt/dxguard" in env and "DXGUARD_OPA=/usr/local/bin/opa" in env
+    assert "DXGUARD_HOME" not in env and "DXGUARD_OPA=/usr/local/bin/opa" in env
     assert ("ENTRYPOINT", '["dxguard"]') in final
     assert not any(op == "RUN" and "apt-get" in args for op, args in final)
 
@@ -463,3 +465,100 @@ def test_docker_build_context_holds_what_the_dockerfile_copies():
             top = src.rstrip("/")
             assert any(top == a or top.startswith(a + "/") for a in allowed), src
             assert (ROOT / src).exists(), src
+
+
+# -- the examples, as written, on an application repository -----------------------------------
+
+APP = FIXTURES / "app-repo"
+DEBUG_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: clinical-pathology}
+spec:
+  containers:
+    - name: shell
+      image: busybox:latest
+"""
+
+
+def test_pre_commit_example_passes_a_compliant_change_and_blocks_a_non_compliant_one(
+    tmp_path, hook_repo
+):
+    """The example .pre-commit-config.yaml (its files: and args: as written) in a copy of the
+    example application repository: the staged manifests alone, judged with scope: application."""
+    repo_url, rev = hook_repo
+    project = tmp_path / "app"
+    shutil.copytree(APP, project)
+    shutil.move(project / "deploy", tmp_path / "deploy-later")
+    (project / "deploy").mkdir()
+    example = yaml.safe_load((CI / "pre-commit-config.yaml").read_text())
+    example["repos"][0].update({"repo": str(repo_url), "rev": rev})
+    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(example))
+    env = {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DXGUARD_OPA": str(opa_path()),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "NO_COLOR": "1",
+        "GIT_AUTHOR_NAME": "dxguard test",
+        "GIT_AUTHOR_EMAIL": "test@dxguard.invalid",
+        "GIT_COMMITTER_NAME": "dxguard test",
+        "GIT_COMMITTER_EMAIL": "test@dxguard.invalid",
+    }
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "config")  # before the hook is installed
+    subprocess.run(
+        [str(VENV_BIN / "pre-commit"), "install"], cwd=project, env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+    def commit(message: str) -> subprocess.CompletedProcess[str]:
+        subprocess.run(["git", "add", "-A"], cwd=project, env=env, check=True)
+        return subprocess.run(
+            ["git", "commit", "-q", "-m", message],
+            cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    shutil.copy(tmp_path / "deploy-later" / "slide-viewer.yaml", project / "deploy")
+    good = commit("the slide viewer")  # one compliant Deployment and its Service, alone
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "dxguard compliance scan" in good.stdout + good.stderr
+
+    (project / "deploy" / "debug-pod.yaml").write_text(DEBUG_POD)
+    bad = commit("a debugging pod")
+    output = bad.stdout + bad.stderr
+    assert bad.returncode != 0, output
+    assert "deploy/debug-pod.yaml:7" in output and "DXG-K8S-PIN-001" in output
+    assert git(project, "log", "-1", "--format=%s") == "the slide viewer"
+
+
+def test_example_workflow_inputs_pass_the_example_application_repository(tmp_path):
+    flow = yaml.safe_load((CI / "github-workflow.yml").read_text())
+    (job,) = flow["jobs"].values()
+    scan = next(s for s in job["steps"] if s.get("id") == "dxguard")
+    project = tmp_path / "app"
+    shutil.copytree(APP, project)
+    out = tmp_path / "out"
+    proc, outputs = _run_scan_step(out, dict(scan["with"]), cwd=project)
+    assert outputs["result"] == "pass" and proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Repository scope: application" in (project / scan["with"]["markdown-file"]).read_text()
+    (project / "deploy" / "debug-pod.yaml").write_text(DEBUG_POD)
+    proc, outputs = _run_scan_step(tmp_path / "out2", dict(scan["with"]), cwd=project)
+    assert outputs["result"] == "fail" and proc.returncode == 1
+
+
+def test_gitlab_example_script_passes_the_example_application_repository(tmp_path):
+    job = yaml.safe_load((CI / "gitlab-ci.yml").read_text())["dxguard"]
+    (script,) = job["script"]
+    project = tmp_path / "app"
+    shutil.copytree(APP, project)
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DXGUARD_OPA": str(opa_path()), "NO_COLOR": "1"}  # fmt: skip
+    run = subprocess.run(["bash", "-c", script], cwd=project, env=env, capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    for path in job["artifacts"]["paths"]:
+        assert (project / path).is_file(), path
+    junit = (project / job["artifacts"]["reports"]["junit"]).read_text()
+    assert 'failures="0"' in junit.splitlines()[1]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -335,3 +337,34 @@ def test_api_field_table_matches_the_installed_kubernetes_models():
         [str(opa_path()), "fmt"], input=gen.render(), capture_output=True, text=True, check=True
     )
     assert fmt.stdout == committed
+
+
+def test_init_shows_every_config_key_and_its_examples_uncommented_are_a_valid_config(tmp_path):
+    from checker.config import config_schema, load_config
+
+    target = tmp_path / "dxguard.yaml"
+    assert dxguard("init", str(target)).code == 0
+    text = target.read_text()
+    for key in config_schema()["properties"]:
+        assert re.search(rf"^(# )?{key}:", text, re.M), f"dxguard init does not show `{key}`"
+    assert "#   disabled:" in text
+    # Uncommented, the examples (frameworks, policies, controls, disabled checks) are valid.
+    (tmp_path / "policy").mkdir()
+    shutil.copytree(FIXTURES / "custom" / "policy", tmp_path / "policy", dirs_exist_ok=True)
+    shutil.copytree(FIXTURES / "custom" / "controls", tmp_path / "catalogs")
+    lines, block = [], False
+    for line in text.splitlines():
+        block = bool(re.match(r"# (frameworks|policies|controls|checks):", line)) or (
+            block and line.startswith("#   ")
+        )
+        lines.append(line[2:] if block else line)
+    example = "\n".join(lines) + "\n"
+    data = yaml.safe_load(example)
+    assert {"frameworks", "policies", "controls", "checks"} <= set(data)
+    target.write_text(example)
+    assert load_config(str(target)).disabled_checks == {
+        "DXG-K8S-PIN-002": "Risk assessment RA-2026-031 — every image is pinned by digest."
+    }
+    run = dxguard("checks", "list", "-c", str(target))
+    assert run.code == 0, run.stderr
+    assert "ACME-K8S-LOG-001" in run.stdout

@@ -1,8 +1,8 @@
 """Find the OPA binary dxguard evaluates policies with.
 
-Order: --opa-binary, then $DXGUARD_OPA, then the project's tools folder (built by `make opa` from
-tools/opa/), then `opa` on PATH. A missing or broken binary is an EngineError (exit 2) that says
-how to get one; dxguard never evaluates without the real OPA.
+Order: --opa-binary, then $DXGUARD_OPA, then the checkout's tools folder (built by `make opa` from
+tools/opa/; absent in an installed wheel), then `opa` on PATH. A missing or broken binary is an
+EngineError (exit 2) that says how to get one; dxguard never evaluates without the real OPA.
 """
 
 from __future__ import annotations
@@ -15,9 +15,16 @@ from pathlib import Path
 from checker.errors import EngineError
 from checker.paths import tools_bin
 
+# The OPA release tools/opa/go.mod pins, the one dxguard is tested with (a test keeps them equal).
+PINNED_OPA = "1.22.3"
+
 HOW_TO_GET_OPA = (
-    "run `make opa` in the dxguard checkout (builds the pinned OPA from tools/opa/ with Go), "
-    "or pass --opa-binary PATH / set DXGUARD_OPA to an OPA v1 binary"
+    f"dxguard needs the OPA v1 binary (tested with {PINNED_OPA}). Put `opa` on PATH, or set "
+    "DXGUARD_OPA=/path/to/opa, or pass --opa-binary PATH. To get it: download the release "
+    f"binary for your platform from https://github.com/open-policy-agent/opa/releases/tag/"
+    f"v{PINNED_OPA} (e.g. opa_linux_amd64_static) and make it executable; or build it with Go: "
+    f"`go install github.com/open-policy-agent/opa@v{PINNED_OPA}` (it lands in "
+    "$(go env GOPATH)/bin); or, in a dxguard checkout, `make opa` (builds .tools/bin/opa)"
 )
 
 
@@ -42,7 +49,10 @@ def find_opa(explicit: str | None = None) -> Path:
     on_path = shutil.which("opa")
     if on_path:
         return Path(on_path)
-    raise EngineError("OPA was not found", hint=HOW_TO_GET_OPA)
+    raise EngineError(
+        "OPA was not found (not in DXGUARD_OPA, a checkout's .tools/bin, or on PATH)",
+        hint=HOW_TO_GET_OPA,
+    )
 
 
 def opa_version(binary: Path) -> str:

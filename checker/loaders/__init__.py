@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from checker.errors import InputError
-from checker.loaders.kubernetes import resources_from_document
+from checker.loaders.kubernetes import check_run_together, resources_from_document
 from checker.loaders.yamldocs import Document, parse_documents
 from checker.model import InputFile, LoadResult, Resource, Skipped
 
@@ -58,10 +58,15 @@ def load(
     *,
     stdin: TextIO | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    stdin_name: str | None = None,
 ) -> LoadResult:
-    """Load every path (file, directory or '-') in the order given; directories in sorted order."""
+    """Load every path (file, directory or '-') in the order given; directories in sorted order.
+
+    Stdin is reported as `<stdin>`, or as stdin_name (--stdin-filename) when given: the name its
+    findings, locations and waivers' `file:` selectors use."""
     result = LoadResult()
     seen: set[str] = set()
+    name = stdin_name or STDIN_NAME
     for raw in paths:
         if raw == "-":
             if STDIN_NAME in seen:
@@ -70,8 +75,8 @@ def load(
             stream = stdin if stdin is not None else sys.stdin
             text = stream.read()
             data = text.encode("utf-8")
-            result.texts[STDIN_NAME] = text
-            _load_text(text, data, STDIN_NAME, result, is_json=False)
+            result.texts[name] = text
+            _load_text(text, data, name, result, is_json=False)
             continue
         path = Path(raw)
         if path.is_dir():
@@ -170,6 +175,8 @@ def _load_text(
         documents = 1
     else:
         docs = [_parse_json(text, display)] if is_json else parse_documents(text, display)
+        if not is_json:
+            check_run_together(text, docs, display)
         result.doc_lines[display] = [d.line for d in docs]
         for doc in docs:
             result.resources.extend(_document_resources(doc, ctx))

@@ -9,6 +9,8 @@ instead of a subject the policies quietly cannot see.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,45 @@ POD_SPEC_KEYS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+
+
+# A top-level key that starts an object's identity. At column 0 it can only be a key of the
+# document's top-level mapping (a block scalar's text is indented under its key).
+_IDENTITY_KEY = re.compile(r"^(apiVersion|kind)[ \t]*:", re.M)
+
+
+def check_run_together(text: str, docs: list[Document], filename: str) -> None:
+    """Two manifests pasted together without `---` (`cat a.yaml b.yaml | dxguard scan -` when
+    a.yaml does not end with one) parse as one mapping in which the second object's keys
+    silently replace the first's. A document with a second top-level apiVersion or kind is
+    therefore an input error naming the line where the second object begins."""
+    if "apiVersion" not in text:
+        return
+    starts = sorted(d.line for d in docs if isinstance(d.value, dict))
+    if not starts:
+        return
+    seen: dict[tuple[int, str], int] = {}  # (document start, key) → line of its first use
+    line, last = 1, 0
+    for m in _IDENTITY_KEY.finditer(text):
+        line += text.count("\n", last, m.start())
+        last = m.start()
+        at = bisect_right(starts, line) - 1
+        if at < 0:
+            continue
+        doc = starts[at]
+        key = (doc, m.group(1))
+        if key not in seen:
+            seen[key] = line
+            continue
+        first = seen[key]
+        raise InputError(
+            f"{filename}:{line}: a second top-level `{m.group(1)}:` in the document that starts "
+            f"at line {doc} (the first is at line {first}): two manifests run together without "
+            "a `---` line between them, and the second would silently replace the first's keys",
+            hint=f"put a line `---` between the two objects (before line {line}, or before "
+            "the second object's first key); `cat` of files that do not end with `---` does "
+            "this",
+        )
 
 
 def _line_of(node: yaml.Node | None, default: int) -> int:

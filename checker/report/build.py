@@ -18,8 +18,11 @@ from checker import __version__
 from checker.controls import (
     STATUSES,
     CheckStats,
+    Coverage,
     check_stats,
     control_status,
+    coverage,
+    coverage_notes,
 )
 from checker.identity import SEP, finding_digest, finding_id, occurrence_key
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
@@ -60,6 +63,10 @@ class RunInfo:
     disabled_checks: dict[str, str] = field(default_factory=dict)
     # Custom policy files added to the bundle: {file, sha256, package} each.
     custom_policies: list[dict[str, str]] = field(default_factory=list)
+    # What the repository holds (config `scope`): platform, or application, where the checks
+    # that judge the cluster as a whole are out of scope (id → reason): not evaluated, listed.
+    repository_scope: str = "platform"
+    out_of_scope_checks: dict[str, str] = field(default_factory=dict)
 
 
 # Locates the line of a field path in a resource's source: (resource id, path) → line.
@@ -133,7 +140,17 @@ def build_report(
     rank = {f["id"]: i for i, f in enumerate(findings)}
 
     framework_entries = [
-        _framework(fw, stats, by_check, ids_by_check, rank, by_id, waivers, run.disabled_checks)
+        _framework(
+            fw,
+            stats,
+            by_check,
+            ids_by_check,
+            rank,
+            by_id,
+            waivers,
+            run.disabled_checks,
+            run.out_of_scope_checks,
+        )  # fmt: skip
         for fw in frameworks
     ]
     # The findings the selected frameworks' controls refer to (a framework selection scopes them).
@@ -182,11 +199,16 @@ def build_report(
     failed = sum(s.failed for s in stats.values())
     waived = sum(s.waived for s in stats.values())
     statuses = waivers.statuses if waivers is not None else []
+    cov = coverage(frameworks, all_frameworks, [c.id for c in checks])
     return {
         "report_version": REPORT_VERSION,
         "tool": {"name": "dxguard", "version": __version__},
-        "run": _run(run, all_frameworks, frameworks, load, waivers),
-        "scope_notes": [GENERAL_SCOPE_NOTE],
+        "run": _run(run, all_frameworks, frameworks, load, waivers, cov),
+        "scope_notes": [
+            GENERAL_SCOPE_NOTE,
+            *_repository_scope_notes(run),
+            *coverage_notes(cov, [*run.disabled_checks, *run.out_of_scope_checks]),
+        ],
         "summary": {
             "result": "fail" if gate["failing"] or gate["lapsed_waivers"] else "pass",
             "gate": gate,
@@ -215,7 +237,9 @@ def build_report(
         },
         "frameworks": framework_entries,
         "findings": findings,
-        "checks": [_check(c, stats.get(c.id), run.parameters, ids_by_check, run) for c in checks],
+        "checks": [
+            _check(c, stats.get(c.id), run.parameters, ids_by_check, run, cov) for c in checks
+        ],
         "resources": resource_entries,
         "waivers": [s.to_json() for s in statuses],
         "skipped": sorted(
@@ -223,6 +247,19 @@ def build_report(
             key=lambda s: (s["file"], s.get("document", -1)),
         ),
     }
+
+
+def _repository_scope_notes(run: RunInfo) -> list[str]:
+    if not run.out_of_scope_checks:
+        return []
+    ids = ", ".join(sorted(run.out_of_scope_checks))
+    return [
+        "Repository scope: application. Out of scope for this repository, not evaluated and "
+        f"never counted as satisfied: {ids} — they judge the cluster as a whole (namespaces, "
+        "network and admission policies, the API server's audit trail, the log collector); "
+        "the platform repository's scan gives that evidence, and the controls that cite them "
+        "need it attached."
+    ]
 
 
 def _waiver_ref(waivers: WaiverOutcome, waiver_id: str) -> dict[str, Any]:
@@ -282,6 +319,7 @@ def _run(
     selected: list[Framework],
     load: LoadResult,
     waivers: WaiverOutcome | None,
+    cov: Coverage,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "as_of": run.as_of,
@@ -291,6 +329,9 @@ def _run(
         "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
         "catalogs": _catalog_files(all_frameworks),
         "frameworks_selected": [fw.id for fw in selected],
+        "frameworks_not_selected": [
+            {"framework": fw.id, "file": fw.file, "origin": fw.origin} for fw in cov.excluded
+        ],
         "config": {
             "file": run.config_file,
             "file_sha256": run.config_file_sha256,
@@ -318,6 +359,10 @@ def _run(
         {"id": cid, "reason": reason} for cid, reason in sorted(run.disabled_checks.items())
     ]
     out["custom_policies"] = sorted(run.custom_policies, key=lambda p: p["file"])
+    out["repository_scope"] = run.repository_scope
+    out["out_of_scope_checks"] = [
+        {"id": cid, "reason": reason} for cid, reason in sorted(run.out_of_scope_checks.items())
+    ]
     if run.ci:
         out["ci"] = dict(sorted(run.ci.items()))
     return out
@@ -358,10 +403,12 @@ def _framework(
     by_id: dict[str, dict[str, Any]],
     waivers: WaiverOutcome | None,
     disabled: dict[str, str],
+    out_of_scope: dict[str, str],
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
         status = control_status(control, stats, disabled)
+        elsewhere = [cid for cid in control.checks if cid in out_of_scope]
         off = [cid for cid in control.checks if cid in disabled]
         check_rows = []
         for cid in control.checks:
@@ -380,6 +427,8 @@ def _framework(
             )
             if cid in disabled:
                 check_rows[-1]["disabled"] = True
+            if cid in out_of_scope:
+                check_rows[-1]["out_of_scope"] = True
         failures = _ids_of(control.checks, ids_by_check["failed"], rank)
         waived = _ids_of(control.checks, ids_by_check["waived"], rank)
         cited = sorted(
@@ -414,6 +463,12 @@ def _framework(
             if len(off) == len(control.checks):
                 entry["manual_evidence_required"] = True
             entry["disabled_checks"] = off
+        if elsewhere:
+            # Part (or all) of its automated evidence comes from the platform repository's scan:
+            # the control is judged here on the rest (all out of scope: nothing examined, so
+            # not-applicable), and its evidence must be completed from there.
+            entry["out_of_scope_checks"] = elsewhere
+            entry["manual_evidence_required"] = True
         if control.catalog:
             entry["catalog"] = control.catalog
         controls.append(entry)
@@ -441,6 +496,7 @@ def _check(
     parameters: dict[str, Any],
     ids_by_check: dict[str, dict[str, list[str]]],
     run: RunInfo,
+    cov: Coverage,
 ) -> dict[str, Any]:
     s = s or CheckStats()
     custom_packages = {p["package"] for p in run.custom_policies}
@@ -463,7 +519,10 @@ def _check(
         "failures": len(ids_by_check["failed"].get(c.id, [])),
         "waived_failures": len(ids_by_check["waived"].get(c.id, [])),
         "origin": "custom" if c.package in custom_packages else "builtin",
+        "controls_cited_by": {"selected": cov.selected[c.id], "loaded": cov.loaded[c.id]},
     }
     if c.id in run.disabled_checks:
         entry["disabled"] = {"reason": run.disabled_checks[c.id]}
+    if c.id in run.out_of_scope_checks:
+        entry["out_of_scope"] = {"reason": run.out_of_scope_checks[c.id]}
     return entry

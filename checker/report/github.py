@@ -3,7 +3,8 @@
 GitHub shows at most 10 error, 10 warning and 10 notice annotations per step (50 per job), so
 what comes first matters: annotations are ordered by severity — waivers that lapsed and the
 failures only they covered with the critical ones, then critical, high (errors), medium
-(warnings), low (notices) — and each level stops at what GitHub shows. When a level has more,
+(warnings), low (notices); an error only when it fails the run, so below the --fail-on gate a
+critical or high failure is a warning — and each level stops at what GitHub shows. When a level has more,
 its last shown annotation says how many were left out, of which severities, and where they are:
 every finding is still printed as a plain log line below the annotations, and is in the HTML,
 JSON and SARIF reports. Then plain log lines with the result and the scope notes. Values are
@@ -19,6 +20,7 @@ from checker.report.views import (
     Finding,
     finding_line,
     findings,
+    gate_level,
     lapsed,
     resource_label,
     result_sentence,
@@ -50,6 +52,7 @@ def render_github(report: dict[str, Any], *, per_level: int = ANNOTATIONS_PER_LE
     """per_level: annotations of one level GitHub shows in a step (10); a level with more gets
     per_level - 1 annotations and one that names what was left out."""
     items = severity_first(findings(report, "failures"))
+    fail_on = report["summary"]["gate"]["fail_on"]
     waiver_items = waiver_notes(report)
     # Per level, (annotation, finding or None, log line) in the order a reader needs them;
     # waiver problems lead their level.
@@ -70,7 +73,7 @@ def render_github(report: dict[str, Any], *, per_level: int = ANNOTATIONS_PER_LE
         )
     for item in items:
         f = item.failure
-        level = "error" if lapsed(f) else COMMAND[f["severity"]]
+        level = "error" if lapsed(f) else gate_level(f, fail_on, COMMAND)
         log = f"{f['severity']} {f['check']} {finding_line(f)}"
         by_level[level].append((_annotation(item, level), item, log))
     lines: list[str] = []

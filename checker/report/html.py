@@ -30,6 +30,7 @@ from checker.report.views import (
     Finding,
     findings,
     lapsed,
+    not_satisfied_below_gate,
     resource_label,
     result_sentence,
     scope_notes,
@@ -70,6 +71,7 @@ code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mo
 .verdict { display: inline-block; padding: 6px 12px; border-radius: 4px; font-weight: 700;
   color: #fff; margin: 8px 0; }
 .verdict.fail { background: #c62828; } .verdict.pass { background: #2e7d32; }
+.verdict.pass.below-gate { background: #8d6e00; }
 .notes { background: #fff8e1; border-left: 4px solid #b8860b; padding: 6px 12px; margin: 10px 0; }
 .notes p { margin: 2px 0; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; table-layout: fixed; }
@@ -271,6 +273,8 @@ def _header(report: dict[str, Any]) -> list[str]:
     res = summary["resources"]
     subj = summary["subjects"]
     result = summary["result"]
+    if result == "pass" and not_satisfied_below_gate(report):
+        result += " below-gate"  # the gate passed, yet controls are not satisfied
     out = [
         "<header>",
         "<h1>dxguard — control-by-control evidence report</h1>",

@@ -1,7 +1,10 @@
 """JUnit XML rendering: one test suite per framework, one test case per control, valid against
 Jenkins' junit-10.xsd (the strictest common consumer).
 
-not-satisfied → a <failure> carrying every finding (file:line, resource, field, message);
+not-satisfied → a <failure> carrying every finding (file:line, resource, field, message) when a
+finding fails the run (the --fail-on gate); when none does, <skipped> saying the control is not
+satisfied below the gate, with the findings in <system-out>, so the failed tests are exactly what
+fails the run;
 satisfied, satisfied-with-waivers and passed-manual-pending → a passing case (the automated checks
 passed); its <system-out> starts with the status, so a partial control reads "manual evidence
 pending", never plain satisfied, and lists the waived findings and their waivers;
@@ -19,6 +22,7 @@ from typing import Any
 from checker.report.views import (
     STATUS_LABEL,
     STATUS_MEANING,
+    control_fails_gate,
     control_findings,
     finding_index,
     finding_line,
@@ -56,7 +60,19 @@ def render_junit(report: dict[str, Any]) -> str:
                 time="0",
             )
             status = c["status"]
-            if status == "not-satisfied":
+            fail_on = report["summary"]["gate"]["fail_on"]
+            if status == "not-satisfied" and not control_fails_gate(c, index, fail_on):
+                counts["skipped"] += 1
+                checks = ", ".join(sorted({index[i]["check"] for i in c["failures"]}))
+                ET.SubElement(
+                    case,
+                    "skipped",
+                    message=f"NOT satisfied, below the --fail-on gate ({fail_on}): "
+                    f"{len(c['failures'])} finding(s) that do not fail the run: {checks}",
+                )
+                out = ET.SubElement(case, "system-out")
+                out.text = _case_text(c, index)
+            elif status == "not-satisfied":
                 counts["failures"] += 1
                 failure = ET.SubElement(
                     case,

@@ -17,6 +17,7 @@ from typing import Any
 
 from checker.report.views import (
     findings,
+    not_satisfied_below_gate,
     resource_label,
     result_sentence,
     scope_notes,
@@ -83,6 +84,8 @@ def _head(report: dict[str, Any]) -> str:
     summary = report["summary"]
     run = report["run"]
     icon = "❌" if summary["result"] == "fail" else "✅"
+    if icon == "✅" and not_satisfied_below_gate(report):
+        icon = "⚠️"  # the gate passed, yet controls are not satisfied
     subj = summary["subjects"]
     res = summary["resources"]
     lines = [

@@ -1,6 +1,7 @@
 """SARIF 2.1.0 rendering of the evidence report, for code-scanning views and PR annotations.
 
-One result per failure with the rule (check) metadata, a level from the check's severity and the
+One result per failure with the rule (check) metadata, a level from the check's severity (an
+error only when the failure fails the run: below the --fail-on gate it is a warning) and the
 physical location (file, line) the loaders recorded. Waived failures are results too, carrying an
 accepted external suppression with the waiver's fields, so the evidence stays complete while
 code scanning hides them. It must not invent locations or verdicts: everything comes from the
@@ -22,7 +23,9 @@ from typing import Any
 from checker.report.views import (
     Finding,
     findings,
+    gate_level,
     path_uri,
+    result_sentence,
     scope_notes,
     severity_counts,
     severity_first,
@@ -117,6 +120,7 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
                         }
                         for fw in report["frameworks"]
                     },
+                    "result": result_sentence(report),
                     "scopeNotes": scope_notes(report),
                 },
             }
@@ -205,7 +209,7 @@ def _result(
     out: dict[str, Any] = {
         "ruleId": f["check"],
         "ruleIndex": rule_index[f["check"]],
-        "level": LEVEL[f["severity"]],
+        "level": gate_level(f, report["summary"]["gate"]["fail_on"], LEVEL),
         "message": {"text": f["message"]},
         "locations": [
             {

@@ -20,6 +20,7 @@ from checker.report.views import (
     control_findings,
     finding_index,
     findings,
+    not_satisfied_below_gate,
     resource_label,
     result_sentence,
     scope_notes,
@@ -182,6 +183,13 @@ def _footer(console: Console, report: dict[str, Any]) -> None:
         _say(console, f"… and {len(report['skipped']) - 10} more skipped (see the JSON report)")
     for d in report["run"].get("disabled_checks", []):
         _say(console, f"disabled by the config (not evaluated): {d['id']} — {d['reason']}")
+    out_of_scope = [d["id"] for d in report["run"].get("out_of_scope_checks", [])]
+    if out_of_scope:
+        _say(
+            console,
+            f"out of scope for this repository (scope: application, not evaluated): "
+            f"{', '.join(out_of_scope)}",
+        )
     custom = report["run"].get("custom_policies", [])
     custom_catalogs = [c for c in report["run"]["catalogs"] if c.get("origin") == "custom"]
     if custom or custom_catalogs:
@@ -193,4 +201,6 @@ def _footer(console: Console, report: dict[str, Any]) -> None:
     for note in scope_notes(report):
         _say(console, f"Note: {note}", style="dim")
     style = "bold red" if report["summary"]["result"] == "fail" else "bold green"
+    if style == "bold green" and not_satisfied_below_gate(report):
+        style = "bold yellow"  # the gate passed, yet controls are not satisfied
     _say(console, f"Result: {result_sentence(report)}", style=style)

@@ -149,8 +149,49 @@ def finding_line(f: dict[str, Any]) -> str:
     return f"{location(f)} {resource_label(f['resource'])} {f['path']}{subject}: {f['message']}"
 
 
+def fails_gate(f: dict[str, Any], fail_on: str) -> bool:
+    """Whether a finding fails the run: unwaived and at or above --fail-on, or covered only by
+    an expired waiver (whatever its severity); never under --fail-on none. The same rule as the
+    report's summary.gate, for renderers that mark each finding or control (JUnit, SARIF, the
+    GitHub annotations) so that their errors are exactly what fails the run."""
+    if f["status"] != "failed" or fail_on not in SEVERITY_RANK:
+        return False
+    if f.get("waiver", {}).get("state") == "expired":
+        return True
+    return SEVERITY_RANK[f["severity"]] >= SEVERITY_RANK[fail_on]
+
+
+def control_fails_gate(c: dict[str, Any], index: dict[str, dict[str, Any]], fail_on: str) -> bool:
+    return any(fails_gate(index[fid], fail_on) for fid in c["failures"])
+
+
+def not_satisfied_below_gate(report: dict[str, Any]) -> int:
+    """Controls that are not satisfied although none of their failures fails the run."""
+    index = finding_index(report)
+    fail_on = report["summary"]["gate"]["fail_on"]
+    return sum(
+        1
+        for fw in report["frameworks"]
+        for c in fw["controls"]
+        if c["status"] == "not-satisfied" and not control_fails_gate(c, index, fail_on)
+    )
+
+
+def gate_level(f: dict[str, Any], fail_on: str, levels: dict[str, str]) -> str:
+    """A finding's level (severity → the format's level words), capped at the second level
+    (warning) when it does not fail the run: an error is always a failure that fails the run."""
+    level = levels[f["severity"]]
+    if fails_gate(f, fail_on) or level != levels["critical"]:
+        return level
+    return levels["medium"]
+
+
 def result_sentence(report: dict[str, Any]) -> str:
-    """The run's verdict in words, with what decided it."""
+    """The run's verdict in words, with what decided it.
+
+    The verdict is the gate's (--fail-on); when the gate passes while controls are not
+    satisfied (failures below it), the sentence says both: what passed, and what did not.
+    """
     summary = report["summary"]
     gate = summary["gate"]
     if summary["result"] == "pass":
@@ -160,8 +201,16 @@ def result_sentence(report: dict[str, Any]) -> str:
                 "control is satisfied (each is not-applicable or manual)"
             )
         if gate["fail_on"] == "none":
-            return "PASS — --fail-on none: findings are reported, never fail the run"
-        return f"PASS — no unwaived failure at or above severity {gate['fail_on']}"
+            sentence = "PASS — --fail-on none: findings are reported, never fail the run"
+        else:
+            sentence = f"PASS — no unwaived failure at or above severity {gate['fail_on']}"
+        below = not_satisfied_below_gate(report)
+        if below:
+            sentence += (
+                f"; the gate passed, but {below} control(s) are NOT satisfied (their failures "
+                "are below the gate)"
+            )
+        return sentence
     parts = []
     if gate["failing"]:
         parts.append(
@@ -199,6 +248,33 @@ def waiver_notes(report: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]
                     f"waiver {w['id']} expires on {w['expires']} ({w['days_left']} day(s) left)",
                 )
             )
+    return out
+
+
+def coverage_warnings(report: dict[str, Any]) -> list[str]:
+    """What a user most likely did not mean: a custom catalog the framework selection leaves out,
+    a check (not disabled) that no control of any catalog cites."""
+    out = []
+    custom = [
+        f"{f['framework']} ({f['file']})"
+        for f in report["run"].get("frameworks_not_selected", [])
+        if f["origin"] == "custom"
+    ]
+    if custom:
+        out.append(
+            f"custom catalog(s) loaded but not reported, excluded by the framework selection: "
+            f"{', '.join(custom)}; add them to --framework or the config's frameworks"
+        )
+    orphans = [
+        c["id"]
+        for c in report["checks"]
+        if c.get("controls_cited_by", {}).get("loaded", 1) == 0 and "disabled" not in c
+    ]
+    if orphans:
+        out.append(
+            f"check(s) that no control cites: {', '.join(orphans)}; their results reach no "
+            "control and cannot fail the run (map them in a catalog, or disable them)"
+        )
     return out
 
 

@@ -2,10 +2,13 @@
 # title: Privilege escalation is disallowed
 # description: |
 #   allowPrivilegeEscalation lets a process gain more privileges than its parent (setuid
-#   binaries, file capabilities). Kubernetes allows it unless the container sets it to false,
-#   and a privileged container or one with CAP_SYS_ADMIN always has it. The setting exists only
-#   per container (a pod-level value is not inherited). Init, regular and ephemeral containers
-#   are examined; workloads in exempt namespaces (parameter exempt_namespaces) are not.
+#   binaries, file capabilities). Kubernetes allows it unless the container sets it to false.
+#   This check fails every container whose securityContext does not set
+#   allowPrivilegeEscalation to false; the setting exists only per container (a pod-level value
+#   is not inherited). A privileged container or one that adds CAP_SYS_ADMIN escalates whatever
+#   the setting says: DXG-K8S-ISO-001 and DXG-K8S-ISO-007 judge those, not this check. Init,
+#   regular and ephemeral containers are examined; workloads in exempt namespaces (parameter
+#   exempt_namespaces) are not.
 # scope: package
 # custom:
 #   id: DXG-K8S-ISO-006
@@ -15,7 +18,7 @@
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
 #   scope: object
-#   remediation: Set securityContext.allowPrivilegeEscalation to false on every container (and keep privileged false and CAP_SYS_ADMIN out).
+#   remediation: Set securityContext.allowPrivilegeEscalation to false on every container.
 package dxguard.checks.k8s.privilege_escalation
 
 import data.lib.check
