@@ -4,8 +4,8 @@ GitHub shows at most 10 error, 10 warning and 10 notice annotations per step (50
 what comes first matters: annotations are ordered by severity — waivers that lapsed and the
 failures only they covered with the critical ones, then critical, high (errors), medium
 (warnings), low (notices); an error only when it fails the run, so below the --fail-on gate a
-critical or high failure is a warning — and each level stops at what GitHub shows. When a level has more,
-its last shown annotation says how many were left out, of which severities, and where they are:
+critical or high failure is a warning — and each level stops at what GitHub shows. When a level
+has more, its last shown annotation says how many were left out, of which severities, and where:
 every finding is still printed as a plain log line below the annotations, and is in the HTML,
 JSON and SARIF reports. Then plain log lines with the result and the scope notes. Values are
 escaped as the runner requires, so a message cannot inject a command of its own.
