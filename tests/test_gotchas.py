@@ -25,7 +25,7 @@ POD = (NOTEBOOK).read_text()
     [
         ("dxguard.sarif", lambda t: json.loads(t)["version"] == "2.1.0"),
         ("results.sarif.json", lambda t: json.loads(t)["version"] == "2.1.0"),
-        ("evidence.json", lambda t: json.loads(t)["report_version"].startswith("2.")),
+        ("evidence.json", lambda t: json.loads(t)["report_version"].startswith("3.")),
         ("evidence.html", lambda t: t.startswith("<!DOCTYPE html>")),
         ("summary.md", lambda t: t.startswith("### ")),
         ("junit.xml", lambda t: ET.fromstring(t.split("\n", 1)[1]).tag == "testsuites"),
