@@ -31,7 +31,7 @@ results contains check.fail(m, c.resource, path, msg) if {
 	ref := object.get(c.container, "image", "")
 	not ref in pinned_refs
 	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
+	msg := sprintf("%s image %q %s", [c.label, ref, problem(ref)])
 }
 
 results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
@@ -40,3 +40,9 @@ results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
 	some c in k8s.containers
 	object.get(c.container, "image", "") in pinned_refs
 }
+
+# Why a reference is not pinned: an invalid reference first (no runtime can pull it, whatever
+# digest it seems to carry).
+problem(ref) := sprintf("is not a valid image reference: it %s; fix it and pin it as name@sha256:<digest>", [p]) if {
+	p := image.reference_problem(ref)
+} else := "is not pinned by a sha256 digest; reference it as name@sha256:<digest>"

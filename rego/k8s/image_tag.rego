@@ -46,6 +46,8 @@ results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
 
 tag_problem(ref) := "is empty; set the image reference" if {
 	ref == ""
+} else := sprintf("is not a valid image reference: it %s; no runtime can pull it", [p]) if {
+	p := image.reference_problem(ref)
 } else := "has no tag or digest, so it means :latest; use a release tag and a digest" if {
 	parsed := image.parse(ref)
 	parsed.tag == ""
