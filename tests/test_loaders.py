@@ -71,9 +71,9 @@ def test_directory_is_recursive_sorted_and_notes_non_manifest_files(tmp_path):
     write(tmp_path, "b/pod.yaml", POD)
     write(tmp_path, "a/pod.yml", POD.replace("name: p", "name: a"))
     write(tmp_path, "README.md", "# not a manifest")
-    write(tmp_path, ".git/config.yaml", POD)  # hidden folders are not read
+    write(tmp_path, ".hidden/config.yaml", POD.replace("name: p", "name: h"))  # kubectl reads it
     result = load([str(tmp_path)])
-    assert [r.name for r in result.resources] == ["a", "p"]
+    assert [r.name for r in result.resources] == ["h", "a", "p"]
     assert [(Path(s.file).name, "not an input file" in s.reason) for s in result.skipped] == [
         ("README.md", True)
     ]

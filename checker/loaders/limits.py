@@ -15,6 +15,7 @@ any manifest (a CRD's schema reaches about 40), far below both limits.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -105,6 +106,49 @@ def _int_excerpt(number: int) -> str:
     if digits > 40:
         return f"{sign}(about {digits:,} digits)"
     return excerpt(str(number))
+
+
+class JsonValueError(ValueError):
+    """A JSON value Go's decoders (and so Kubernetes and OPA) cannot carry; `literal` is its text
+    as written, to find its line."""
+
+    def __init__(self, message: str, literal: str):
+        super().__init__(message)
+        self.message = message
+        self.literal = literal
+
+
+def _no_constant(name: str) -> Any:
+    raise JsonValueError(f"{name} is not JSON (Kubernetes and OPA refuse it)", name)
+
+
+def _json_int(digits: str) -> int:
+    """Within 64 bits, and never a 5,000-digit number that Python would refuse to convert."""
+    if len(digits.lstrip("-").lstrip("0")) <= 20:
+        value = int(digits)
+        if INT64_MIN <= value <= UINT64_MAX:
+            return value
+    raise JsonValueError(
+        f"the integer {excerpt(digits)} does not fit in 64 bits; quote it if it is meant as text",
+        digits,
+    )
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise JsonValueError(
+            f"the number {excerpt(text)} overflows to infinity, which JSON decoders refuse", text
+        )
+    return value
+
+
+def loads_json(text: str | bytes) -> Any:
+    """json.loads, refusing what Go's encoding/json refuses: NaN, Infinity, integers beyond
+    64 bits and numbers beyond float64 (JsonValueError); RecursionError as Python raises it."""
+    return json.loads(
+        text, parse_constant=_no_constant, parse_int=_json_int, parse_float=_json_float
+    )
 
 
 def find_non_finite(value: Any) -> Path | None:
