@@ -27,7 +27,13 @@ from typing import TextIO
 
 from checker.errors import InputError
 from checker.loaders.kubernetes import resources_from_document
-from checker.loaders.limits import JsonValueError, check_document, find_non_finite, loads_json
+from checker.loaders.limits import (
+    MAX_DEPTH,
+    JsonValueError,
+    check_document,
+    find_non_finite,
+    loads_json,
+)
 from checker.loaders.yamldocs import Document, parse_documents
 from checker.model import InputFile, LoadResult, Resource, Skipped
 
@@ -314,9 +320,36 @@ def _parse_json(text: str, display: str) -> Document:
             f"{where}: {err.message}", hint="write the value as a string or a finite number"
         ) from None
     except RecursionError:
-        raise InputError(f"{display}: JSON nesting too deep to parse") from None
+        raise InputError(
+            f"{display}:{_deep_json_line(text)}: the document is nested more than {MAX_DEPTH} "
+            "levels deep, more than dxguard and OPA can carry; no manifest nests that deeply"
+        ) from None
     check_document(value, display, lambda path: _json_line(text, path), 1)
     return Document(0, 1, value, None)
+
+
+def _deep_json_line(text: str) -> int:
+    """The line where JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return line
 
 
 def _json_line(text: str, path: list[str | int]) -> int | None:

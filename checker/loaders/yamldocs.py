@@ -324,6 +324,9 @@ def _needs_libyaml(text: str) -> bool:
 
 
 _DOC_MARKER = re.compile(r"^---(?:[ \t]|$)", re.M)
+# Block nesting needs a column per level (indentation, `- `, `? `); flow nesting yaml-rs bounds
+# itself. A line whose content starts this far right may nest deeper than yaml-rs survives.
+_DEEP_BLOCK = re.compile(r"^[ \t?:-]{400}", re.M)
 _MAX_FAST_BYTES = 8 * 1024 * 1024
 
 try:  # the fast path is optional: without yaml-rs every document takes the libyaml path
@@ -384,6 +387,8 @@ def _fast_documents(text: str) -> list[Document] | None:
     """The documents via yaml-rs, or None when the text needs the libyaml path."""
     if yaml_rs is None or len(text) > _MAX_FAST_BYTES or _needs_libyaml(text):
         return None
+    if _DEEP_BLOCK.search(text):  # yaml-rs recurses without a limit on block nesting: it would
+        return None  # crash the process; libyaml stops at 1,000 levels with an error
     lines = text.splitlines()
     marker_lines = []  # 0-based line of each `---`, counted incrementally
     line, last = 0, 0
@@ -520,6 +525,7 @@ def _parse(
     loader.unique_keys = unique_keys
     docs: list[Document] = []
     has_alias = _ALIAS.search(text) is not None
+    node = None
     try:
         index = 0
         while loader.check_node():
@@ -549,18 +555,42 @@ def _parse(
     except yaml.YAMLError as err:  # errors without a position (e.g. reader errors)
         raise InputError(f"{filename}: malformed YAML: {scalars.excerpt(str(err), 200)}") from None
     except RecursionError:
+        line = _deep_line(node) if node is not None else None
         raise InputError(
-            f"{filename}: YAML nesting too deep to parse; not a manifest dxguard can examine"
+            f"{filename}{f':{line}' if line else ''}: the document is nested more than "
+            f"{MAX_DEPTH} levels deep, more than dxguard and OPA can carry; no manifest nests "
+            "that deeply"
         ) from None
     finally:
         loader.dispose()
     return docs
 
 
+def _deep_line(root: yaml.Node) -> int | None:
+    """The line of the first node nested deeper than MAX_DEPTH (iteratively: no recursion)."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen or isinstance(node, yaml.ScalarNode):
+            continue
+        seen.add(id(node))
+        if depth >= MAX_DEPTH:
+            return node.start_mark.line + 1
+        children = node.value if isinstance(node, yaml.SequenceNode) else [v for _, v in node.value]
+        stack.extend((child, depth + 1) for child in reversed(children))
+    return None
+
+
 def _malformed(err: yaml.MarkedYAMLError, filename: str) -> InputError:
     line, col = _mark(err)
     where = f"{filename}:{line}:{col}" if line else filename
     problem = err.problem or err.context or "invalid YAML"
+    if "maximum nesting depth" in problem:  # libyaml stops at 1,000 levels
+        return InputError(
+            f"{where}: the document is nested more than 1,000 levels deep (dxguard and OPA "
+            f"carry {MAX_DEPTH}); no manifest nests that deeply"
+        )
     return InputError(
         f"{where}: malformed YAML: {problem}",
         hint="fix the YAML syntax at that line (indentation, a missing ':' or quote, tabs)",
