@@ -544,7 +544,9 @@ def _parse(
         line, col = _mark(err)
         raise InputError(
             f"{filename}:{line}:{col}: {err.problem}",
-            hint="kubectl reads YAML with sigs.k8s.io/yaml; write the value as it should be read",
+            hint="dxguard's own files (config, waivers, catalogs) write each key once"
+            if unique_keys
+            else "kubectl reads YAML with sigs.k8s.io/yaml; write the value as it should be read",
         ) from None
     except yaml.composer.ComposerError as err:
         if "duplicate anchor" in str(err.context or ""):
