@@ -23,9 +23,9 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from checker.errors import InputError
+from checker.errors import DxguardError, InputError
 from checker.loaders.kubernetes import resources_from_document
 from checker.loaders.limits import (
     MAX_DEPTH,
@@ -34,6 +34,7 @@ from checker.loaders.limits import (
     find_non_finite,
     loads_json,
 )
+from checker.loaders.scalars import excerpt
 from checker.loaders.yamldocs import Document, parse_documents
 from checker.model import InputFile, LoadResult, Resource, Skipped
 
@@ -94,7 +95,7 @@ def load(
                 f"{raw}: no such file or directory", hint="pass manifest files, folders, or '-'"
             )
     for finalize in FINALIZERS:
-        finalize(result)
+        _guarded(finalize, "the inputs", result)
     return result
 
 
@@ -274,7 +275,7 @@ def _load_text(
     ctx = LoadContext(display, text, result)
     count_before = len(result.resources)
     if text_loader is not None:
-        resources = text_loader(ctx)
+        resources = _guarded(text_loader, display, ctx)
         _check_text_resources(resources, display)
         result.resources.extend(resources)
         documents = 1
@@ -296,12 +297,32 @@ def _load_text(
 
 
 def _document_resources(doc: Document, ctx: LoadContext) -> list[Resource]:
+    where = f"{ctx.file}:{doc.line}"
     if doc.value is not None:
         for loader in DOCUMENT_LOADERS:
-            claimed = loader(doc, ctx)
+            claimed = _guarded(loader, where, doc, ctx)
             if claimed is not None:
                 return claimed
-    return resources_from_document(doc, ctx.file, ctx.result.skipped)
+    return _guarded(resources_from_document, where, doc, ctx.file, ctx.result.skipped)
+
+
+def _guarded(fn: Callable[..., Any], where: str, *args: Any) -> Any:
+    """Run a format's loader; a shape it did not expect is an input error naming the file and
+    line, never a traceback. (Loaders check the shapes they read and say what is wrong; this is
+    the net under them, for a shape nobody foresaw.)"""
+    try:
+        return fn(*args)
+    except DxguardError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as err:
+        module = getattr(fn, "__module__", "") or ""
+        kind = module.rsplit(".", 1)[-1] if module.startswith("checker.loaders.") else "input"
+        raise InputError(
+            f"{where}: this {kind} document has a shape dxguard cannot read "
+            f"({type(err).__name__}: {excerpt(str(err), 120)})",
+            hint="check the document against its format's published schema; if it is valid, "
+            "report it to the dxguard maintainers with the file",
+        ) from None
 
 
 def _parse_json(text: str, display: str) -> Document:
