@@ -8,9 +8,11 @@ PY     := $(VENV)/bin/python
 TOOLS  := .tools/bin
 OPA    := $(TOOLS)/opa
 CONFTEST := $(TOOLS)/conftest
+K8SYAML := $(TOOLS)/k8syaml
 STAMP  := $(VENV)/.dxguard-installed
 
 export DXGUARD_OPA := $(CURDIR)/$(OPA)
+export DXGUARD_K8SYAML := $(CURDIR)/$(K8SYAML)
 
 .PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke clean
 
@@ -33,6 +35,12 @@ $(OPA): tools/opa/go.mod tools/opa/go.sum tools/opa/main.go
 	@$(OPA) version | head -n 1
 
 conftest: $(CONFTEST)
+
+# sigs.k8s.io/yaml, the library kubectl reads manifests with, built from the Go module pinned in
+# tools/k8syaml/: the tests compare dxguard's YAML reading with it (dxguard never runs it).
+$(K8SYAML): tools/k8syaml/go.mod tools/k8syaml/go.sum tools/k8syaml/main.go
+	@mkdir -p $(TOOLS)
+	cd tools/k8syaml && go build -trimpath -o $(CURDIR)/$(K8SYAML) .
 
 # The peer for the side-by-side benchmark, built from its Go module like OPA.
 $(CONFTEST): benchmarks/peers/conftest/go.mod benchmarks/peers/conftest/go.sum
@@ -76,7 +84,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check checker tests benchmarks tools
 	$(VENV)/bin/ruff format --check checker tests benchmarks tools
 
-test-python: setup
+test-python: setup $(K8SYAML)
 	$(PY) -m pytest -q
 
 fmt: setup

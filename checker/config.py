@@ -23,7 +23,7 @@ from checker.errors import ConfigError, InputError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
 from checker.paths import SCHEMAS
-from checker.schema_util import first_error, load_schema
+from checker.schema_util import error_message, first_error, load_schema
 
 OUT_OF_SCOPE_REASON = (
     "judges the cluster as a whole; out of scope for an application repository (config scope: "
@@ -150,7 +150,7 @@ def load_config(path: str | None) -> Config:
     except OSError as err:
         raise ConfigError(f"{path}: cannot read config: {err.strerror or err}") from None
     try:
-        docs = parse_documents(raw.decode("utf-8-sig"), path)
+        docs = parse_documents(raw.decode("utf-8-sig"), path, unique_keys=True)
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: config is not UTF-8 text") from None
     except InputError as err:
@@ -171,7 +171,7 @@ def load_config(path: str | None) -> Config:
         line = line_of_path(doc.node, keys) or doc.line
         where = ".".join(str(k) for k in keys) or "(top level)"
         raise ConfigError(
-            f"{path}:{line}: invalid config at {where}: {err.message}",
+            f"{path}:{line}: invalid config at {where}: {error_message(err)}",
             hint="docs/configuration.md describes every key",
         )
     lines: dict[tuple[str, str], int] = {}

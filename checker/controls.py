@@ -20,7 +20,7 @@ from checker.errors import CatalogError, InputError, UsageError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
 from checker.model import CheckResult, Control, Framework
-from checker.schema_util import describe_path, first_error
+from checker.schema_util import describe_path, error_message, first_error
 
 SCHEMA_FILE = "catalog.schema.json"
 
@@ -200,7 +200,7 @@ def _load_one(
 ) -> tuple[Framework, dict[tuple[str, int], int]]:
     try:
         raw = path.read_bytes()
-        docs = parse_documents(raw.decode("utf-8"), display)
+        docs = parse_documents(raw.decode("utf-8"), display, unique_keys=True)
     except OSError as err:
         raise CatalogError(f"{display}: cannot read catalog: {err.strerror or err}") from None
     except UnicodeDecodeError:
@@ -218,7 +218,7 @@ def _load_one(
         line = line_of_path(doc.node, keys) or doc.line
         where = describe_path(data, keys)
         raise CatalogError(
-            f"{display}:{line}: {where}: {err.message}",
+            f"{display}:{line}: {where}: {error_message(err)}",
             hint=f"the catalog must follow controls/{SCHEMA_FILE}",
         )
     fw = data["framework"]

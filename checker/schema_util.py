@@ -21,6 +21,17 @@ def first_error(validator: jsonschema.Validator, data: Any) -> jsonschema.Valida
     return jsonschema.exceptions.best_match(validator.iter_errors(data))
 
 
+def error_message(err: jsonschema.ValidationError, limit: int = 200) -> str:
+    """jsonschema's message, with the bad value cut to an excerpt: a message quotes at most a
+    short part of a value (a 1 MB string must not come back in full)."""
+    if len(err.message) <= limit:
+        return err.message
+    shown = repr(err.instance)
+    shown = f"{shown[:60]}… ({len(shown):,} characters)" if len(shown) > 60 else shown
+    expected = err.validator_value if not isinstance(err.validator_value, (dict, list)) else "…"
+    return f"{shown} does not satisfy {err.validator} {expected}"[: limit + 80]
+
+
 def describe_path(data: Any, keys: list) -> str:
     """'controls[3] (21 CFR 11.10(e)).evidence' — where a validation error is, naming each list
     entry by its id when it has one, so the message says which control or waiver is at fault."""

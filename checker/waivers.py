@@ -24,9 +24,10 @@ import jsonschema
 
 from checker.errors import InputError
 from checker.loaders.locate import line_of_path
+from checker.loaders.scalars import excerpt
 from checker.loaders.yamldocs import parse_documents
 from checker.model import CheckResult, Resource
-from checker.schema_util import describe_path, first_error, load_schema
+from checker.schema_util import describe_path, error_message, first_error, load_schema
 
 SCHEMA_FILE = "waivers.schema.json"
 DEFAULT_WARNING_DAYS = 30
@@ -174,7 +175,9 @@ def load_waivers(path: str) -> WaiverFile:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path}: waiver file is not UTF-8 text") from None
-    docs = parse_documents(text, path)  # dates stay text: the calendar check below names them
+    # Dates stay text (the calendar check below names them); a key written twice is an error,
+    # never a silent choice between two expiry dates.
+    docs = parse_documents(text, path, unique_keys=True)
     content = [d for d in docs if d.value is not None]
     if len(content) != 1:
         raise InputError(
@@ -195,9 +198,9 @@ def load_waivers(path: str) -> WaiverFile:
             extra = sorted(k for k in err.instance if k not in allowed)
             if extra:
                 keys.append(extra[0])  # point at the unexpected key itself
-        message = err.message
+        message = error_message(err)
         if keys and keys[-1] in ("approved", "expires") and err.validator in ("pattern", "type"):
-            message = f"{err.instance!r} is not a date; write YYYY-MM-DD"
+            message = f"{excerpt(str(err.instance))} is not a date; write YYYY-MM-DD"
         raise InputError(
             f"{where(keys)}: invalid waiver at {describe_path(data, keys)}: {message}",
             hint=f"the waiver file must follow checker/schemas/{SCHEMA_FILE} (docs/waivers.md)",

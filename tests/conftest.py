@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -21,6 +22,39 @@ def opa_path() -> Path:
     env = os.environ.get("DXGUARD_OPA")
     path = Path(env) if env else ROOT / ".tools" / "bin" / "opa"
     return path
+
+
+# Property-based tests run the same examples on every machine (derandomized, no example database)
+# within a fixed budget per test; `HYPOTHESIS_PROFILE=explore` searches further, at random.
+settings.register_profile(
+    "dxguard",
+    derandomize=True,
+    database=None,
+    max_examples=150,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("explore", parent=settings.get_profile("dxguard"), derandomize=False,
+                          max_examples=5000)  # fmt: skip
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dxguard"))
+
+
+def k8syaml_path() -> Path:
+    env = os.environ.get("DXGUARD_K8SYAML")
+    return Path(env) if env else ROOT / ".tools" / "bin" / "k8syaml"
+
+
+def kubernetes_yaml_to_json(texts: list[str]) -> list[dict]:
+    """What sigs.k8s.io/yaml (the library kubectl reads manifests with) makes of each text:
+    {"json": value} or {"error": message}. Built by `make` from tools/k8syaml/."""
+    if not k8syaml_path().is_file():
+        pytest.fail(f"sigs.k8s.io/yaml is required at {k8syaml_path()}: run `make test-python`")
+    proc = subprocess.run(
+        [str(k8syaml_path())], input=json.dumps(texts), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -71,9 +71,9 @@ def test_directory_is_recursive_sorted_and_notes_non_manifest_files(tmp_path):
     write(tmp_path, "b/pod.yaml", POD)
     write(tmp_path, "a/pod.yml", POD.replace("name: p", "name: a"))
     write(tmp_path, "README.md", "# not a manifest")
-    write(tmp_path, ".git/config.yaml", POD)  # hidden folders are not read
+    write(tmp_path, ".hidden/config.yaml", POD.replace("name: p", "name: h"))  # kubectl reads it
     result = load([str(tmp_path)])
-    assert [r.name for r in result.resources] == ["a", "p"]
+    assert [r.name for r in result.resources] == ["h", "a", "p"]
     assert [(Path(s.file).name, "not an input file" in s.reason) for s in result.skipped] == [
         ("README.md", True)
     ]
@@ -238,11 +238,14 @@ def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
 # -- Kubernetes value semantics and the fast path -------------------------------------------------
 
 
-def test_dates_and_binary_stay_text_as_kubernetes_reads_them(tmp_path):
+def test_dates_stay_text_and_binary_is_decoded_as_kubernetes_reads_them(tmp_path):
+    # sigs.k8s.io/yaml yaml_test.go "binary data": go-yaml v2 base64-decodes !!binary, and JSON
+    # turns bytes that are not UTF-8 into U+FFFD.
     f = write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
-              "data:\n  released: 2026-11-26\n  blob: !!binary aGVsbG8=\n")  # fmt: skip
+              "data:\n  released: 2026-11-26\n  blob: !!binary aGVsbG8=\n"
+              "  raw: !!binary gIGC\n")  # fmt: skip
     (res,) = load([str(f)]).resources
-    assert res.object["data"] == {"released": "2026-11-26", "blob": "aGVsbG8="}
+    assert res.object["data"] == {"released": "2026-11-26", "blob": "hello", "raw": "\ufffd" * 3}
 
 
 @pytest.mark.parametrize("text", ["x: .nan\n", "x: -.inf\n"])

@@ -18,14 +18,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from checker.errors import InputError
+from checker.errors import DxguardError, InputError
 from checker.loaders.kubernetes import check_run_together, resources_from_document
+from checker.loaders.limits import (
+    MAX_DEPTH,
+    JsonValueError,
+    check_document,
+    find_non_finite,
+    loads_json,
+)
+from checker.loaders.scalars import excerpt
 from checker.loaders.yamldocs import Document, parse_documents
 from checker.model import InputFile, LoadResult, Resource, Skipped
 
@@ -91,24 +100,105 @@ def load(
                 f"{raw}: no such file or directory", hint="pass manifest files, folders, or '-'"
             )
     for finalize in FINALIZERS:
-        finalize(result)
+        _guarded(finalize, "the inputs", result)
     return result
 
 
 def _walk(root: Path, result: LoadResult) -> Iterable[tuple[Path, str]]:
-    """Manifest files under root, sorted, skipping hidden folders; other files are noted."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            file_path = Path(dirpath) / name
-            display = file_path.as_posix()
-            if name.startswith("."):
+    """The files of a folder that `kubectl apply -f DIR -R` reads, in kubectl's order.
+
+    kubectl (k8s.io/cli-runtime ExpandPathsToFileVisitors) walks with Go's filepath.Walk: every
+    entry in lexical order, hidden files and folders included; a file is read when its name ends
+    in .json, .yaml or .yml; symbolic links are not followed into folders, but a link to a file
+    is read like the file. dxguard reads the same files (and its own formats, e.g. Packer HCL,
+    with any case of suffix). Everything else is listed as skipped with its reason: files of
+    other kinds (one line per hidden folder, e.g. .git, rather than one per file), links to
+    folders, and FIFOs, sockets and devices, which are never opened (reading a FIFO would wait
+    forever).
+    """
+    yield from _walk_folder(root, result, None)
+
+
+def _walk_folder(
+    folder: Path, result: LoadResult, hidden: list | None
+) -> Iterable[tuple[Path, str]]:
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as err:
+        raise InputError(
+            f"{folder.as_posix()}: cannot read folder: {err.strerror or err}",
+            hint="kubectl apply -R would fail on it too; fix its permissions or leave it out",
+        ) from None
+    for entry in entries:
+        path = folder / entry.name
+        shown = path.as_posix()
+        try:
+            own = entry.stat(follow_symlinks=False)
+        except OSError as err:
+            raise InputError(f"{shown}: cannot read: {err.strerror or err}") from None
+        if stat.S_ISDIR(own.st_mode):
+            if entry.name.startswith(".") and hidden is None:
+                tally = [shown, 0]
+                yield from _walk_folder(path, result, tally)
+                if tally[1]:
+                    result.skipped.append(Skipped(f"{shown}/", _hidden_reason(tally[1])))
+            else:
+                yield from _walk_folder(path, result, hidden)
+            continue
+        mode = own.st_mode
+        if stat.S_ISLNK(mode):
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                if _readable(entry.name):  # kubectl would fail to open it
+                    raise InputError(
+                        f"{shown}: symbolic link to nothing (its target does not exist)",
+                        hint="kubectl apply -R would fail on it too; fix or remove the link",
+                    ) from None
+                mode = 0
+            if stat.S_ISDIR(mode):
+                result.skipped.append(Skipped(shown, _SYMLINK_FOLDER))
                 continue
-            if not _readable(name):
-                kinds = ", ".join(sorted(MANIFEST_SUFFIXES | set(TEXT_LOADERS)))
-                result.skipped.append(Skipped(display, f"not an input file (read: {kinds})"))
-                continue
-            yield file_path, display
+        kind = _special_kind(mode)
+        if kind is not None:
+            result.skipped.append(Skipped(shown, f"{kind}: not a regular file, never opened"))
+            continue
+        if not _readable(entry.name):
+            if hidden is not None:
+                hidden[1] += 1
+            else:
+                result.skipped.append(Skipped(shown, _not_input_reason()))
+            continue
+        yield path, shown
+
+
+_SYMLINK_FOLDER = "symbolic link to a folder: not followed, as kubectl apply -R does not follow it"
+
+
+def _input_kinds() -> str:
+    return ", ".join(sorted(MANIFEST_SUFFIXES | set(TEXT_LOADERS)))
+
+
+def _not_input_reason() -> str:
+    return f"not an input file (read: {_input_kinds()})"
+
+
+def _hidden_reason(count: int) -> str:
+    files = "1 file" if count == 1 else f"{count:,} files"
+    return f"{files} in this hidden folder that are not input files (read: {_input_kinds()})"
+
+
+def _special_kind(mode: int) -> str | None:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if not stat.S_ISREG(mode) and mode:
+        return "not a regular file"
+    return None
 
 
 def _readable(name: str) -> bool:
@@ -131,16 +221,7 @@ def _load_file(
     if key in seen:
         return
     seen.add(key)
-    try:
-        size = path.stat().st_size
-        if size > max_file_bytes:
-            raise InputError(
-                f"{display}: file is {size:,} bytes, over the {max_file_bytes:,}-byte limit",
-                hint="split the file, or raise the limit with --max-file-size if it is genuine",
-            )
-        data = path.read_bytes()
-    except OSError as err:
-        raise InputError(f"{display}: cannot read file: {err.strerror or err}") from None
+    data = _read_regular_file(path, display, max_file_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -159,6 +240,34 @@ def _load_file(
     )
 
 
+def _read_regular_file(path: Path, display: str, max_file_bytes: int) -> bytes:
+    """The bytes of a regular file, opened so that nothing can make the read wait: a path that
+    turned into a FIFO or a device after the folder walk is refused, never read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise InputError(f"{display}: cannot read file: {err.strerror or err}") from None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            info = os.fstat(fd)
+            kind = _special_kind(info.st_mode)
+            if kind is not None:
+                raise InputError(f"{display}: {kind}, not a regular file; it is not read")
+            if info.st_size > max_file_bytes:
+                raise InputError(
+                    f"{display}: file is {info.st_size:,} bytes, over the {max_file_bytes:,}-byte "
+                    "limit",
+                    hint="split the file, or raise the limit with --max-file-size if it is genuine",
+                )
+            data = fh.read(max_file_bytes + 1)
+        except OSError as err:
+            raise InputError(f"{display}: cannot read file: {err.strerror or err}") from None
+    if len(data) > max_file_bytes:  # it grew while being read
+        raise InputError(f"{display}: file is over the {max_file_bytes:,}-byte limit")
+    return data
+
+
 def _load_text(
     text: str,
     data: bytes,
@@ -171,7 +280,9 @@ def _load_text(
     ctx = LoadContext(display, text, result)
     count_before = len(result.resources)
     if text_loader is not None:
-        result.resources.extend(text_loader(ctx))
+        resources = _guarded(text_loader, display, ctx)
+        _check_text_resources(resources, display)
+        result.resources.extend(resources)
         documents = 1
     else:
         docs = [_parse_json(text, display)] if is_json else parse_documents(text, display)
@@ -193,39 +304,107 @@ def _load_text(
 
 
 def _document_resources(doc: Document, ctx: LoadContext) -> list[Resource]:
+    where = f"{ctx.file}:{doc.line}"
     if doc.value is not None:
         for loader in DOCUMENT_LOADERS:
-            claimed = loader(doc, ctx)
+            claimed = _guarded(loader, where, doc, ctx)
             if claimed is not None:
                 return claimed
-    return resources_from_document(doc, ctx.file, ctx.result.skipped)
+    return _guarded(resources_from_document, where, doc, ctx.file, ctx.result.skipped)
 
 
-class _NotJson(ValueError):
-    pass
-
-
-def _no_constant(name: str) -> Any:
-    raise _NotJson(name)
+def _guarded(fn: Callable[..., Any], where: str, *args: Any) -> Any:
+    """Run a format's loader; a shape it did not expect is an input error naming the file and
+    line, never a traceback. (Loaders check the shapes they read and say what is wrong; this is
+    the net under them, for a shape nobody foresaw.)"""
+    try:
+        return fn(*args)
+    except DxguardError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError) as err:
+        module = getattr(fn, "__module__", "") or ""
+        kind = module.rsplit(".", 1)[-1] if module.startswith("checker.loaders.") else "input"
+        raise InputError(
+            f"{where}: this {kind} document has a shape dxguard cannot read "
+            f"({type(err).__name__}: {excerpt(str(err), 120)})",
+            hint="check the document against its format's published schema; if it is valid, "
+            "report it to the dxguard maintainers with the file",
+        ) from None
 
 
 def _parse_json(text: str, display: str) -> Document:
     """JSON by JSON's own rules (YAML 1.1 would misread numbers and escapes); lines come later."""
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = loads_json(text)
     except json.JSONDecodeError as err:
         raise InputError(
             f"{display}:{err.lineno}:{err.colno}: malformed JSON: {err.msg}",
             hint="fix the JSON syntax at that position",
         ) from None
-    except _NotJson as err:
+    except JsonValueError as err:
+        at = text.find(err.literal)
+        where = f"{display}:{text.count(chr(10), 0, at) + 1}" if at >= 0 else display
         raise InputError(
-            f"{display}: {err} is not JSON (Python's parser accepts it; Kubernetes and OPA do not)",
-            hint="write the value as a string or a finite number",
+            f"{where}: {err.message}", hint="write the value as a string or a finite number"
         ) from None
     except RecursionError:
-        raise InputError(f"{display}: JSON nesting too deep to parse") from None
+        raise InputError(
+            f"{display}:{_deep_json_line(text)}: the document is nested more than {MAX_DEPTH} "
+            "levels deep, more than dxguard and OPA can carry; no manifest nests that deeply"
+        ) from None
+    check_document(value, display, lambda path: _json_line(text, path), 1)
     return Document(0, 1, value, None)
+
+
+def _deep_json_line(text: str) -> int:
+    """The line where JSON text first nests deeper than MAX_DEPTH (strings skipped)."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return line
+
+
+def _json_line(text: str, path: list[str | int]) -> int | None:
+    """The line of a path in a JSON text (read as YAML events: only when an error needs it)."""
+    from checker.loaders.locate import index_lines  # locate imports yamldocs, which imports this
+
+    wanted = {tuple(path[:i]) for i in range(len(path) + 1)}
+    lines = index_lines(text, wanted=wanted)
+    if not lines:
+        return None
+    for i in range(len(path), -1, -1):
+        if tuple(path[:i]) in lines:
+            return lines[tuple(path[:i])]
+    return None
+
+
+def _check_text_resources(resources: list[Resource], display: str) -> None:
+    """What a format's own parser produced (e.g. HCL) within the bounds every document keeps."""
+    for res in resources:
+        for value in (res.object, res.normalized):
+            check_document(value, display, lambda _path: None, res.source.line or 1)
+            if find_non_finite(value) is not None:
+                raise InputError(
+                    f"{display}:{res.source.line or 1}: a NaN or infinite number cannot be "
+                    "represented in JSON",
+                    hint="write a finite number",
+                )
 
 
 # -- format registrations ---------------------------------------------------------------------

@@ -33,4 +33,12 @@ subjects contains check.subject(c.resource, concat(".", [c.path, "image"]), prob
 
 problem(c, pinned_refs) := "" if {
 	object.get(c.container, "image", "") in pinned_refs
-} else := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, object.get(c.container, "image", "")])
+} else := sprintf("%s image %q %s", [c.label, ref, why(ref)]) if {
+	ref := object.get(c.container, "image", "")
+}
+
+# Why a reference is not pinned: an invalid reference first (no runtime can pull it, whatever
+# digest it seems to carry).
+why(ref) := sprintf("is not a valid image reference: it %s; fix it and pin it as name@sha256:<digest>", [p]) if {
+	p := image.reference_problem(ref)
+} else := "is not pinned by a sha256 digest; reference it as name@sha256:<digest>"

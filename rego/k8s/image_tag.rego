@@ -41,6 +41,8 @@ problem(c, found) := sprintf("%s image %q %s", [c.label, ref, p]) if {
 
 tag_problem(ref) := "is empty; set the image reference" if {
 	ref == ""
+} else := sprintf("is not a valid image reference: it %s; no runtime can pull it", [p]) if {
+	p := image.reference_problem(ref)
 } else := "has no tag or digest, so it means :latest; use a release tag and a digest" if {
 	parsed := image.parse(ref)
 	parsed.tag == ""

@@ -3,7 +3,7 @@ package lib.image_test
 import data.lib.image
 
 test_parse_docker_hub_short_name if {
-	image.parse("nginx") == {"registry": "docker.io", "repository": "nginx", "tag": "", "digest": ""}
+	image.parse("nginx") == {"registry": "docker.io", "repository": "nginx", "tag": "", "digest": "", "valid": true}
 }
 
 test_parse_registry_with_port_is_not_a_tag if {
@@ -14,11 +14,20 @@ test_parse_registry_with_port_is_not_a_tag if {
 }
 
 test_parse_tag_and_digest if {
-	p := image.parse("registry.example/a/b:1.2@sha256:abc")
+	d := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	p := image.parse(concat("", ["registry.example/a/b:1.2@", d]))
 	p.registry == "registry.example"
 	p.repository == "a/b"
 	p.tag == "1.2"
-	p.digest == "sha256:abc"
+	p.digest == d
+	p.valid
+}
+
+test_a_truncated_digest_makes_the_reference_invalid_and_digestless if {
+	p := image.parse("registry.example/a/b:1.2@sha256:abc")
+	p.tag == "1.2"
+	p.digest == ""
+	not p.valid
 }
 
 test_pinned_requires_full_sha256 if {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from checker.loaders import DOCUMENT_LOADERS, LoadContext
@@ -26,6 +25,7 @@ from checker.loaders.images.evidence import (
     split_reference,
     valid_digest,
 )
+from checker.loaders.limits import loads_json
 from checker.loaders.yamldocs import Document
 
 FORMAT = "grype"
@@ -125,8 +125,8 @@ def _embedded_json(r: Reader, target: dict, tpath: list, key: str) -> dict | Non
     if not raw:
         return None
     try:
-        decoded = json.loads(base64.b64decode(raw, validate=True))
-    except (binascii.Error, ValueError):
+        decoded = loads_json(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError, RecursionError):
         raise r.fail([*tpath, key], "is not base64-encoded JSON") from None
     if not isinstance(decoded, dict):
         raise r.fail([*tpath, key], "does not decode to a JSON object")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
 from checker.loaders import DOCUMENT_LOADERS, LoadContext
@@ -25,6 +24,7 @@ from checker.loaders.images.evidence import (
     split_reference,
     valid_digest,
 )
+from checker.loaders.limits import loads_json
 from checker.loaders.yamldocs import Document
 
 HINT = "the file must hold an in-toto Statement (or a DSSE envelope of one) with SLSA provenance"
@@ -67,8 +67,8 @@ def decode_envelope(r: Reader, envelope: dict, path: list) -> dict:
     payload = r.get(envelope, path, "payload", str)
     r.get(envelope, path, "signatures", list)
     try:
-        statement = json.loads(base64.b64decode(payload, validate=True))
-    except (binascii.Error, ValueError):
+        statement = loads_json(base64.b64decode(payload, validate=True))
+    except (binascii.Error, ValueError, RecursionError):
         raise r.fail([*path, "payload"], "is not base64-encoded JSON") from None
     if not is_statement(statement):
         raise r.fail([*path, "payload"], "does not decode to an in-toto Statement")

@@ -12,6 +12,7 @@ import json
 
 from checker.errors import InputError
 from checker.loaders import DOCUMENT_LOADERS, TEXT_LOADERS, LoadContext
+from checker.loaders.limits import JsonValueError, check_document, loads_json
 from checker.loaders.yamldocs import Document
 from checker.model import Resource, Skipped
 
@@ -23,14 +24,17 @@ def load(ctx: LoadContext) -> list[Resource]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads_json(line)
         except json.JSONDecodeError as err:
             raise InputError(
                 f"{ctx.file}:{number}:{err.colno}: malformed JSON line: {err.msg}",
                 hint="a .jsonl file holds one complete JSON document per line",
             ) from None
+        except JsonValueError as err:
+            raise InputError(f"{ctx.file}:{number}: {err.message}") from None
         except RecursionError:
             raise InputError(f"{ctx.file}:{number}: JSON nesting too deep to parse") from None
+        check_document(value, ctx.file, lambda _path, n=number: n, number)
         doc = Document(index, number, value, None)
         line_ctx = LoadContext(ctx.file, line, ctx.result)
         for loader in DOCUMENT_LOADERS:

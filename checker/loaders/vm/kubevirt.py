@@ -85,7 +85,7 @@ def _to_vm(res: Resource, line_of: Any) -> None:
         labels = {**labels, **string_map(template.get("labels"))}
         model = _vm_model(obj, base, role, res, labels, meta, template)
     elif kind in INSTANCETYPES:
-        cpu = _get(obj, "spec.cpu") or {}
+        cpu = _as_dict(_get(obj, "spec.cpu"))
         model = _base("instancetype", res, labels)
         model["cpu"] = {
             "dedicated": cpu.get("dedicatedCPUPlacement", False),
@@ -165,10 +165,14 @@ def _vm_model(
             t.get("metadata", {}).get("name"): (j, t)
             for j, t in enumerate(
                 _list(
-                    obj.get("spec", {}).get("dataVolumeTemplates"), "spec.dataVolumeTemplates", res
+                    _as_dict(obj.get("spec")).get("dataVolumeTemplates"),
+                    "spec.dataVolumeTemplates",
+                    res,
                 )
             )
-            if isinstance(t, dict) and isinstance(t.get("metadata"), dict)
+            if isinstance(t, dict)
+            and isinstance(t.get("metadata"), dict)
+            and isinstance(t["metadata"].get("name"), str)
         }
         if res.kind == "VirtualMachine"
         else {}
@@ -409,7 +413,7 @@ def _resolve_references(res: Resource, model: dict[str, Any], by_ref: dict) -> N
             boot["path"] = "spec.preference"
         model["boot"] = boot
         serial = pref.normalized.get("serial_console")
-        devices = _get(res.object, "spec.template.spec.domain.devices") or {}
+        devices = _as_dict(_get(res.object, "spec.template.spec.domain.devices"))
         if serial is not None and "autoattachSerialConsole" not in devices:
             model["serial_console"] = {"enabled": serial["enabled"], "path": "spec.preference"}
 
@@ -421,8 +425,10 @@ def _resolve_disks(
     claims: dict[tuple[str | None, str], str | None],
 ) -> None:
     base = "spec.template.spec" if res.kind != "VirtualMachineInstance" else "spec"
-    volumes = _get(res.object, f"{base}.volumes") or []
-    by_name = {v.get("name"): v for v in volumes if isinstance(v, dict)}
+    volumes = _as_items(_get(res.object, f"{base}.volumes"))
+    by_name = {
+        v["name"]: v for v in volumes if isinstance(v, dict) and isinstance(v.get("name"), str)
+    }
     for disk in model.get("disks", []):
         if disk.get("ephemeral"):
             continue
@@ -438,3 +444,13 @@ def _resolve_disks(
             # decided in rego/lib/vm.rego (storage_class_encrypts)
             params = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
             disk["storage_class_parameters"] = {str(k): v for k, v in params.items()}
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A mapping the loader reads, or {} when the input has something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def _as_items(value: Any) -> list[Any]:
+    """A list the loader reads, or [] when the input has something else there."""
+    return value if isinstance(value, list) else []

@@ -20,6 +20,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.loaders.locate import line_of_path
+from checker.loaders.scalars import excerpt
 from checker.loaders.vm import guest
 from checker.loaders.vm.model import os_facts, string_map, validate
 from checker.loaders.yamldocs import Document, YamlLoader
@@ -95,11 +96,11 @@ def load_hcl(ctx: Any) -> list[Resource]:
     except UnexpectedInput as err:
         raise InputError(
             f"{ctx.file}:{err.line}:{err.column}: malformed HCL: unexpected "
-            f"{str(getattr(err, 'token', '') or 'input').strip()!r}",
+            f"{excerpt(str(getattr(err, 'token', '') or 'input').strip())}",
             hint="fix the HCL syntax at that position; `packer validate` shows the same error",
         ) from None
     except Exception as err:  # python-hcl2 raises plain errors for a few invalid constructs
-        raise InputError(f"{ctx.file}: malformed HCL: {err}") from None
+        raise InputError(f"{ctx.file}: malformed HCL: {excerpt(str(err), 120)}") from None
     lines = _hcl_lines(tree)
     template_key = str(Path(ctx.file).parent)
     if name.endswith(".auto.pkrvars.hcl"):
@@ -186,6 +187,8 @@ def _add_hcl(tpl: _Template, data: dict[str, Any], file: str, lines: Lines, *, h
         if not isinstance(block, dict):
             continue
         for btype, named in block.items():
+            if not isinstance(named, dict | None):
+                raise InputError(f"{file}: source {excerpt(str(btype))} must map names to blocks")
             for name, body in (named or {}).items():
                 if isinstance(body, list):  # JSON syntax allows a list of bodies
                     body = body[0] if body and isinstance(body[0], dict) else {}

@@ -60,9 +60,9 @@ def load_document(doc: Document, ctx: Any) -> list[Resource] | None:
     return _Plan(plan, doc, ctx.file).resources()
 
 
-def _config_key(address: str) -> str:
+def _config_key(address: Any) -> str:
     """module.a["x"].aws_instance.b[0] → module.a.aws_instance.b (the configuration address)."""
-    return _INDEX.sub("", address)
+    return _INDEX.sub("", address) if isinstance(address, str) else ""
 
 
 def _first(value: Any) -> dict[str, Any]:
@@ -91,8 +91,9 @@ class _Plan:
             self._walk(planned_values.get("root_module"), ("planned_values", "root_module"))
         else:
             for i, rc in enumerate(plan.get("resource_changes") or []):
-                after = rc.get("change", {}).get("after") if isinstance(rc, dict) else None
-                if isinstance(after, dict) and "delete" not in rc["change"].get("actions", []):
+                change = _as_dict(rc.get("change")) if isinstance(rc, dict) else {}
+                after = change.get("after")
+                if isinstance(after, dict) and "delete" not in _as_items(change.get("actions")):
                     self.planned.append((("resource_changes", i), "change.after", rc))
         self.config: dict[str, dict[str, Any]] = {}
         conf = plan.get("configuration")
@@ -267,14 +268,14 @@ class _Plan:
         out: dict[str, str] = {}
         names: dict[str, str] = {}
         for _, vp, r in self.planned:
-            values = _dig(r, *vp.split(".")) or {}
+            values = _as_dict(_dig(r, *vp.split(".")))
             address = str(r.get("address", ""))
             if r["type"] in ("aws_s3_bucket", "google_storage_bucket"):
                 name = values.get("bucket") or values.get("name")
                 if isinstance(name, str):
                     names[name] = _config_key(address)
         for _, vp, r in self.planned:
-            values = _dig(r, *vp.split(".")) or {}
+            values = _as_dict(_dig(r, *vp.split(".")))
             address = str(r.get("address", ""))
             if r["type"] == "aws_cloudtrail":
                 purpose = f"CloudTrail {address} delivers its logs here"
@@ -298,7 +299,7 @@ class _Plan:
         for pointer, vp, r in self.planned:
             if r["type"] != "aws_s3_bucket_object_lock_configuration":
                 continue
-            values = _dig(r, *vp.split(".")) or {}
+            values = _as_dict(_dig(r, *vp.split(".")))
             refs = self.references(str(r.get("address", "")), "bucket")
             if any(ref.startswith(_config_key(address) + ".") for ref in refs) or (
                 bucket and values.get("bucket") == bucket
@@ -371,7 +372,7 @@ class _Plan:
             conf = self.config.get(target)
             if conf is None:
                 continue
-            prior = _dig(self.prior.get(target, {}), "values") or {}
+            prior = _as_dict(_dig(self.prior.get(target, {}), "values"))
             if self.constant(target, "most_recent") is True:
                 entry = {
                     "ref": ami if isinstance(ami, str) else target,
@@ -390,7 +391,7 @@ class _Plan:
             ),
             None,
         )
-        return self._ami_entry(ami, path), (_dig(managed, "values") or {}) if managed else {}
+        return self._ami_entry(ami, path), (_as_dict(_dig(managed, "values"))) if managed else {}
 
     @staticmethod
     def _ami_entry(ami: Any, path: str) -> dict[str, Any]:
@@ -623,7 +624,7 @@ class _Plan:
             nic = self.by_address.get(nic_key)
             if nic is None:
                 continue
-            nic_values = _dig(nic[2], *nic[1].split(".")) or {}
+            nic_values = _as_dict(_dig(nic[2], *nic[1].split(".")))
             ip_refs = self.references(nic_key, "ip_configuration")
             has_ip = any(
                 c.get("public_ip_address_id")
@@ -632,9 +633,9 @@ class _Plan:
             conf_ip = any(".azurerm_public_ip." in f".{r}" for r in ip_refs) or any(
                 "azurerm_public_ip" in str(r)
                 for _, c in _blocks(
-                    _dig(self.config.get(nic_key, {}), "expressions", "ip_configuration") or []
+                    _as_items(_dig(self.config.get(nic_key, {}), "expressions", "ip_configuration"))
                 )
-                for r in _dig(c, "public_ip_address_id", "references") or []
+                for r in _as_items(_dig(c, "public_ip_address_id", "references"))
             )
             public = bool(public) or has_ip or conf_ip
         model["network"] = {"public_ip": public, "path": f"{vp}.network_interface_ids"}
@@ -670,3 +671,13 @@ def _dig(value: Any, *keys: str) -> Any:
             return None
         value = value.get(k)
     return value
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    """A mapping the loader reads, or {} when the input has something else there."""
+    return value if isinstance(value, dict) else {}
+
+
+def _as_items(value: Any) -> list[Any]:
+    """A list the loader reads, or [] when the input has something else there."""
+    return value if isinstance(value, list) else []
