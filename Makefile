@@ -78,7 +78,7 @@ test: setup test-rego lint test-python bench-smoke
 test-rego: $(OPA)
 	$(OPA) fmt --list --fail rego/ fixtures/custom/policy/
 	$(OPA) check --strict rego/ fixtures/custom/policy/
-	$(OPA) test rego/ fixtures/custom/policy/
+	$(OPA) test --timeout 120s rego/ fixtures/custom/policy/
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check checker tests benchmarks tools

@@ -299,7 +299,16 @@ def test_opa_test_defaults_match_the_config_defaults():
 
 def test_rego_coverage_is_at_least_90_percent():
     out = subprocess.run(
-        [str(opa_path()), "test", str(ROOT / "rego"), "--coverage", "--format", "json"],
+        [
+            str(opa_path()),
+            "test",
+            "--timeout",
+            "120s",
+            str(ROOT / "rego"),
+            "--coverage",
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         check=True,
