@@ -73,7 +73,9 @@ def test_every_check_has_good_and_bad_examples(checks):
     missing = [
         f"{c.id} ({_folder_of(c.package).relative_to(FIXTURES)})"
         for c in checks
-        if not ((_folder_of(c.package) / "good").is_dir() and (_folder_of(c.package) / "bad").is_dir())
+        if not (
+            (_folder_of(c.package) / "good").is_dir() and (_folder_of(c.package) / "bad").is_dir()
+        )
     ]
     assert missing == []
 

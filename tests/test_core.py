@@ -147,7 +147,9 @@ def test_a_check_emitting_a_row_for_an_object_not_under_review_is_an_engine_erro
         + '\nsubjects contains check.subject("not-in-the-batch", "spec", "") if {\n'
         + "\tsome _ in k8s.workload_containers\n}\n"
     )
-    run = dxguard("scan", str(FIXTURES / "k8s" / "compliant"), env={"DXGUARD_HOME": str(project_copy)})
+    run = dxguard(
+        "scan", str(FIXTURES / "k8s" / "compliant"), env={"DXGUARD_HOME": str(project_copy)}
+    )
     assert run.code == 2
     assert "not-in-the-batch" in run.stderr and "not in the batch" in run.stderr
 
@@ -184,7 +186,9 @@ def test_finding_ids_do_not_depend_on_document_order(tmp_path):
     one.parent.mkdir()
     two.parent.mkdir()
     one.write_text("\n---\n".join(docs))
-    two.write_text("---\n# a comment and an empty document first\n---\n" + "\n---\n".join(reversed(docs)))
+    two.write_text(
+        "---\n# a comment and an empty document first\n---\n" + "\n---\n".join(reversed(docs))
+    )
     _, first = scan_json(str(one))
     _, second = scan_json(str(two))
     assert first["findings"]

@@ -1,0 +1,397 @@
+"""The evidence store: append records to the hash chain, read them back, verify the chain.
+
+`open_store(location)` → Store. Appends are serialised (one chain, never forked, whatever the
+number of writing processes, threads or machines); reads never block writers. Everything a
+caller records goes through `append` (records of any kind) or the typed helpers built on it
+(checker/store/runs.py for runs, evidence.py for manual evidence). `verify_chain` re-derives
+every hash, link, blob digest and index entry and names each problem by record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from checker.errors import StoreError
+from checker.store import db
+from checker.store.chain import (
+    GENESIS,
+    Blob,
+    BlobRef,
+    Record,
+    canonical,
+    decode_blob,
+    encode_blob,
+    envelope,
+    from_envelope,
+    record_hash,
+    timestamp,
+)
+from checker.store.schema import blobs as blobs_t
+from checker.store.schema import chain_head, records
+from checker.store.schema import findings as findings_t
+
+KIND = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# A blob of this media type lists other blobs (a run's recorded files); verify follows it.
+FILES_MEDIA_TYPE = "application/vnd.dxguard.files+json"
+REPORT_MEDIA_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One thing wrong with the chain: the record it concerns (None: the chain as a whole),
+    what kind of tampering it points at, and a sentence that says exactly what."""
+
+    seq: int | None
+    kind: str  # edited | missing | reordered | link | blob | index | head | anchor | malformed
+    what: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "kind": self.kind, "what": self.what}
+
+
+@dataclass
+class ChainVerification:
+    records: int = 0
+    blobs: int = 0
+    head: tuple[int, str] = (0, GENESIS)
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "blobs": self.blobs,
+            "head": {"seq": self.head[0], "hash": self.head[1]},
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def index_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The findings index entries of a report: its finding identities (checker/identity.py)."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in report.get("findings", []):
+        res = f.get("resource", {})
+        out[f["fingerprint"]] = {
+            "fingerprint": f["fingerprint"],
+            "finding_id": f["id"],
+            "status": f["status"],
+            "check_id": f["check"],
+            "severity": f["severity"],
+            "resource": "/".join(str(res.get(k) or "") for k in ("kind", "namespace", "name")),
+        }
+    return sorted(out.values(), key=lambda r: r["fingerprint"])
+
+
+class Store:
+    """An open store. Thread-safe: threads may share one Store (each call takes its own
+    connection). Close it (or use `with open_store(...)`) to release the connections."""
+
+    def __init__(self, engine: Engine, location: db.Location):
+        self.engine = engine
+        self.location = location
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(
+        self,
+        kind: str,
+        meta: Mapping[str, Any],
+        blobs: Mapping[str, Blob] | None = None,
+        *,
+        report: Mapping[str, Any] | None = None,
+    ) -> Record:
+        """Append one record and return it (with its sequence number and hash).
+
+        `meta` is small JSON (it is canonicalised and hashed as it is); `blobs` are the large
+        contents, stored once per digest. A record with a "report" blob is indexed by its
+        findings' identities: pass the parsed report as `report` (else the blob is parsed).
+        """
+        if not KIND.match(kind):
+            raise StoreError(f"record kind {kind!r} is not a lowercase word (e.g. run, decision)")
+        meta = dict(meta)
+        blobs = dict(blobs or {})
+        refs = {name: blob.ref() for name, blob in blobs.items()}
+        rows: list[dict[str, Any]] = []
+        if "report" in blobs:
+            if report is None:
+                report = orjson.loads(blobs["report"].data)
+            rows = index_rows(report)
+        try:
+            canonical(meta)  # refuse what JSON canonicalisation cannot hash before locking
+        except Exception as err:  # noqa: BLE001 - rfc8785 raises several types
+            raise StoreError(f"the {kind} record's metadata is not canonical JSON: {err}") from None
+        self._put_blobs(blobs.values())
+        with db.write_transaction(self.engine) as conn:
+            head = conn.execute(
+                sa.select(chain_head.c.seq, chain_head.c.hash, chain_head.c.recorded_at)
+                .where(chain_head.c.id == 1)
+                .with_for_update()
+            ).one()
+            seq = head.seq + 1
+            when = max(self._now(conn), head.recorded_at)  # never earlier than the last record
+            env = envelope(seq, kind, when, head.hash, meta, refs)
+            text = canonical(env)
+            digest = hashlib.sha256(text).hexdigest()
+            conn.execute(
+                records.insert().values(
+                    seq=seq,
+                    kind=kind,
+                    recorded_at=when,
+                    scope=meta.get("scope"),
+                    prev_hash=head.hash,
+                    hash=digest,
+                    envelope=text.decode(),
+                )
+            )
+            if rows:
+                conn.execute(findings_t.insert(), [{"seq": seq, **r} for r in rows])
+            conn.execute(
+                chain_head.update()
+                .where(chain_head.c.id == 1)
+                .values(seq=seq, hash=digest, recorded_at=when)
+            )
+        return Record(seq, kind, when, head.hash, digest, meta, refs)
+
+    def _now(self, conn: Connection) -> str:
+        """One clock for every writer: the PostgreSQL server's; SQLite's writers share a host."""
+        if self.engine.dialect.name == "postgresql":
+            return timestamp(conn.execute(sa.text("SELECT clock_timestamp()")).scalar())
+        return timestamp()
+
+    def _put_blobs(self, items: Iterable[Blob]) -> None:
+        """Store the blobs not stored yet (content-addressed: each digest once)."""
+        wanted = {b.ref().sha256: b for b in items}
+        if not wanted:
+            return
+        with self.engine.connect() as conn:
+            have = set(
+                conn.execute(
+                    sa.select(blobs_t.c.sha256).where(blobs_t.c.sha256.in_(list(wanted)))
+                ).scalars()
+            )
+            conn.rollback()
+        missing = [(d, b) for d, b in wanted.items() if d not in have]
+        if not missing:
+            return
+        rows = []
+        for digest, blob in missing:
+            encoding, stored = encode_blob(blob.data)
+            rows.append(
+                {"sha256": digest, "size": len(blob.data), "encoding": encoding, "data": stored}
+            )
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        with db.write_transaction(self.engine) as conn:
+            for row in rows:  # one statement per blob: a report can be tens of megabytes
+                conn.execute(insert(blobs_t).values(**row).on_conflict_do_nothing())
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        """(sequence number, hash) of the last record; (0, GENESIS) for an empty store."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1)
+            ).one()
+            conn.rollback()
+        return int(row.seq), row.hash
+
+    def get(self, seq: int) -> Record:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(records.c.envelope, records.c.hash).where(records.c.seq == seq)
+            ).first()
+            conn.rollback()
+        if row is None:
+            raise StoreError(
+                f"record {seq} is not in the store {self.location.display}",
+                hint="`dxguard store list` shows the records it holds",
+            )
+        return from_envelope(orjson.loads(row.envelope), row.hash)
+
+    def find(self, ref: str | int) -> Record:
+        """A record by sequence number (12 or #12) or by a unique hash prefix (8+ hex digits)."""
+        text = str(ref).strip().lstrip("#")
+        if text.isdigit():
+            return self.get(int(text))
+        if re.fullmatch(r"[0-9a-fA-F]{8,64}", text):
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    sa.select(records.c.seq).where(records.c.hash.startswith(text.lower())).limit(2)
+                ).all()
+                conn.rollback()
+            if len(rows) == 1:
+                return self.get(rows[0].seq)
+            if len(rows) > 1:
+                raise StoreError(f"record hash prefix {text} is ambiguous; give more digits")
+        raise StoreError(
+            f"no record {ref!r} in the store {self.location.display}",
+            hint="name a record by its number (e.g. 12) or its hash (8 or more hex digits); "
+            "`dxguard store list` shows them",
+        )
+
+    def records(
+        self,
+        *,
+        kinds: Iterable[str] | None = None,
+        scope: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        first: int | None = None,
+        last: int | None = None,
+    ) -> Iterator[Record]:
+        """Records in chain order, filtered: kinds, scope, recorded in [since, until) (ISO
+        times as `period_bounds` gives them), sequence numbers in [first, last]."""
+        q = sa.select(records.c.envelope, records.c.hash).order_by(records.c.seq)
+        if kinds is not None:
+            q = q.where(records.c.kind.in_(list(kinds)))
+        if scope is not None:
+            q = q.where(records.c.scope == scope)
+        if since is not None:
+            q = q.where(records.c.recorded_at >= since)
+        if until is not None:
+            q = q.where(records.c.recorded_at < until)
+        if first is not None:
+            q = q.where(records.c.seq >= first)
+        if last is not None:
+            q = q.where(records.c.seq <= last)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=500).execute(q):
+                yield from_envelope(orjson.loads(row.envelope), row.hash)
+            conn.rollback()
+
+    def blob(self, ref: BlobRef | str) -> bytes:
+        """A blob's bytes, checked against its digest on the way out."""
+        digest = ref.sha256 if isinstance(ref, BlobRef) else ref
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(blobs_t.c.encoding, blobs_t.c.data).where(blobs_t.c.sha256 == digest)
+            ).first()
+            conn.rollback()
+        if row is None:
+            raise StoreError(
+                f"blob sha256:{digest} is missing from the store {self.location.display}",
+                hint="`dxguard store verify` lists every record affected",
+            )
+        data = decode_blob(row.encoding, row.data)
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise StoreError(
+                f"blob sha256:{digest} in the store {self.location.display} no longer matches "
+                "its digest: it was altered",
+                hint="`dxguard store verify` lists every record affected",
+            )
+        return data
+
+    def report(self, record: Record) -> dict[str, Any]:
+        """The JSON report a run (or audit) record holds."""
+        if "report" not in record.blobs:
+            raise StoreError(f"record {record.seq} ({record.kind}) holds no report")
+        return orjson.loads(self.blob(record.blobs["report"]))
+
+    def findings(self, seqs: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """The findings index of these records: seq → entries (fingerprint, finding_id,
+        status, check_id, severity, resource), sorted by fingerprint."""
+        wanted = sorted(set(seqs))
+        out: dict[int, list[dict[str, Any]]] = {s: [] for s in wanted}
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                q = (
+                    sa.select(findings_t)
+                    .where(findings_t.c.seq.in_(chunk))
+                    .order_by(findings_t.c.seq, findings_t.c.fingerprint)
+                )
+                for row in conn.execute(q).mappings():
+                    entry = dict(row)
+                    out[entry.pop("seq")].append(entry)
+            conn.rollback()
+        return out
+
+    def scopes(self, *, since: str | None = None, until: str | None = None) -> list[str]:
+        q = sa.select(records.c.scope).where(records.c.scope.is_not(None)).distinct()
+        if since is not None:
+            q = q.where(records.c.recorded_at >= since)
+        if until is not None:
+            q = q.where(records.c.recorded_at < until)
+        with self.engine.connect() as conn:
+            out = sorted(conn.execute(q).scalars())
+            conn.rollback()
+        return out
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def verify_chain(
+        self,
+        *,
+        check_blobs: bool = True,
+        anchor: tuple[int, str] | None = None,
+    ) -> ChainVerification:
+        """Re-derive the whole chain and name every problem by record.
+
+        Detects an edited record (its content no longer hashes to its hash, or its columns
+        disagree with its content), a removed record (a gap in the sequence, or fewer records
+        than the chain head names), reordered or replaced records (a broken link to the
+        previous hash, time going backwards), altered or missing blobs (including the files a
+        run's file list names) and a findings index that disagrees with its report. `anchor`
+        (seq, hash) — e.g. from a signed export — also proves that record was not rewritten
+        together with everything after it.
+        """
+        from checker.store.verify import verify
+
+        return verify(self, check_blobs=check_blobs, anchor=anchor)
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(location: str | None = None, *, configured: str | None = None) -> Store:
+    """Open (creating or upgrading it as needed) the store at `location`: a SQLite path or a
+    postgresql:// URL; None → $DXGUARD_STORE, then `configured`, then the default file."""
+    loc = db.parse_location(db.resolve_location(location, configured))
+    return Store(db.connect(loc), loc)
+
+
+@contextlib.contextmanager
+def opened(location: str | None = None, *, configured: str | None = None) -> Iterator[Store]:
+    store = open_store(location, configured=configured)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+__all__ = [
+    "Blob",
+    "BlobRef",
+    "ChainProblem",
+    "ChainVerification",
+    "Record",
+    "Store",
+    "index_rows",
+    "open_store",
+    "opened",
+    "record_hash",
+]
