@@ -21,6 +21,7 @@ from checker import __version__
 from checker.config import Config
 from checker.errors import DxguardError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES
+from checker.store.commands import STORE_HELP
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -276,6 +277,25 @@ def cli() -> None:
     help="A line on stderr per step (reading, evaluating, mapping) with counts and times. "
     "Default: on when stderr is a terminal.",
 )
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Append this run (its JSON report and metadata) to the evidence store's hash chain "
+    "(docs/evidence-store.md).",
+)
+@click.option(
+    "--record-inputs",
+    is_flag=True,
+    help="As --record, and keep every file the run read (inputs or stdin, config, waivers, "
+    "custom checks and catalogs, the policy bundle) so `dxguard reproduce` can re-run it.",
+)
+@click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--scope",
+    metavar="NAME",
+    help="What the recorded run looked at, for drift between periods (default: the CI's "
+    "repository name, else the git checkout's folder name).",
+)
 def scan(
     paths: tuple[str, ...],
     frameworks: tuple[str, ...],
@@ -294,6 +314,10 @@ def scan(
     progress: bool | None = None,
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
+    record: bool = False,
+    record_inputs: bool = False,
+    store_location: str | None = None,
+    scope: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -309,6 +333,14 @@ def scan(
     from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
+    recorder = None
+    stdin = None
+    if record or record_inputs:  # an unreachable store fails before the scan, not after
+        from checker.store.commands import Recorder
+
+        recorder = Recorder(store_location, config, scope, record_inputs)
+        if record_inputs and "-" in paths:
+            stdin = recorder.keep_stdin()
     install_signal_handlers()
     if quiet or progress is None:
         progress = not quiet and sys.stderr.isatty()
@@ -339,12 +371,30 @@ def scan(
                 progress=say if progress else None,
                 ci=ci_context(),
                 fork_helpers=True,
+                stdin=stdin,
             )
         )
+    rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
-        _write(render(report, fmt, width=width, color=color), output)
+        rendered[fmt] = render(report, fmt, width=width, color=color)
+        _write(rendered[fmt], output)
+    if recorder is not None:
+        recorder.record(
+            report,
+            rendered.get("json"),
+            paths=paths,
+            frameworks=frameworks,
+            waivers=waivers,
+            policies=policies,
+            controls=controls,
+            fail_on=fail_on,
+            waiver_warning_days=waiver_warning_days,
+            max_file_bytes=max_file_size,
+            opa_url=opa_url,
+            quiet=quiet,
+        )
     if not quiet:
         from checker.report.views import waiver_notes
 
@@ -728,6 +778,16 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
     click.echo(f"dxguard {__version__}")
     click.echo(f"OPA {info.opa_version}")
     click.echo(f"bundle sha256:{info.bundle_sha256} ({info.modules} modules)")
+
+
+def _add_store_commands() -> None:
+    from checker.store.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_store_commands()
 
 
 def main() -> None:

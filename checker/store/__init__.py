@@ -20,24 +20,27 @@ The API other parts of dxguard use (the export, the webhook, the audit, the CLI)
         period_bounds("2026-Q4")                                          # periods.py
 """
 
-from checker.store.chain import Blob, BlobRef, Record
-from checker.store.store import (
-    ChainProblem,
-    ChainVerification,
-    Store,
-    index_rows,
-    open_store,
-    opened,
-)
+from typing import Any
 
-__all__ = [
-    "Blob",
-    "BlobRef",
-    "ChainProblem",
-    "ChainVerification",
-    "Record",
-    "Store",
-    "index_rows",
-    "open_store",
-    "opened",
-]
+# Imported on first use, so `dxguard` starts without SQLAlchemy unless a store is opened.
+_EXPORTS = {
+    "Blob": "checker.store.chain",
+    "BlobRef": "checker.store.chain",
+    "Record": "checker.store.chain",
+    "ChainProblem": "checker.store.store",
+    "ChainVerification": "checker.store.store",
+    "Store": "checker.store.store",
+    "index_rows": "checker.store.store",
+    "open_store": "checker.store.store",
+    "opened": "checker.store.store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

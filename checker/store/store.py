@@ -112,12 +112,15 @@ class Store:
         blobs: Mapping[str, Blob] | None = None,
         *,
         report: Mapping[str, Any] | None = None,
+        attached: Iterable[Blob] = (),
     ) -> Record:
         """Append one record and return it (with its sequence number and hash).
 
         `meta` is small JSON (it is canonicalised and hashed as it is); `blobs` are the large
         contents, stored once per digest. A record with a "report" blob is indexed by its
         findings' identities: pass the parsed report as `report` (else the blob is parsed).
+        `attached` blobs are stored without being named in the envelope: a blob that lists
+        files (media type FILES_MEDIA_TYPE, e.g. a run's "files") names them instead.
         """
         if not KIND.match(kind):
             raise StoreError(f"record kind {kind!r} is not a lowercase word (e.g. run, decision)")
@@ -133,7 +136,7 @@ class Store:
             canonical(meta)  # refuse what JSON canonicalisation cannot hash before locking
         except Exception as err:  # noqa: BLE001 - rfc8785 raises several types
             raise StoreError(f"the {kind} record's metadata is not canonical JSON: {err}") from None
-        self._put_blobs(blobs.values())
+        self._put_blobs([*blobs.values(), *attached])
         with db.write_transaction(self.engine) as conn:
             head = conn.execute(
                 sa.select(chain_head.c.seq, chain_head.c.hash, chain_head.c.recorded_at)
@@ -196,9 +199,18 @@ class Store:
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
+        statement = insert(blobs_t).on_conflict_do_nothing()
         with db.write_transaction(self.engine) as conn:
-            for row in rows:  # one statement per blob: a report can be tens of megabytes
-                conn.execute(insert(blobs_t).values(**row).on_conflict_do_nothing())
+            batch: list[dict[str, Any]] = []
+            size = 0
+            for row in rows:  # batches of up to ~8 MB: a report alone can be tens of megabytes
+                batch.append(row)
+                size += len(row["data"])
+                if size >= 8 << 20:
+                    conn.execute(statement, batch)
+                    batch, size = [], 0
+            if batch:
+                conn.execute(statement, batch)
 
     # -- reading ---------------------------------------------------------------------------
 
