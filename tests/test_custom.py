@@ -65,6 +65,7 @@ META = """\
 #   targets:
 #     k8s: [Deployment]
 #   remediation: Do what the team's SOP says.
+#   scope: object
 """
 
 BODY = """\
@@ -72,7 +73,7 @@ import data.lib.check
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.pass(meta, r.id, "metadata") if {
+subjects contains check.subject(r.id, "metadata", "") if {
 	some r in input.resources
 	r.kind == "Deployment"
 }
@@ -266,19 +267,19 @@ def test_a_custom_file_may_not_add_rules_to_a_built_in_check(tmp_path):
     sneaky.write_text(
         "package dxguard.checks.k8s.privileged\n\n"
         "import data.lib.check\n\n"
-        'results contains {"check": "DXG-K8S-ISO-001", "resource": r.id, "path": "",'
-        ' "status": "pass"} if {\n\tsome r in input.resources\n}\n'
+        'subjects contains {"resource": r.id, "path": "", "problem": ""} if {\n'
+        "\tsome r in input.resources\n}\n"
     )
     run = _scan_with_policy(tmp_path / "p")
     assert run.code == 2
     assert f"{sneaky}:1: package dxguard.checks.k8s.privileged overlaps the built-in" in run.stderr
 
 
-def test_a_check_without_meta_or_results_rule_is_an_error(tmp_path):
+def test_a_check_without_meta_or_subjects_rule_is_an_error(tmp_path):
     no_meta = custom_check(
         tmp_path / "a",
-        body='results contains {"check": "TEAM-K8S-LOG-001", "resource": r.id, "path": "", '
-        '"status": "pass"} if {\n\tsome r in input.resources\n}\n',
+        body='subjects contains {"resource": r.id, "path": "", "problem": ""} if {\n'
+        "\tsome r in input.resources\n}\n",
     )
     run = _scan_with_policy(tmp_path / "a")
     assert run.code == 2
@@ -292,7 +293,7 @@ def test_a_check_without_meta_or_results_rule_is_an_error(tmp_path):
     run = _scan_with_policy(tmp_path / "b")
     assert run.code == 2
     assert f"{no_results}:{line_of(no_results, 'package ')}: check package" in run.stderr
-    assert "defines no `results` rule" in run.stderr
+    assert "defines no `subjects` rule" in run.stderr
 
 
 def test_unknown_parameter_in_custom_metadata_is_an_error(tmp_path):
@@ -358,7 +359,7 @@ name := r.name if {
 	some r in input.resources
 }
 
-results contains check.pass(meta, r.id, "metadata") if {
+subjects contains check.subject(r.id, "metadata", "") if {
 	some r in input.resources
 	name != ""
 }

@@ -278,12 +278,12 @@ def test_duplicate_check_id_is_exit_2(project_copy):
     assert "DXG-K8S-PIN-001 is declared by two packages" in run.stderr
 
 
-def test_check_emitting_a_malformed_result_is_exit_2(project_copy):
+def test_check_stating_a_subject_with_a_malformed_problem_is_exit_2(project_copy):
+    """A problem that is neither "" nor a message is a broken check, never a pass."""
     path = project_copy / "rego/k8s/privileged.rego"
-    text = path.read_text().replace('"status": "pass"', '"status": "ok"')
     path.write_text(
-        text + '\nresults contains {"check": meta.custom.id, "resource": c.resource, '
-        '"path": c.path, "status": "ok"} if {\n\tsome c in k8s.containers\n}\n'
+        path.read_text() + '\nsubjects contains {"resource": c.resource, "path": "spec", '
+        '"problem": true} if {\n\tsome c in k8s.workload_containers\n}\n'
     )
     run = dxguard("scan", str(COMPLIANT), env={"DXGUARD_HOME": str(project_copy)})
     assert run.code == 2
@@ -292,25 +292,19 @@ def test_check_emitting_a_malformed_result_is_exit_2(project_copy):
 
 
 @pytest.mark.parametrize(
-    ("row", "why"),
+    ("subject", "why"),
     [
-        (
-            '"check": meta.custom.id, "resource": "not-an-input"',
-            "'not-an-input' was not in the input",
-        ),
-        ('"check": "DXG-NOPE-001", "resource": c.resource', "'DXG-NOPE-001' has no metadata"),
-        (
-            '"check": meta.custom.id, "resource": c.resource, "subject": 7',
-            "subject must be a string",
-        ),
+        ('"resource": "not-an-input", "path": c.path', "'not-an-input' is not in the batch"),
+        ('"resource": c.resource, "path": 3', "path and resource must be strings"),
+        ('"resource": c.resource, "path": c.path, "subject": 7', "subject must be a string"),
     ],
 )
-def test_a_malformed_pass_is_exit_2_too(project_copy, row, why):
-    """Passes are only counted, but a pass naming an unknown check or resource is still refused."""
+def test_a_malformed_pass_is_exit_2_too(project_copy, subject, why):
+    """Passes are only counted, but a pass naming an unknown resource or malformed is refused."""
     path = project_copy / "rego/k8s/privileged.rego"
     path.write_text(
-        path.read_text() + f'\nresults contains {{{row}, "path": c.path, "status": "pass"}} if {{\n'
-        "\tsome c in k8s.containers\n}\n"
+        path.read_text() + f'\nsubjects contains {{{subject}, "problem": ""}} if {{\n'
+        "\tsome c in k8s.workload_containers\n}\n"
     )
     run = dxguard("scan", str(COMPLIANT), env={"DXGUARD_HOME": str(project_copy)})
     assert run.code == 2, run.stderr

@@ -211,20 +211,21 @@ CVE_CHECK = """\
 #   targets:
 #     k8s: [Pod]
 #   remediation: Rebuild the image on a base without the vulnerable packages.
+#   scope: object
 package dxguard.checks.k8s.cve_fixture
 
 import data.lib.check
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail_subject(meta, r.id, "metadata.annotations", cve, msg) if {
+subjects contains check.named_subject(r.id, "metadata.annotations", cve, msg) if {
 	some r in input.resources
 	r.kind == "Pod"
 	some cve in split(r.object.metadata.annotations["fixture.dxguard/cves"], ",")
 	msg := sprintf("the image has the known vulnerability %s; rebuild it", [cve])
 }
 
-results contains check.pass(meta, r.id, "metadata.annotations") if {
+subjects contains check.subject(r.id, "metadata.annotations", "") if {
 	some r in input.resources
 	r.kind == "Pod"
 	not r.object.metadata.annotations["fixture.dxguard/cves"]

@@ -14,6 +14,8 @@
 #   severity: medium
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Set the annotations at build time (docker buildx build --annotation or LABEL org.opencontainers.image.version=... in the Dockerfile) and add `skopeo inspect` or `docker inspect` output, or a scan report that includes the image config, to the inputs.
 #   parameters: [image_required_annotations]
 package dxguard.checks.image.annotations
@@ -38,30 +40,19 @@ known(res) if is_object(res.normalized.annotations)
 
 known(res) if is_object(res.normalized.labels)
 
-results contains check.pass(m, res.id, "normalized.annotations") if {
-	m := meta
+# Every image record in scope, examined once.
+subjects contains check.subject(res.id, "normalized.annotations", problem(res)) if {
 	some res in sc.in_scope
-	known(res)
-	count(missing(res)) == 0
 }
 
-results contains check.fail(m, res.id, "normalized.annotations", msg) if {
-	m := meta
-	some res in sc.in_scope
-	known(res)
-	count(missing(res)) > 0
-	msg := sprintf(
-		"%s (%s) lacks the OCI annotation(s) %s (neither a manifest annotation nor a config label carries them); set them at build time and redeploy the new digest",
-		[sc.label(res), sc.usage(res), concat(", ", missing(res))],
-	)
-}
-
-results contains check.fail(m, res.id, "normalized.annotations", msg) if {
-	m := meta
-	some res in sc.in_scope
+problem(res) := sprintf(
+	"%s (%s): no input shows its manifest annotations or config labels; add `skopeo inspect` or `docker inspect` output, or a scan report that includes the image config",
+	[sc.label(res), sc.usage(res)],
+) if {
 	not known(res)
-	msg := sprintf(
-		"%s (%s): no input shows its manifest annotations or config labels; add `skopeo inspect` or `docker inspect` output, or a scan report that includes the image config",
-		[sc.label(res), sc.usage(res)],
-	)
-}
+} else := sprintf(
+	"%s (%s) lacks the OCI annotation(s) %s (neither a manifest annotation nor a config label carries them); set them at build time and redeploy the new digest",
+	[sc.label(res), sc.usage(res), concat(", ", missing(res))],
+) if {
+	count(missing(res)) > 0
+} else := ""

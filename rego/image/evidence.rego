@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #     vm: [VirtualMachine, VirtualMachineInstance]
+#   scope: object
+#   inventory: [Namespace, images]
 #   remediation: Reference the image by digest (name@sha256:...) and add its scan report (trivy image -f json or grype -o json), SBOM (CycloneDX or SPDX JSON), `cosign verify` output and provenance to the scan's inputs.
 #   parameters: [image_evidence_tiers]
 package dxguard.checks.image.evidence
@@ -24,35 +26,29 @@ import data.lib.supply_chain as sc
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.pass(m, ref.resource, ref.path) if {
-	m := meta
-	records := sc.records
-	some ref in sc.references
-	records[ref.digest]
-}
-
-results contains check.fail(m, ref.resource, ref.path, msg) if {
-	m := meta
+# Every image reference of a workload or VM under review, examined once: where it has evidence,
+# and where its tier requires evidence.
+subjects contains check.subject(ref.resource, ref.path, problem(ref)) if {
 	required := sc.evidence_required_ids
 	some ref in sc.references
-	ref.digest == ""
-	ref.resource in required
-	msg := sprintf(
-		"%s image %q is referenced by tag only, so it cannot be matched to a scan report, SBOM, signature or provenance (evidence is keyed by digest); pin it as name@sha256:<digest>",
-		[ref.label, ref.image],
-	)
+	examined(ref, required)
 }
 
-results contains check.fail(m, ref.resource, ref.path, msg) if {
-	m := meta
-	records := sc.records
-	required := sc.evidence_required_ids
-	some ref in sc.references
+examined(ref, _) if {
 	ref.digest != ""
-	not records[ref.digest]
-	ref.resource in required
-	msg := sprintf(
-		"%s image %q has no evidence: no scan report, SBOM, signature or provenance in the inputs is about digest %s; add them to the scan",
-		[ref.label, ref.image, ref.digest],
-	)
+	sc.has_evidence(ref.digest)
 }
+
+examined(ref, required) if ref.resource in required
+
+problem(ref) := sprintf(
+	"%s image %q is referenced by tag only, so it cannot be matched to a scan report, SBOM, signature or provenance (evidence is keyed by digest); pin it as name@sha256:<digest>",
+	[ref.label, ref.image],
+) if {
+	ref.digest == ""
+} else := sprintf(
+	"%s image %q has no evidence: no scan report, SBOM, signature or provenance in the inputs is about digest %s; add them to the scan",
+	[ref.label, ref.image, ref.digest],
+) if {
+	not sc.has_evidence(ref.digest)
+} else := ""

@@ -1,11 +1,22 @@
 package dxguard.checks.image.evidence_test
 
 import data.dxguard.checks.image.evidence
+import data.lib.check
 import data.lib.fixtures_test as fx
 import data.lib.supply_chain_test as t
 
-run(resources) := r if {
-	r := evidence.results with input as t.input_of(resources) with data.dxguard.config as t.cfg
+# The rows of the check's subjects, as dxguard.main derives them.
+results := [check.row(evidence.meta, s) | some s in evidence.subjects]
+
+run(resources) := judge(resources, t.cfg, t.as_of)
+
+# Every resource judged alone (as in a scan chunk or at admission), with the inventory built
+# from all of them.
+judge(resources, cfg, time) := {r |
+	inv := t.inventory_of(resources)
+	some res in resources
+	rows := results with input as t.input_at([res], time) with data.inventory as inv with data.dxguard.config as cfg
+	some r in rows
 }
 
 vm(id, image) := {
@@ -49,8 +60,7 @@ test_research_workload_with_evidence_passes if {
 
 test_configured_tiers_widen_the_requirement if {
 	cfg := object.union(t.cfg, {"parameters": {"image_evidence_tiers": ["clinical", "research"]}})
-	res := evidence.results with input as t.input_of([t.deployment("d", "research", t.ref(t.digest_b))])
-		with data.dxguard.config as cfg
+	res := judge([t.deployment("d", "research", t.ref(t.digest_b))], cfg, t.as_of)
 	t.rows(res, "d") == {["fail", "spec.template.spec.containers[0].image", ""]}
 }
 

@@ -13,6 +13,8 @@
 #   severity: medium
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Add USER <non-zero uid> to the Dockerfile (e.g. USER 10001:10001), rebuild and redeploy the new digest; add `docker inspect` output or a scan report that includes the image config to the inputs.
 package dxguard.checks.image.non_root_user
 
@@ -26,33 +28,28 @@ user_part(u) := split(u, ":")[0]
 
 root(u) if user_part(u) in {"", "0", "root"}
 
-results contains check.pass(m, res.id, "normalized.user") if {
-	m := meta
+# Every image record in scope whose evidence says or leaves open its configured user, examined
+# once.
+subjects contains check.subject(res.id, "normalized.user", problem(res)) if {
 	some res in sc.in_scope
-	is_string(res.normalized.user)
-	not root(res.normalized.user)
+	known_or_null(res.normalized.user)
 }
 
-results contains check.fail(m, res.id, "normalized.user", msg) if {
-	m := meta
-	some res in sc.in_scope
-	is_string(res.normalized.user)
-	root(res.normalized.user)
-	msg := sprintf(
-		"%s (%s) runs as root by default (USER %s); add USER <non-zero uid> to its Dockerfile and redeploy the new digest",
-		[sc.label(res), sc.usage(res), user_text(res.normalized.user)],
-	)
-}
+known_or_null(u) if is_string(u)
 
-results contains check.fail(m, res.id, "normalized.user", msg) if {
-	m := meta
-	some res in sc.in_scope
+known_or_null(null)
+
+problem(res) := sprintf(
+	"%s (%s): no input shows its configured user; add `docker inspect` output or a scan report that includes the image config",
+	[sc.label(res), sc.usage(res)],
+) if {
 	res.normalized.user == null
-	msg := sprintf(
-		"%s (%s): no input shows its configured user; add `docker inspect` output or a scan report that includes the image config",
-		[sc.label(res), sc.usage(res)],
-	)
-}
+} else := sprintf(
+	"%s (%s) runs as root by default (USER %s); add USER <non-zero uid> to its Dockerfile and redeploy the new digest",
+	[sc.label(res), sc.usage(res), user_text(res.normalized.user)],
+) if {
+	root(res.normalized.user)
+} else := ""
 
 user_text("") := "not set"
 

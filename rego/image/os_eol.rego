@@ -14,6 +14,8 @@
 #   severity: high
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Rebuild the image on a supported release of its base OS (or a distroless base) and redeploy the new digest.
 #   parameters: [image_os_end_of_life]
 package dxguard.checks.image.os_eol
@@ -51,19 +53,15 @@ end_of_life(res) := sprintf("%s flags %s %s as end of support", [res.normalized.
 	count(ended(res.normalized.os)) > 0
 }
 
-results contains check.pass(m, res.id, "normalized.os") if {
-	m := meta
+# Every image record in scope whose OS is known or was scanned, examined once.
+subjects contains check.subject(res.id, "normalized.os", problem(res)) if {
 	some res in sc.in_scope
 	examined(res)
-	not end_of_life(res)
 }
 
-results contains check.fail(m, res.id, "normalized.os", msg) if {
-	m := meta
-	some res in sc.in_scope
-	reason := end_of_life(res)
-	msg := sprintf(
-		"%s (%s) runs an end-of-life OS: %s; rebuild it on a supported base image and redeploy the new digest",
-		[sc.label(res), sc.usage(res), reason],
-	)
-}
+problem(res) := sprintf(
+	"%s (%s) runs an end-of-life OS: %s; rebuild it on a supported base image and redeploy the new digest",
+	[sc.label(res), sc.usage(res), end_of_life(res)],
+) if {
+	end_of_life(res)
+} else := ""

@@ -14,6 +14,8 @@
 #   severity: medium
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Generate SLSA provenance for the image digest in the build (e.g. the build platform's attestation step), pin every source and base image by digest, add the statement to the scan's inputs and list the builder id in image_builders.
 #   parameters: [image_builders]
 package dxguard.checks.image.provenance
@@ -37,31 +39,38 @@ else := "(unnamed material)"
 
 good(res) := [i | some i, p in res.normalized.provenance; allowed_builder(p); count(unpinned(p)) == 0]
 
-results contains check.pass(m, res.id, sprintf("normalized.provenance[%d]", [good(res)[0]])) if {
-	m := meta
+# Each image record in scope, examined once: on its first good provenance statement, or on its
+# provenance list when it has none.
+subjects contains check.subject(res.id, location(res), problem(res)) if {
 	some res in sc.in_scope
+	not bad_statements(res)
+}
+
+location(res) := sprintf("normalized.provenance[%d]", [good(res)[0]]) if {
 	count(good(res)) > 0
-}
+} else := "normalized.provenance"
 
-results contains check.fail(m, res.id, "normalized.provenance", msg) if {
-	m := meta
-	some res in sc.in_scope
+problem(res) := sprintf(
+	"%s (%s) has no build provenance for its digest; add an in-toto statement with a SLSA provenance predicate for the digest to the inputs",
+	[sc.label(res), sc.usage(res)],
+) if {
 	count(res.normalized.provenance) == 0
-	msg := sprintf(
-		"%s (%s) has no build provenance for its digest; add an in-toto statement with a SLSA provenance predicate for the digest to the inputs",
-		[sc.label(res), sc.usage(res)],
-	)
+} else := ""
+
+# When a record has provenance but none of it is good, each statement is examined with its own
+# problems.
+bad_statements(res) if {
+	count(res.normalized.provenance) > 0
+	count(good(res)) == 0
 }
 
-results contains check.fail(m, res.id, sprintf("normalized.provenance[%d]", [i]), msg) if {
-	m := meta
+subjects contains check.subject(res.id, sprintf("normalized.provenance[%d]", [i]), msg) if {
 	some res in sc.in_scope
-	count(good(res)) == 0
+	bad_statements(res)
 	some i, p in res.normalized.provenance
-	problems := array.concat(builder_problem(p), materials_problem(p))
 	msg := sprintf(
 		"provenance %s of %s: %s",
-		[p.file, sc.label(res), concat("; ", problems)],
+		[p.file, sc.label(res), check.problems(array.concat(builder_problem(p), materials_problem(p)))],
 	)
 }
 

@@ -14,6 +14,8 @@
 #   severity: high
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Generate the SBOM from the image by digest (e.g. syft or trivy in CycloneDX or SPDX JSON) and enrich components whose supplier or purl the generator could not determine, then add it to the scan's inputs.
 #   parameters: [image_sbom_component_fields]
 package dxguard.checks.image.sbom
@@ -53,31 +55,37 @@ complete(sbom) if {
 
 complete_sboms(res) := [i | some i, sbom in res.normalized.sboms; complete(sbom)]
 
-results contains check.pass(m, res.id, sprintf("normalized.sboms[%d]", [complete_sboms(res)[0]])) if {
-	m := meta
+# Each image record in scope, examined once: on its first complete SBOM, or on its SBOM list
+# when it has none.
+subjects contains check.subject(res.id, location(res), problem(res)) if {
 	some res in sc.in_scope
+	not incomplete_sboms(res)
+}
+
+location(res) := sprintf("normalized.sboms[%d]", [complete_sboms(res)[0]]) if {
 	count(complete_sboms(res)) > 0
-}
+} else := "normalized.sboms"
 
-results contains check.fail(m, res.id, "normalized.sboms", msg) if {
-	m := meta
-	some res in sc.in_scope
+problem(res) := sprintf(
+	"%s (%s) has no SBOM for its digest; generate a CycloneDX or SPDX JSON SBOM from the image by digest and add it to the inputs",
+	[sc.label(res), sc.usage(res)],
+) if {
 	count(res.normalized.sboms) == 0
-	msg := sprintf(
-		"%s (%s) has no SBOM for its digest; generate a CycloneDX or SPDX JSON SBOM from the image by digest and add it to the inputs",
-		[sc.label(res), sc.usage(res)],
-	)
+} else := ""
+
+# When a record has SBOMs but none is complete, each SBOM is examined with its own gaps.
+incomplete_sboms(res) if {
+	count(res.normalized.sboms) > 0
+	count(complete_sboms(res)) == 0
 }
 
-results contains check.fail(m, res.id, sprintf("normalized.sboms[%d]", [i]), msg) if {
-	m := meta
+subjects contains check.subject(res.id, sprintf("normalized.sboms[%d]", [i]), msg) if {
 	some res in sc.in_scope
-	count(complete_sboms(res)) == 0
+	incomplete_sboms(res)
 	some i, sbom in res.normalized.sboms
-	problems := sbom_problems(sbom)
 	msg := sprintf(
 		"SBOM %s (%s %s) of %s: %s; regenerate or enrich it so that every component has %s",
-		[sbom.file, sbom.format, sbom.spec_version, sc.label(res), concat("; ", problems), concat(", ", fields)],
+		[sbom.file, sbom.format, sbom.spec_version, sc.label(res), check.problems(sbom_problems(sbom)), concat(", ", fields)],
 	)
 }
 

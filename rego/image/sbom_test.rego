@@ -1,10 +1,21 @@
 package dxguard.checks.image.sbom_test
 
 import data.dxguard.checks.image.sbom
+import data.lib.check
 import data.lib.supply_chain_test as t
 
-run(resources) := r if {
-	r := sbom.results with input as t.input_of(resources) with data.dxguard.config as t.cfg
+# The rows of the check's subjects, as dxguard.main derives them.
+results := [check.row(sbom.meta, s) | some s in sbom.subjects]
+
+run(resources) := judge(resources, t.cfg, t.as_of)
+
+# Every resource judged alone (as in a scan chunk or at admission), with the inventory built
+# from all of them.
+judge(resources, cfg, time) := {r |
+	inv := t.inventory_of(resources)
+	some res in resources
+	rows := results with input as t.input_at([res], time) with data.inventory as inv with data.dxguard.config as cfg
+	some r in rows
 }
 
 id := concat(":", ["image", t.digest_a])

@@ -12,6 +12,8 @@
 #   severity: high
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Scan the image by digest (trivy image --format json <name>@sha256:<digest>, or grype <name>@sha256:<digest> -o json) on a schedule shorter than the allowed age, and add the newest report to the scan's inputs.
 #   parameters: [image_scan_max_age_days]
 package dxguard.checks.image.scan_fresh
@@ -44,43 +46,24 @@ newest(res) := candidates[0] if {
 
 age_days(res) := (sc.as_of_ns - max(usable_times(res))) / sc.day_ns
 
-results contains check.pass(m, res.id, "normalized.scans") if {
-	m := meta
+# Every image record in scope, examined once.
+subjects contains check.subject(res.id, "normalized.scans", problem(res)) if {
 	some res in sc.in_scope
-	count(usable_times(res)) > 0
-	age_days(res) <= max_age_days
 }
 
-results contains check.fail(m, res.id, "normalized.scans", msg) if {
-	m := meta
-	some res in sc.in_scope
+problem(res) := sprintf(
+	"%s (%s) has no vulnerability scan report for its digest; scan it by digest (trivy image --format json or grype -o json) and add the report to the inputs",
+	[sc.label(res), sc.usage(res)],
+) if {
 	count(res.normalized.scans) == 0
-	msg := sprintf(
-		"%s (%s) has no vulnerability scan report for its digest; scan it by digest (trivy image --format json or grype -o json) and add the report to the inputs",
-		[sc.label(res), sc.usage(res)],
-	)
-}
-
-results contains check.fail(m, res.id, "normalized.scans", msg) if {
-	m := meta
-	some res in sc.in_scope
-	count(res.normalized.scans) > 0
+} else := sprintf(
+	"%s: its scan report(s) %s carry no scan time at or before the evaluation time %s, so their freshness cannot be shown; add a report with its scan time (Trivy CreatedAt, Grype descriptor.timestamp)",
+	[sc.label(res), concat(", ", sort({s.file | some s in res.normalized.scans})), input.context.as_of],
+) if {
 	count(usable_times(res)) == 0
-	files := sort({s.file | some s in res.normalized.scans})
-	msg := sprintf(
-		"%s: its scan report(s) %s carry no scan time at or before the evaluation time %s, so their freshness cannot be shown; add a report with its scan time (Trivy CreatedAt, Grype descriptor.timestamp)",
-		[sc.label(res), concat(", ", files), input.context.as_of],
-	)
-}
-
-results contains check.fail(m, res.id, "normalized.scans", msg) if {
-	m := meta
-	some res in sc.in_scope
-	count(usable_times(res)) > 0
+} else := sprintf(
+	"%s (%s): its newest scan (%s, %s in %s) is %d days old as of %s, older than the %v days image_scan_max_age_days allows; rescan the digest and add the new report",
+	[sc.label(res), sc.usage(res), newest(res).scanner, newest(res).time, newest(res).file, floor(age_days(res)), input.context.as_of, max_age_days],
+) if {
 	age_days(res) > max_age_days
-	s := newest(res)
-	msg := sprintf(
-		"%s (%s): its newest scan (%s, %s in %s) is %d days old as of %s, older than the %v days image_scan_max_age_days allows; rescan the digest and add the new report",
-		[sc.label(res), sc.usage(res), s.scanner, s.time, s.file, floor(age_days(res)), input.context.as_of, max_age_days],
-	)
-}
+} else := ""

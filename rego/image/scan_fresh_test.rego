@@ -1,10 +1,21 @@
 package dxguard.checks.image.scan_fresh_test
 
 import data.dxguard.checks.image.scan_fresh
+import data.lib.check
 import data.lib.supply_chain_test as t
 
-run(resources) := r if {
-	r := scan_fresh.results with input as t.input_of(resources) with data.dxguard.config as t.cfg
+# The rows of the check's subjects, as dxguard.main derives them.
+results := [check.row(scan_fresh.meta, s) | some s in scan_fresh.subjects]
+
+run(resources) := judge(resources, t.cfg, t.as_of)
+
+# Every resource judged alone (as in a scan chunk or at admission), with the inventory built
+# from all of them.
+judge(resources, cfg, time) := {r |
+	inv := t.inventory_of(resources)
+	some res in resources
+	rows := results with input as t.input_at([res], time) with data.inventory as inv with data.dxguard.config as cfg
+	some r in rows
 }
 
 id := concat(":", ["image", t.digest_a])
@@ -29,8 +40,7 @@ test_newest_of_several_scans_counts if {
 }
 
 test_as_of_past_the_window_flips_the_result if {
-	res := scan_fresh.results with input as object.union(t.input_of([t.image(t.digest_a, {})]), {"context": {"as_of": "2026-12-24T00:00:00Z"}})
-		with data.dxguard.config as t.cfg
+	res := judge([t.image(t.digest_a, {})], t.cfg, "2026-12-24T00:00:00Z")
 	t.rows(res, id) == {["fail", "normalized.scans", ""]}
 }
 

@@ -13,6 +13,8 @@
 #   severity: high
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Sign the image digest in the release pipeline (cosign sign), verify it with `cosign verify <name>@sha256:<digest> --certificate-identity ... --certificate-oidc-issuer ...` and add its JSON output to the scan's inputs; list the release signer in image_signers.
 #   parameters: [image_signers]
 package dxguard.checks.image.signature
@@ -39,33 +41,27 @@ allowed(sig) if {
 
 trusted(res) := [i | some i, sig in res.normalized.signatures; sig.verified == true; allowed(sig)]
 
-results contains check.pass(m, res.id, sprintf("normalized.signatures[%d]", [trusted(res)[0]])) if {
-	m := meta
+# Each image record in scope, examined once: on its first trusted signature, or on its
+# signature list when it has none.
+subjects contains check.subject(res.id, location(res), problem(res)) if {
 	some res in sc.in_scope
+}
+
+location(res) := sprintf("normalized.signatures[%d]", [trusted(res)[0]]) if {
 	count(trusted(res)) > 0
-}
+} else := "normalized.signatures"
 
-results contains check.fail(m, res.id, "normalized.signatures", msg) if {
-	m := meta
-	some res in sc.in_scope
+problem(res) := sprintf(
+	"%s (%s) has no signature evidence for its digest; sign it (cosign sign), add the JSON output of `cosign verify` for the digest to the inputs%s",
+	[sc.label(res), sc.usage(res), no_signers_note],
+) if {
 	count(res.normalized.signatures) == 0
-	msg := sprintf(
-		"%s (%s) has no signature evidence for its digest; sign it (cosign sign), add the JSON output of `cosign verify` for the digest to the inputs%s",
-		[sc.label(res), sc.usage(res), no_signers_note],
-	)
-}
-
-results contains check.fail(m, res.id, "normalized.signatures", msg) if {
-	m := meta
-	some res in sc.in_scope
-	count(res.normalized.signatures) > 0
+} else := sprintf(
+	"%s (%s) has no verified signature from an allowed signer: %s; verify the digest with `cosign verify` against the release signer and list that signer in image_signers%s",
+	[sc.label(res), sc.usage(res), concat("; ", sort({describe(sig) | some sig in res.normalized.signatures})), no_signers_note],
+) if {
 	count(trusted(res)) == 0
-	found := sort({describe(sig) | some sig in res.normalized.signatures})
-	msg := sprintf(
-		"%s (%s) has no verified signature from an allowed signer: %s; verify the digest with `cosign verify` against the release signer and list that signer in image_signers%s",
-		[sc.label(res), sc.usage(res), concat("; ", found), no_signers_note],
-	)
-}
+} else := ""
 
 no_signers_note := " (image_signers is empty: no signer is trusted yet)" if {
 	count(config.parameters.image_signers) == 0

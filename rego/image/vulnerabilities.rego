@@ -15,6 +15,8 @@
 #   severity: critical
 #   targets:
 #     image: [Image]
+#   scope: object
+#   inventory: [image_users]
 #   remediation: Update the affected package or rebuild on a patched base image and redeploy the new digest; where that is not yet possible, record a time-limited waiver for that vulnerability id with its risk justification.
 #   parameters: [image_vulnerability_fail_severities, image_vulnerability_fail_with_fix_severities]
 package dxguard.checks.image.vulnerabilities
@@ -40,15 +42,16 @@ failing_ids(res) := {v.id | some v in res.normalized.vulnerabilities; failing(v)
 
 severity_rank := {"CRITICAL": 5, "HIGH": 4, "MEDIUM": 3, "LOW": 2, "NEGLIGIBLE": 1, "UNKNOWN": 0}
 
-results contains check.pass(m, res.id, "normalized.vulnerabilities") if {
-	m := meta
+# An image record whose scans find nothing that fails, examined once as a whole.
+subjects contains check.subject(res.id, "normalized.vulnerabilities", "") if {
 	some res in sc.in_scope
 	count(res.normalized.scans) > 0
 	count(failing_ids(res)) == 0
 }
 
-results contains check.fail_subject(m, res.id, path, id, msg) if {
-	m := meta
+# Each failing vulnerability id of a record, examined once (its own subject, so that it can be
+# waived on its own), at its first listing.
+subjects contains check.named_subject(res.id, path, id, msg) if {
 	some res in sc.in_scope
 	some id in failing_ids(res)
 	hits := {i | some i, v in res.normalized.vulnerabilities; v.id == id; failing(v)}

@@ -1,10 +1,21 @@
 package dxguard.checks.image.vulnerabilities_test
 
 import data.dxguard.checks.image.vulnerabilities
+import data.lib.check
 import data.lib.supply_chain_test as t
 
-run(resources) := r if {
-	r := vulnerabilities.results with input as t.input_of(resources) with data.dxguard.config as t.cfg
+# The rows of the check's subjects, as dxguard.main derives them.
+results := [check.row(vulnerabilities.meta, s) | some s in vulnerabilities.subjects]
+
+run(resources) := judge(resources, t.cfg, t.as_of)
+
+# Every resource judged alone (as in a scan chunk or at admission), with the inventory built
+# from all of them.
+judge(resources, cfg, time) := {r |
+	inv := t.inventory_of(resources)
+	some res in resources
+	rows := results with input as t.input_at([res], time) with data.inventory as inv with data.dxguard.config as cfg
+	some r in rows
 }
 
 id := concat(":", ["image", t.digest_a])
@@ -41,8 +52,7 @@ test_each_failing_cve_is_its_own_subject if {
 test_configured_severities_are_used if {
 	cfg := object.union(t.cfg, {"parameters": {"image_vulnerability_fail_severities": ["CRITICAL", "HIGH"]}})
 	vulns := [vuln("CVE-2026-3000", "HIGH", "zlib", null)]
-	res := vulnerabilities.results with input as t.input_of([t.image(t.digest_a, {"vulnerabilities": vulns})])
-		with data.dxguard.config as cfg
+	res := judge([t.image(t.digest_a, {"vulnerabilities": vulns})], cfg, t.as_of)
 	t.rows(res, id) == {["fail", "normalized.vulnerabilities[0]", "CVE-2026-3000"]}
 }
 

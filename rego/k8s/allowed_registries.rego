@@ -15,6 +15,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [allowed_registries]
+#   scope: object
 #   remediation: Mirror the image into an allowed registry (after scanning and signing it there) and reference it from there, or add the registry to allowed_registries.
 package dxguard.checks.k8s.allowed_registries
 
@@ -26,21 +27,16 @@ meta := check.meta(rego.metadata.chain())
 
 allowed := k8s.params.allowed_registries
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's image, examined once, when the allow-list names any registry.
+subjects contains check.subject(c.resource, concat(".", [c.path, "image"]), problem(c)) if {
 	count(allowed) > 0
 	some c in k8s.containers
-	ref := object.get(c.container, "image", "")
-	not allowed_ref(ref)
-	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [c.label, ref, image.parse(ref).registry, concat(", ", allowed)])
 }
 
-results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
-	m := meta
-	count(allowed) > 0
-	some c in k8s.containers
+problem(c) := "" if {
 	allowed_ref(object.get(c.container, "image", ""))
+} else := sprintf("%s image %q comes from %s, which is not an allowed registry (%s); mirror it into an allowed registry", [c.label, ref, image.parse(ref).registry, concat(", ", allowed)]) if {
+	ref := object.get(c.container, "image", "")
 }
 
 allowed_ref(ref) if {

@@ -1,11 +1,15 @@
 package dxguard.checks.k8s.allowed_registries_test
 
 import data.dxguard.checks.k8s.allowed_registries
+import data.lib.check
 import data.lib.fixtures_test as fx
+
+# The check's rows, as dxguard.main derives them from its subjects.
+results := [check.row(allowed_registries.meta, s) | some s in allowed_registries.subjects]
 
 run(ref, registries) := res if {
 	c := object.union(fx.good_container, {"image": ref})
-	res := allowed_registries.results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
+	res := results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
 		with data.dxguard.config as fx.config_with({"allowed_registries": registries})
 }
 

@@ -17,6 +17,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding, ServiceAccount, Namespace, RuntimeClass]
+#   scope: object
 #   remediation: Correct the field name to the one the Kubernetes API defines (kubectl apply --dry-run=server --validate=strict shows the same), so the setting takes effect.
 package dxguard.checks.k8s.api_fields
 
@@ -137,19 +138,20 @@ field_path(path, key) := key if path == ""
 
 else := concat(".", [path, key])
 
-results contains check.fail(m, id, path, msg) if {
-	m := meta
+# Every examined resource, examined once: each unknown field at its path, or, when it has none,
+# the resource as one passing subject (at its metadata).
+subjects contains check.subject(id, path, msg) if {
 	some [id, path, key, type] in unknown
 	msg := sprintf("unknown field %q in %s: the API server drops it, so the setting is not in effect%s", [key, trim_prefix(type, "V1"), hint(key, type)])
 }
 
-failed_ids := {id | some [id, _, _, _] in unknown}
-
-results contains check.pass(m, id, "metadata") if {
-	m := meta
+subjects contains check.subject(id, "metadata", "") if {
+	failed := failed_ids
 	some id, _ in examined
-	not id in failed_ids
+	not id in failed
 }
+
+failed_ids := {id | some [id, _, _, _] in unknown}
 
 hint(key, type) := sprintf("; did you mean %q?", [s]) if {
 	s := suggestion(key, type)

@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod]
 #   parameters: [cluster_evidence]
+#   scope: cluster
+#   inventory: [Pod, Namespace, namespaces]
 #   remediation: Start kube-apiserver with --audit-policy-file=/etc/kubernetes/audit-policy.yaml and --audit-log-path=/var/log/kubernetes/audit/audit.log (or --audit-webhook-config-file), mounting both paths, and include its manifest in the scan.
 package dxguard.checks.k8s.apiserver_audit
 
@@ -23,38 +25,31 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-problems[k8s.subject_key(c)] contains "runs without --audit-policy-file, so it records no audit events; set --audit-policy-file to the audit Policy" if {
+# Each kube-apiserver container's command line, examined once, with every problem it has.
+subjects contains check.subject(c.resource, command_path(c), problem(c)) if {
 	some c in k8s.apiservers
-	not k8s.flag_set(k8s.container_flags(c), "audit-policy-file")
 }
 
-problems[k8s.subject_key(c)] contains "has no audit backend; set --audit-log-path to a file (not -) or --audit-webhook-config-file" if {
-	some c in k8s.apiservers
-	fl := k8s.container_flags(c)
+problem(c) := check.problems([sprintf("kube-apiserver %s", [msg]) | some msg in problems(k8s.container_flags(c))])
+
+problems(fl) := [msg | some msg in [policy_problem(fl), backend_problem(fl)]; msg != ""]
+
+policy_problem(fl) := "runs without --audit-policy-file, so it records no audit events; set --audit-policy-file to the audit Policy" if {
+	not k8s.flag_set(fl, "audit-policy-file")
+} else := ""
+
+backend_problem(fl) := "has no audit backend; set --audit-log-path to a file (not -) or --audit-webhook-config-file" if {
 	not log_backend(fl)
 	not k8s.flag_set(fl, "audit-webhook-config-file")
-}
+} else := ""
 
 log_backend(fl) if {
 	k8s.flag_set(fl, "audit-log-path")
 	fl["audit-log-path"].value != "-"
 }
 
-results contains check.fail(m, c.resource, path, sprintf("kube-apiserver %s", [msg])) if {
-	m := meta
-	some c in k8s.apiservers
-	some msg in object.get(problems, k8s.subject_key(c), set())
-	path := command_path(c)
-}
-
-results contains check.pass(m, c.resource, command_path(c)) if {
-	m := meta
-	some c in k8s.apiservers
-	count(object.get(problems, k8s.subject_key(c), set())) == 0
-}
-
-results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
-	m := meta
+# No kube-apiserver at all in a cluster with clinical workloads: the evidence is missing.
+subjects contains check.subject(k8s.clinical_anchor, "metadata", msg) if {
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required
 	msg := "the scan holds clinical workloads but no kube-apiserver manifest, so the cluster's audit trail cannot be confirmed; add /etc/kubernetes/manifests/kube-apiserver.yaml (or the mirror pod) to the scan, or set parameters.cluster_evidence: when-present and attach audit evidence"

@@ -3,8 +3,12 @@ package dxguard.checks.k8s.apiserver_audit_test
 import data.dxguard.checks.k8s.apiserver_audit
 import data.lib.fixtures_test as fx
 
-run(resources) := res if {
-	res := apiserver_audit.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+# A cluster check: it judges the inventory, with no objects in the input.
+run(resources) := rows_with(resources, fx.config)
+
+rows_with(resources, config) := res if {
+	res := fx.rows(apiserver_audit.meta, apiserver_audit.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as config
 }
 
 test_policy_file_and_log_backend_pass if {
@@ -16,10 +20,12 @@ test_webhook_backend_in_separate_arguments_passes if {
 	fx.statuses(run([fx.apiserver("api", flags)]), "api") == {"pass"}
 }
 
-test_no_audit_flags_fail_twice if {
+test_no_audit_flags_fail_once_with_both_problems if {
 	res := run([fx.apiserver("api", ["--secure-port=6443"])])
-	count(res) == 2
-	fx.statuses(res, "api") == {"fail"}
+	count(res) == 1
+	some r in res
+	r.status == "fail"
+	r.message == "kube-apiserver runs without --audit-policy-file, so it records no audit events; set --audit-policy-file to the audit Policy; kube-apiserver has no audit backend; set --audit-log-path to a file (not -) or --audit-webhook-config-file"
 }
 
 test_stdout_is_not_a_backend if {
@@ -41,7 +47,6 @@ test_missing_apiserver_fails_on_the_first_clinical_workload if {
 }
 
 test_missing_apiserver_is_not_examined_when_evidence_is_attached if {
-	res := apiserver_audit.results with input as fx.input_of([fx.deployment("d", fx.clinical_spec)])
-		with data.dxguard.config as fx.config_with({"cluster_evidence": "when-present"})
+	res := rows_with([fx.deployment("d", fx.clinical_spec)], fx.config_with({"cluster_evidence": "when-present"}))
 	count(res) == 0
 }

@@ -21,6 +21,8 @@
 #   targets:
 #     k8s: [Policy]
 #   parameters: [audit_write_resources, cluster_evidence]
+#   scope: cluster
+#   inventory: [Policy, Pod, Namespace, namespaces]
 #   remediation: "Begin the audit Policy with a rule recording Secrets (and ConfigMaps if they may hold credentials) at level Metadata, record writes to workloads and config at Request or RequestResponse, end with a catch-all rule such as `- level: Metadata`, and include the Policy file in the scan."
 package dxguard.checks.k8s.audit_policy
 
@@ -40,8 +42,7 @@ secret_verbs := array.concat(["get", "list", "watch"], write_verbs)
 other_namespace := "(any other namespace)"
 
 policies contains res if {
-	some id in object.get(k8s.of_kind, "Policy", set())
-	res := k8s.by_id[id]
+	some res in k8s.of_kind("Policy")
 	startswith(object.get(res, "apiVersion", ""), "audit.k8s.io/")
 }
 
@@ -181,6 +182,8 @@ any_before(i, d) if i < d
 
 rules_of(p) := k8s.arr_at(p, ["object", "rules"])
 
+policy_by_id := {p.id: p | some p in policies}
+
 # Unrecorded clinical writes, by policy and the rule that drops them (-1: no rule matches).
 write_gaps[[p.id, i]] contains req if {
 	some p in policies
@@ -229,60 +232,54 @@ who(rule) := concat(", ", array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(r
 	count(array.concat(k8s.arr_at(rule, ["users"]), k8s.arr_at(rule, ["userGroups"]))) > 0
 } else := sprintf("resource names %v", [[n | some gr in k8s.arr_at(rule, ["resources"]); some n in k8s.arr_at(gr, ["resourceNames"])]])
 
-results contains check.fail(m, id, "rules", msg) if {
-	m := meta
+# Every problem of a policy: [policy id, path, message].
+findings contains [id, "rules", msg] if {
 	some key, reqs in write_gaps
 	[id, -1] = key
-	msg := sprintf("no rule of the audit Policy matches %s, and unmatched requests are not recorded; add a rule that records them at Metadata or higher (e.g. a final `- level: Metadata`)", [summary(reqs, rules_of(k8s.by_id[id]))])
+	msg := sprintf("no rule of the audit Policy matches %s, and unmatched requests are not recorded; add a rule that records them at Metadata or higher (e.g. a final `- level: Metadata`)", [summary(reqs, rules_of(policy_by_id[id]))])
 }
 
-results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
-	m := meta
+findings contains [id, sprintf("rules[%d].level", [i]), msg] if {
 	some key, reqs in write_gaps
 	[id, i] = key
 	i >= 0
-	msg := sprintf("audit Policy rule %d (level %s) drops %s; record writes to clinical workloads and config at Metadata or higher", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
+	rules := rules_of(policy_by_id[id])
+	msg := sprintf("audit Policy rule %d (level %s) drops %s; record writes to clinical workloads and config at Metadata or higher", [i, object.get(rules[i], "level", "None"), summary(reqs, rules)])
 }
 
-results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
-	m := meta
+findings contains [id, sprintf("rules[%d].level", [i]), msg] if {
 	some key, reqs in narrow_write_gaps
 	[id, i] = key
-	msg := sprintf("audit Policy rule %d (level None) drops, for %s, %s; do not exempt anyone from recording clinical writes", [i, who(rules_of(k8s.by_id[id])[i]), summary(reqs, rules_of(k8s.by_id[id]))])
+	rules := rules_of(policy_by_id[id])
+	msg := sprintf("audit Policy rule %d (level None) drops, for %s, %s; do not exempt anyone from recording clinical writes", [i, who(rules[i]), summary(reqs, rules)])
 }
 
-results contains check.fail(m, id, sprintf("rules[%d].level", [i]), msg) if {
-	m := meta
+findings contains [id, sprintf("rules[%d].level", [i]), msg] if {
 	some key, reqs in secret_leaks
 	[id, i] = key
-	msg := sprintf("audit Policy rule %d records Secrets at level %s (%s), which copies secret values into the audit log; record Secrets at level Metadata in a rule before it", [i, object.get(rules_of(k8s.by_id[id])[i], "level", "None"), summary(reqs, rules_of(k8s.by_id[id]))])
+	rules := rules_of(policy_by_id[id])
+	msg := sprintf("audit Policy rule %d records Secrets at level %s (%s), which copies secret values into the audit log; record Secrets at level Metadata in a rule before it", [i, object.get(rules[i], "level", "None"), summary(reqs, rules)])
 }
 
-failed contains id if {
-	some key, _ in write_gaps
-	[id, _] = key
+# The fields with problems, each one subject with all its problems (a rule can both drop
+# clinical writes and leak Secrets).
+problem_fields := {[f[0], f[1]] | some f in findings}
+
+subjects contains check.subject(id, path, check.problems(sort([f[2] | some f in findings; f[0] == id; f[1] == path]))) if {
+	some [id, path] in problem_fields
 }
 
-failed contains id if {
-	some key, _ in narrow_write_gaps
-	[id, _] = key
-}
-
-failed contains id if {
-	some key, _ in secret_leaks
-	[id, _] = key
-}
-
-results contains check.pass(m, p.id, "rules") if {
-	m := meta
+# A policy without any problem passes on its rules.
+subjects contains check.subject(p.id, "rules", "") if {
 	some p in policies
-	not p.id in failed
+	not p.id in {f[0] | some f in findings}
 }
 
 # -- missing evidence -------------------------------------------------------------------------
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# No audit Policy in the inventory: each kube-apiserver's policy flag (or command line) fails,
+# or, without a kube-apiserver either, the first clinical workload (evidence missing).
+subjects contains check.subject(c.resource, path, msg) if {
 	count(policies) == 0
 	some c in k8s.apiservers
 	fl := k8s.container_flags(c)
@@ -290,8 +287,7 @@ results contains check.fail(m, c.resource, path, msg) if {
 	msg := sprintf("the audit Policy kube-apiserver loads (%s) is not in the scanned set, so what it records cannot be confirmed; add the Policy file to the scan", [object.get(fl, ["audit-policy-file", "value"], "no --audit-policy-file")])
 }
 
-results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
-	m := meta
+subjects contains check.subject(k8s.clinical_anchor, "metadata", msg) if {
 	count(policies) == 0
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required

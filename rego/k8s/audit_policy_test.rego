@@ -3,8 +3,10 @@ package dxguard.checks.k8s.audit_policy_test
 import data.dxguard.checks.k8s.audit_policy
 import data.lib.fixtures_test as fx
 
+# A cluster check: it judges the inventory, with no objects in the input.
 run(resources) := res if {
-	res := audit_policy.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(audit_policy.meta, audit_policy.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 secrets_metadata := {"level": "Metadata", "resources": [{"group": "", "resources": ["secrets", "configmaps"]}]}
@@ -84,4 +86,15 @@ test_one_namespace_stands_for_every_unlisted_clinical_namespace if {
 	some r in res
 	r.path == "rules[0].level"
 	contains(r.message, "in clinical, clinical-a, clinical-b")
+}
+
+test_a_rule_that_drops_writes_for_everyone_and_for_some_names_is_one_failure if {
+	# broad for Deployments (the decider), narrow for the Pods named x: two problems, one field
+	drop := {"level": "None", "resources": [{"group": "apps", "resources": ["deployments"]}, {"group": "", "resources": ["pods"], "resourceNames": ["x"]}]}
+	res := run([fx.audit_policy("pol", array.concat([drop], good_rules))])
+	count(res) == 1
+	some r in res
+	r.path == "rules[0].level"
+	contains(r.message, "drops create, delete, deletecollection, patch, update to deployments.apps in clinical")
+	contains(r.message, "; audit Policy rule 0 (level None) drops, for resource names [\"x\"], ")
 }

@@ -17,6 +17,8 @@
 #   targets:
 #     k8s: [Pod]
 #   parameters: [device_lifetime_years, min_log_retention_years, cluster_evidence]
+#   scope: cluster
+#   inventory: [Pod, Namespace, namespaces]
 #   remediation: Set --audit-log-maxage to at least the required days and --audit-log-maxbackup to 0, and ship the files to retention-locked storage; or keep them only in a webhook backend whose retention you attach as evidence.
 package dxguard.checks.k8s.audit_retention
 
@@ -43,36 +45,32 @@ int_flag(fl, name) := to_number(fl[name].value) if fl[name]
 
 else := 0
 
-problems[k8s.subject_key(c)] contains [fl["audit-log-maxage"].path, msg] if {
-	some c in file_backends
-	fl := k8s.container_flags(c)
+# The retention limits of a kube-apiserver with a log-file backend that delete records too
+# early: [flag path, message], one per flag (so each is a subject of its own).
+problems(fl) := {[fl["audit-log-maxage"].path, msg] |
 	age := int_flag(fl, "audit-log-maxage")
 	age > 0
 	age < required_days
 	msg := sprintf("kube-apiserver deletes audit logs after %v days (--audit-log-maxage), fewer than the %d days required; raise it to at least %d", [age, required_days, required_days])
-}
-
-problems[k8s.subject_key(c)] contains [fl["audit-log-maxbackup"].path, msg] if {
-	some c in file_backends
-	fl := k8s.container_flags(c)
+} | {[fl["audit-log-maxbackup"].path, msg] |
 	int_flag(fl, "audit-log-maxbackup") > 0
 	msg := sprintf("kube-apiserver keeps only %v rotated audit files (--audit-log-maxbackup), so records can be deleted before %d days; set it to 0 and bound retention by --audit-log-maxage", [fl["audit-log-maxbackup"].value, required_days])
 }
 
-results contains check.fail(m, c.resource, p[0], p[1]) if {
-	m := meta
+# Each kube-apiserver with a log-file backend: each retention flag that deletes records too early
+# is a failing subject at that flag; one that has none passes on its command line.
+subjects contains check.subject(c.resource, p[0], p[1]) if {
 	some c in file_backends
-	some p in object.get(problems, k8s.subject_key(c), set())
+	some p in problems(k8s.container_flags(c))
 }
 
-results contains check.pass(m, c.resource, concat(".", [c.path, "command"])) if {
-	m := meta
+subjects contains check.subject(c.resource, concat(".", [c.path, "command"]), "") if {
 	some c in file_backends
-	count(object.get(problems, k8s.subject_key(c), set())) == 0
+	count(problems(k8s.container_flags(c))) == 0
 }
 
-results contains check.fail(m, k8s.clinical_anchor, "metadata", msg) if {
-	m := meta
+# No kube-apiserver at all in a cluster with clinical workloads: the evidence is missing.
+subjects contains check.subject(k8s.clinical_anchor, "metadata", msg) if {
 	count(k8s.apiservers) == 0
 	k8s.cluster_evidence_required
 	msg := sprintf("the scan holds clinical workloads but no kube-apiserver manifest, so audit log retention (at least %d days) cannot be confirmed; add the kube-apiserver manifest to the scan, or set parameters.cluster_evidence: when-present and attach retention evidence", [required_days])

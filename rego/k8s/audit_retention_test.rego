@@ -3,8 +3,12 @@ package dxguard.checks.k8s.audit_retention_test
 import data.dxguard.checks.k8s.audit_retention
 import data.lib.fixtures_test as fx
 
-run(resources) := res if {
-	res := audit_retention.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+# A cluster check: it judges the inventory, with no objects in the input.
+run(resources) := rows_with(resources, fx.config)
+
+rows_with(resources, config) := res if {
+	res := fx.rows(audit_retention.meta, audit_retention.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as config
 }
 
 with_flags(extra) := fx.apiserver("api", array.concat(array.slice(fx.audit_flags, 0, 2), extra))
@@ -29,8 +33,7 @@ test_count_limit_fails if {
 }
 
 test_device_lifetime_raises_the_minimum if {
-	res := audit_retention.results with input as fx.input_of([fx.apiserver("api", fx.audit_flags)])
-		with data.dxguard.config as fx.config_with({"device_lifetime_years": 5})
+	res := rows_with([fx.apiserver("api", fx.audit_flags)], fx.config_with({"device_lifetime_years": 5}))
 	some r in res
 	contains(r.message, "1827 days")
 }
@@ -41,4 +44,10 @@ test_webhook_only_backend_is_not_examined if {
 
 test_missing_apiserver_fails_with_clinical_workloads if {
 	fx.statuses(run([fx.deployment("d", fx.clinical_spec)]), "d") == {"fail"}
+}
+
+test_age_and_count_limits_are_two_subjects if {
+	res := run([with_flags(["--audit-log-maxage=30", "--audit-log-maxbackup=10"])])
+	fx.failed_paths(res) == {"spec.containers[0].command[3]", "spec.containers[0].command[4]"}
+	count(fx.passed_paths(res)) == 0
 }

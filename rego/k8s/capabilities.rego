@@ -15,6 +15,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces, allowed_capabilities]
+#   scope: object
 #   remediation: "Set securityContext.capabilities.drop: [ALL] and add back only capabilities on the allow-list (parameter allowed_capabilities)."
 package dxguard.checks.k8s.capabilities
 
@@ -25,49 +26,36 @@ meta := check.meta(rego.metadata.chain())
 
 allowed := {cap_name(n) | some n in k8s.params.allowed_capabilities}
 
-# Indexes (in k8s.workload_containers) of the containers that drop ALL capabilities, and every
-# added capability that is not on the allow-list as [index, position, capability]: computed
-# once for the fail and the pass rules.
-dropping_all := {i |
-	some i, c in k8s.workload_containers
-	drops_all(c.container)
+# Every container, examined once: each of its capability problems at its own field (the drop
+# list when it keeps the default capabilities, each added capability that is not on the
+# allow-list), or, when it has none, its capabilities as one passing subject.
+subjects contains check.subject(c.resource, path, msg) if {
+	some c in k8s.workload_containers
+	some [path, msg] in verdicts(c)
 }
 
-disallowed := [[i, j, added] |
-	some i, c in k8s.workload_containers
+verdicts(c) := found if {
+	found := problems(c)
+	count(found) > 0
+} else := [[concat(".", [c.path, "securityContext.capabilities"]), ""]]
+
+problems(c) := array.concat(drop_problem(c), add_problems(c))
+
+drop_problem(c) := [] if {
+	drops_all(c.container)
+} else := [[
+	concat(".", [c.path, "securityContext.capabilities.drop"]),
+	sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label]),
+]]
+
+add_problems(c) := [[path, msg] |
 	adds := object.get(c.container, ["securityContext", "capabilities", "add"], null)
 	is_array(adds)
 	some j, added in adds
 	not cap_name(added) in allowed
-]
-
-adding_disallowed := {i | some [i, _, _] in disallowed}
-
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
-	dropping := dropping_all
-	some i, c in k8s.workload_containers
-	not i in dropping
-	path := concat(".", [c.path, "securityContext.capabilities.drop"])
-	msg := sprintf("%s keeps the runtime's default capabilities; set securityContext.capabilities.drop: [ALL]", [c.label])
-}
-
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
-	some [i, j, added] in disallowed
-	c := k8s.workload_containers[i]
 	path := sprintf("%s.securityContext.capabilities.add[%d]", [c.path, j])
 	msg := sprintf("%s adds capability %v, which is not on the allow-list (%s); remove it", [c.label, added, concat(", ", sort(allowed))])
-}
-
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	adding := adding_disallowed
-	containers := k8s.workload_containers
-	some i in dropping_all
-	not i in adding
-	c := containers[i]
-}
+]
 
 drops_all(container) if {
 	drop := object.get(container, ["securityContext", "capabilities", "drop"], null)

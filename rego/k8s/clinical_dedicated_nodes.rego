@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [clinical_node_selector, clinical_node_taint]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add the clinical node labels to spec.nodeSelector (or a required node affinity) and a toleration for the clinical node taint to every clinical pod spec.
 package dxguard.checks.k8s.clinical_dedicated_nodes
 
@@ -25,26 +27,30 @@ selector := k8s.params.clinical_node_selector
 
 taint := k8s.params.clinical_node_taint
 
-results contains check.fail(m, ps.resource, concat(".", [ps.path, "nodeSelector"]), msg) if {
-	m := meta
+# Every clinical pod spec, examined once: its node selection (all the node labels it does not
+# require, in one message) and its tolerations, each at its field, or, when both are right, the
+# pod spec as one passing subject.
+subjects contains check.subject(ps.resource, path, msg) if {
 	some ps in k8s.clinical_pod_specs
-	some k, v in selector
-	not k8s.requires_node_label(ps.spec, k, v)
-	msg := sprintf("clinical pod can be scheduled outside the clinical node pool; require node label %s=%s in nodeSelector or a required node affinity", [k, v])
+	some [path, msg] in verdicts(ps)
 }
 
-results contains check.fail(m, ps.resource, concat(".", [ps.path, "tolerations"]), msg) if {
-	m := meta
-	some ps in k8s.clinical_pod_specs
-	not k8s.toleration_of(ps.spec, taint)
-	msg := sprintf("clinical pod does not tolerate the clinical node taint %s=%s:%s, so it cannot run on the dedicated pool; add that toleration", [taint.key, object.get(taint, "value", ""), taint.effect])
-}
+verdicts(ps) := found if {
+	found := array.concat(selector_problem(ps), toleration_problem(ps))
+	count(found) > 0
+} else := [[ps.path, ""]]
 
-results contains check.pass(m, ps.resource, ps.path) if {
-	m := meta
-	some ps in k8s.clinical_pod_specs
-	every k, v in selector {
-		k8s.requires_node_label(ps.spec, k, v)
-	}
+selector_problem(ps) := [[concat(".", [ps.path, "nodeSelector"]), check.problems(msgs)]] if {
+	msgs := [sprintf("clinical pod can be scheduled outside the clinical node pool; require node label %s=%s in nodeSelector or a required node affinity", [k, v]) |
+		some k, v in selector
+		not k8s.requires_node_label(ps.spec, k, v)
+	]
+	count(msgs) > 0
+} else := []
+
+toleration_problem(ps) := [] if {
 	k8s.toleration_of(ps.spec, taint)
-}
+} else := [[
+	concat(".", [ps.path, "tolerations"]),
+	sprintf("clinical pod does not tolerate the clinical node taint %s=%s:%s, so it cannot run on the dedicated pool; add that toleration", [taint.key, object.get(taint, "value", ""), taint.effect]),
+]]

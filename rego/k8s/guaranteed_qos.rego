@@ -13,6 +13,8 @@
 #   severity: medium
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set resources.requests equal to resources.limits for cpu and memory on every clinical container (or set only limits, which requests then default to).
 package dxguard.checks.k8s.guaranteed_qos
 
@@ -21,19 +23,17 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-# Init and regular containers of clinical workloads (an array, like k8s.clinical_containers:
-# a set of containers would be sorted by deep comparison).
-examined := [c | some c in k8s.clinical_containers; c.field in {"initContainers", "containers"}]
+# Every init and regular container of a clinical workload, examined once at its resources;
+# a container with a problem for both cpu and memory has both in one message.
+subjects contains check.subject(c.resource, concat(".", [c.path, "resources"]), problem(c)) if {
+	some c in k8s.clinical_containers
+	c.field in {"initContainers", "containers"}
+}
 
-# The problems of each examined container, by its index in examined.
-problems := [msgs |
-	some c in examined
-	msgs := {msg |
-		some r in ["cpu", "memory"]
-		problem := resource_problem(c.container, r)
-		msg := sprintf("%s %s", [c.label, problem])
-	}
-]
+problem(c) := check.problems([sprintf("%s %s", [c.label, p]) |
+	some r in ["cpu", "memory"]
+	p := resource_problem(c.container, r)
+])
 
 resource_problem(container, r) := sprintf("has no %s limit; set resources.limits.%s (and an equal request)", [r, r]) if {
 	not has_limit(container, r)
@@ -56,17 +56,3 @@ has(m, r) if {
 }
 
 same_quantity(a, b) if units.parse(sprintf("%v", [a])) == units.parse(sprintf("%v", [b]))
-
-results contains check.fail(m, c.resource, concat(".", [c.path, "resources"]), msg) if {
-	m := meta
-	found := problems
-	some i, c in examined
-	some msg in found[i]
-}
-
-results contains check.pass(m, c.resource, concat(".", [c.path, "resources"])) if {
-	m := meta
-	found := problems
-	some i, c in examined
-	count(found[i]) == 0
-}

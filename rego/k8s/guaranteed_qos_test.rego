@@ -1,12 +1,16 @@
 package dxguard.checks.k8s.guaranteed_qos_test
 
 import data.dxguard.checks.k8s.guaranteed_qos
+import data.lib.check
 import data.lib.fixtures_test as fx
+
+# The check's rows, as dxguard.main derives them from its subjects.
+results := [check.row(guaranteed_qos.meta, s) | some s in guaranteed_qos.subjects]
 
 with_resources(r) := object.union(object.remove(fx.good_container, ["resources"]), {"resources": r})
 
 run(c) := res if {
-	res := guaranteed_qos.results with input as fx.input_of([fx.deployment("d", {"containers": [c]})]) with data.dxguard.config as fx.config
+	res := results with input as fx.input_of([fx.deployment("d", {"containers": [c]})]) with data.dxguard.config as fx.config
 }
 
 test_equal_requests_and_limits_pass if {
@@ -27,12 +31,16 @@ test_request_below_limit_fails if {
 	count(res) == 1
 }
 
-test_missing_limits_fail if {
+test_missing_limits_fail_as_one_subject_with_both_problems if {
 	res := run(with_resources({"requests": {"cpu": "1"}}))
-	count({r | some r in res; r.status == "fail"}) == 2
+	[r] := res
+	r.status == "fail"
+	r.path == "spec.template.spec.containers[0].resources"
+	contains(r.message, "has no cpu limit")
+	contains(r.message, "has no memory limit")
 }
 
 test_research_containers_are_not_examined if {
 	d := object.union(fx.deployment("d", {"containers": [with_resources({})]}), {"namespace": "research-ml"})
-	count(guaranteed_qos.results) == 0 with input as fx.input_of([d]) with data.dxguard.config as fx.config
+	count(results) == 0 with input as fx.input_of([d]) with data.dxguard.config as fx.config
 }

@@ -14,6 +14,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: Replace hostPath volumes with persistentVolumeClaim, configMap, secret, emptyDir or CSI volumes; expose ports through a Service instead of hostPort.
 package dxguard.checks.k8s.host_access
 
@@ -22,49 +23,40 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-# Every hostPath volume of an examined pod spec, [pod spec, index, volume], and every host port
-# of an examined container, [container, index, port]: each found once, for the fail rules and
-# for the pod specs that pass.
-host_volumes := [[ps, i, v] |
+# Every examined pod spec, examined once: each hostPath volume and each host port of its
+# containers at its field, or, when it uses neither, the pod spec as one passing subject.
+subjects contains check.subject(ps.resource, path, msg) if {
 	some ps in k8s.workload_pod_specs
+	some [path, msg] in verdicts(ps)
+}
+
+verdicts(ps) := found if {
+	found := array.concat(host_volumes(ps), object.get(host_ports_of, ps.resource, []))
+	count(found) > 0
+} else := [[ps.path, ""]]
+
+host_volumes(ps) := [[path, msg] |
 	volumes := object.get(ps.spec, "volumes", null)
 	is_array(volumes)
 	some i, v in volumes
 	v.hostPath
+	path := sprintf("%s.volumes[%d].hostPath", [ps.path, i])
+	msg := sprintf("volume %q mounts the node's path %q (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), object.get(v.hostPath, "path", "?")])
 ]
 
-host_ports := [[c, i, p] |
+# The host ports of the examined containers, by resource (each workload has one pod spec): one
+# pass over the containers.
+host_ports := [[c.resource, path, msg] |
 	some c in k8s.workload_containers
 	ports := object.get(c.container, "ports", null)
 	is_array(ports)
 	some i, p in ports
 	object.get(p, "hostPort", 0) != 0
-]
-
-# The workloads whose pod spec uses the host (each has one pod spec); a host port counts here
-# only in a container list that is an array.
-host_users := {x[0].resource | some x in host_volumes} | {c.resource |
-	some [c, _, _] in host_ports
-	is_array(c.pod_spec.spec[c.field])
-}
-
-results contains check.fail(m, ps.resource, path, msg) if {
-	m := meta
-	some [ps, i, v] in host_volumes
-	path := sprintf("%s.volumes[%d].hostPath", [ps.path, i])
-	msg := sprintf("volume %q mounts the node's path %q (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), object.get(v.hostPath, "path", "?")])
-}
-
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
-	some [c, i, p] in host_ports
 	path := sprintf("%s.ports[%d].hostPort", [c.path, i])
 	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [c.label, p.hostPort])
-}
+]
 
-results contains check.pass(m, ps.resource, ps.path) if {
-	m := meta
-	users := host_users
-	some ps in k8s.workload_pod_specs
-	not ps.resource in users
+host_ports_of := {id: [[path, msg] | some [id2, path, msg] in found; id2 == id] |
+	found := host_ports
+	some id in {x[0] | some x in found}
 }

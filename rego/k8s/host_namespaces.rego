@@ -12,6 +12,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: Remove hostNetwork, hostPID and hostIPC from the pod spec, or set them to false.
 package dxguard.checks.k8s.host_namespaces
 
@@ -22,26 +23,17 @@ meta := check.meta(rego.metadata.chain())
 
 host_fields := ["hostNetwork", "hostPID", "hostIPC"]
 
-# Every host namespace an examined pod spec shares, [pod spec, field], found once for the fail
-# rule and for the pod specs that pass.
-shared := [[ps, field] |
+# Every examined pod spec, examined once: each host namespace it shares at its field, or, when
+# it shares none, the pod spec as one passing subject.
+subjects contains check.subject(ps.resource, path, msg) if {
 	some ps in k8s.workload_pod_specs
-	some field in host_fields
-	ps.spec[field] == true
-]
-
-sharing := {x[0].resource | some x in shared}
-
-results contains check.fail(m, ps.resource, path, msg) if {
-	m := meta
-	some [ps, field] in shared
-	path := concat(".", [ps.path, field])
-	msg := sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])
+	some [path, msg] in verdicts(ps)
 }
 
-results contains check.pass(m, ps.resource, ps.path) if {
-	m := meta
-	ids := sharing
-	some ps in k8s.workload_pod_specs
-	not ps.resource in ids
-}
+verdicts(ps) := found if {
+	found := [[concat(".", [ps.path, field]), sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])] |
+		some field in host_fields
+		ps.spec[field] == true
+	]
+	count(found) > 0
+} else := [[ps.path, ""]]

@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   scope: object
 #   remediation: Reference the image by digest, e.g. registry.example/app:1.4.2@sha256:<64 hex>; resolve the digest from your registry or build output.
 package dxguard.checks.k8s.image_digest
 
@@ -24,19 +25,12 @@ meta := check.meta(rego.metadata.chain())
 # reference.
 pinned := {ref | some ref in k8s.container_images; image.pinned(ref)}
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's image, examined once.
+subjects contains check.subject(c.resource, concat(".", [c.path, "image"]), problem(c, pinned_refs)) if {
 	pinned_refs := pinned
 	some c in k8s.containers
-	ref := object.get(c.container, "image", "")
-	not ref in pinned_refs
-	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, ref])
 }
 
-results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
-	m := meta
-	pinned_refs := pinned
-	some c in k8s.containers
+problem(c, pinned_refs) := "" if {
 	object.get(c.container, "image", "") in pinned_refs
-}
+} else := sprintf("%s image %q is not pinned by a sha256 digest; reference it as name@sha256:<digest>", [c.label, object.get(c.container, "image", "")])

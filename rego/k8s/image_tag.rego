@@ -11,6 +11,7 @@
 #   severity: medium
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
+#   scope: object
 #   remediation: Use an explicit release tag (and preferably a digest), never :latest or no tag.
 package dxguard.checks.k8s.image_tag
 
@@ -27,22 +28,16 @@ problems := {ref: problem |
 	problem := tag_problem(ref)
 }
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's image, examined once.
+subjects contains check.subject(c.resource, concat(".", [c.path, "image"]), problem(c, found)) if {
 	found := problems
 	some c in k8s.containers
-	ref := object.get(c.container, "image", "")
-	problem := found[ref]
-	path := concat(".", [c.path, "image"])
-	msg := sprintf("%s image %q %s", [c.label, ref, problem])
 }
 
-results contains check.pass(m, c.resource, concat(".", [c.path, "image"])) if {
-	m := meta
-	found := problems
-	some c in k8s.containers
-	not found[object.get(c.container, "image", "")]
-}
+problem(c, found) := sprintf("%s image %q %s", [c.label, ref, p]) if {
+	ref := object.get(c.container, "image", "")
+	p := found[ref]
+} else := ""
 
 tag_problem(ref) := "is empty; set the image reference" if {
 	ref == ""

@@ -1,11 +1,15 @@
 package dxguard.checks.k8s.image_tag_test
 
 import data.dxguard.checks.k8s.image_tag
+import data.lib.check
 import data.lib.fixtures_test as fx
+
+# The check's rows, as dxguard.main derives them from its subjects.
+results := [check.row(image_tag.meta, s) | some s in image_tag.subjects]
 
 image_results(ref) := res if {
 	c := object.union(fx.good_container, {"image": ref})
-	res := image_tag.results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
+	res := results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
 }
 
 test_release_tag_passes if {
@@ -29,6 +33,6 @@ test_untagged_fails if {
 
 test_missing_image_fails if {
 	c := {"name": "app"}
-	res := image_tag.results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
+	res := results with input as fx.input_of([fx.pod("p", {"containers": [c]})])
 	fx.failed_paths(res) == {"spec.containers[0].image"}
 }

@@ -17,6 +17,8 @@
 #   severity: high
 #   targets:
 #     k8s: [ClusterPolicy, Policy, ClusterImagePolicy, Namespace]
+#   scope: cluster
+#   inventory: [ClusterPolicy, Policy, ClusterImagePolicy, Namespace, namespaces]
 #   remediation: Install an image-verification admission policy that enforces signatures (e.g. a Kyverno verifyImages rule with failureAction Enforce matching Pods in the clinical namespaces, or a Sigstore ClusterImagePolicy plus the namespace label policy.sigstore.dev/include=true) and include it in the scan.
 package dxguard.checks.k8s.image_verification
 
@@ -27,15 +29,13 @@ meta := check.meta(rego.metadata.chain())
 
 kyverno_policies contains res if {
 	some kind in ["ClusterPolicy", "Policy"]
-	some id in object.get(k8s.of_kind, kind, set())
-	res := k8s.by_id[id]
+	some res in k8s.of_kind(kind)
 	startswith(object.get(res, "apiVersion", ""), "kyverno.io/")
 	not lower(object.get(k8s.obj_at(res, ["object", "spec"]), "failurePolicy", "Fail")) == "ignore"
 }
 
 sigstore_policies contains res if {
-	some id in object.get(k8s.of_kind, "ClusterImagePolicy", set())
-	res := k8s.by_id[id]
+	some res in k8s.of_kind("ClusterImagePolicy")
 	startswith(object.get(res, "apiVersion", ""), "policy.sigstore.dev/")
 	lower(object.get(k8s.obj_at(res, ["object", "spec"]), "mode", "enforce")) == "enforce"
 	count(k8s.arr_at(res, ["object", "spec", "authorities"])) > 0
@@ -133,14 +133,14 @@ selector_ok(r, _) if not is_object(object.get(r, "namespaceSelector", null))
 
 selector_ok(r, ns) if k8s.selector_matches(r.namespaceSelector, k8s.namespace_labels(ns))
 
-results contains check.pass_subject(m, cover[0], cover[1], ns) if {
-	m := meta
+# Each clinical namespace, examined once: on the first policy that covers it, or on its anchor
+# when none does (evidence missing).
+subjects contains check.named_subject(cover[0], cover[1], ns, "") if {
 	some ns in k8s.clinical_namespaces
 	cover := min(object.get(coverage, ns, set()))
 }
 
-results contains check.fail_subject(m, k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
-	m := meta
+subjects contains check.named_subject(k8s.namespace_anchor(ns), k8s.namespace_anchor_path(ns), ns, msg) if {
 	some ns in k8s.clinical_namespaces
 	count(object.get(coverage, ns, set())) == 0
 	msg := sprintf("no enforcing image-verification admission policy in the scanned set covers clinical namespace %q, so unsigned or unverified images can run there; add a Kyverno verifyImages policy (failureAction Enforce) or a Sigstore ClusterImagePolicy with the namespace label policy.sigstore.dev/include=true", [ns])

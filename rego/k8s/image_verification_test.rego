@@ -14,8 +14,10 @@ rule(match) := {"name": "verify-signatures", "match": match, "verifyImages": ver
 
 pods_in(namespaces) := {"any": [{"resources": {"kinds": ["Pod"], "namespaces": namespaces}}]}
 
+# A cluster check: it judges the inventory, with no objects in the input.
 run(resources) := res if {
-	res := image_verification.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(image_verification.meta, image_verification.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 workload := fx.deployment("d", fx.clinical_spec)
@@ -68,4 +70,11 @@ test_sigstore_policy_needs_the_namespace_label if {
 	included := fx.namespace("ns", "clinical", {"policy.sigstore.dev/include": "true"})
 	fx.statuses(run([included, cip]), "cip") == {"pass"}
 	fx.statuses(run([fx.namespace("ns", "clinical", {}), cip]), "ns") == {"fail"}
+}
+
+test_a_namespace_covered_by_two_policies_is_one_subject if {
+	a := kyverno("a", "ClusterPolicy", null, {"validationFailureAction": "Enforce", "rules": [rule(pods_in([]))]})
+	b := object.union(kyverno("b", "ClusterPolicy", null, {"validationFailureAction": "Enforce", "rules": [rule(pods_in([]))]}), {"name": "verify-b"})
+	res := run([workload, a, b])
+	res == {{"check": "DXG-K8S-SCN-001", "resource": "a", "path": "spec.rules[0].verifyImages", "status": "pass", "subject": "clinical"}}
 }

@@ -9,8 +9,10 @@ collector(image, tolerations) := fx.named("ds", "DaemonSet", "fluent-bit", "kube
 	"spec": {"template": {"spec": {"tolerations": tolerations, "containers": [{"name": "fluent-bit", "image": image}]}}},
 })
 
+# A cluster check: it judges the inventory, with no objects in the input.
 run(resources) := res if {
-	res := log_collector.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(log_collector.meta, log_collector.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 tolerate_all := [{"operator": "Exists"}]

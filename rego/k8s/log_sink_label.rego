@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [log_sink_label]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add the log-sink label (default dxguard.io/log-sink) naming the retention-locked log destination to the workload and its pod template.
 package dxguard.checks.k8s.log_sink_label
 
@@ -22,20 +24,13 @@ import data.lib.tier
 
 meta := check.meta(rego.metadata.chain())
 
+# The log-sink label of every clinical workload, examined once.
+subjects contains check.subject(ps.resource, "metadata.labels", problem(sink(ps))) if {
+	some ps in k8s.clinical_pod_specs
+}
+
 sink(ps) := object.get(tier.resource_labels(k8s.by_id[ps.resource]), k8s.params.log_sink_label, "")
 
-# The log sink each examined pod spec names ("" for none), computed once for both rules.
-sinks := [[ps, sink(ps)] | some ps in k8s.clinical_pod_specs]
-
-results contains check.fail(m, ps.resource, "metadata.labels", msg) if {
-	m := meta
-	some [ps, s] in sinks
-	s == ""
-	msg := sprintf("clinical workload does not name its log sink; add label %s with the log destination", [k8s.params.log_sink_label])
-}
-
-results contains check.pass(m, ps.resource, "metadata.labels") if {
-	m := meta
-	some [ps, s] in sinks
+problem(s) := "" if {
 	s != ""
-}
+} else := sprintf("clinical workload does not name its log sink; add label %s with the log destination", [k8s.params.log_sink_label])

@@ -5,8 +5,10 @@ import data.lib.fixtures_test as fx
 
 np(id, spec) := fx.named(id, "NetworkPolicy", id, "clinical", {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "spec": spec})
 
+# A cluster check: it judges the inventory, with no objects in the input.
 run(resources) := res if {
-	res := network_default_deny.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(network_default_deny.meta, network_default_deny.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 workload := fx.deployment("d", {"containers": [fx.good_container]})
@@ -34,6 +36,20 @@ test_ingress_only_default_fails_for_egress if {
 	some r in res
 	r.path == "spec.policyTypes"
 	contains(r.message, "default-deny egress")
+}
+
+test_both_directions_missing_is_one_failure_with_both_problems if {
+	res := run([np("a", {"podSelector": {"matchLabels": {"app": "x"}}})])
+	count(res) == 1
+	some r in res
+	contains(r.message, "default-deny ingress NetworkPolicy; add one with podSelector: {} and policyTypes: [Ingress] and no ingress rules; clinical namespace")
+	contains(r.message, "default-deny egress")
+}
+
+test_the_first_policy_by_id_is_the_subject if {
+	deny_b := object.union(np("b", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}), {"name": "a-name"})
+	deny_c := object.union(np("c", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}), {"name": "0-name"})
+	{r.resource | some r in run([deny_c, deny_b])} == {"b"}
 }
 
 test_policy_with_rules_or_selector_is_not_default_deny if {

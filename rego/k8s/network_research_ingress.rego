@@ -14,18 +14,24 @@
 #   severity: high
 #   targets:
 #     k8s: [NetworkPolicy]
+#   scope: object
+#   inventory: [Namespace, namespaces]
 #   remediation: Give every ingress rule of a clinical NetworkPolicy explicit sources (podSelector in the same namespace, or a namespaceSelector that names clinical or platform namespaces only), never research namespaces or all namespaces.
 package dxguard.checks.k8s.network_research_ingress
 
 import data.dxguard.config
 import data.lib.check
 import data.lib.k8s
+import data.lib.tier
 
 meta := check.meta(rego.metadata.chain())
 
+# The NetworkPolicies under review that live in a clinical namespace (the namespace's tier by
+# its name, or by its Namespace object's labels in the inventory).
 clinical_policies contains np if {
-	some ns in k8s.clinical_namespaces
-	some np in k8s.objects_in("NetworkPolicy", ns)
+	some np in k8s.resources
+	np.kind == "NetworkPolicy"
+	tier.namespace_tier(np.namespace) == "clinical"
 }
 
 # The label sets research namespaces are known to carry, plus the research tier labels (which
@@ -69,14 +75,14 @@ admits_research(selector) if {
 	k8s.selector_matches(selector, labels)
 }
 
-results contains check.fail(m, np.id, v[0], v[1]) if {
-	m := meta
+# Each ingress rule or source that admits research fails at its field; a policy without any
+# passes on its spec.
+subjects contains check.subject(np.id, v[0], v[1]) if {
 	some np in clinical_policies
 	some v in object.get(violations, np.id, set())
 }
 
-results contains check.pass(m, np.id, "spec") if {
-	m := meta
+subjects contains check.subject(np.id, "spec", "") if {
 	some np in clinical_policies
 	count(object.get(violations, np.id, set())) == 0
 }

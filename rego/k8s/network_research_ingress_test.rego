@@ -5,8 +5,12 @@ import data.lib.fixtures_test as fx
 
 np(ingress) := fx.named("np", "NetworkPolicy", "allow", "clinical", {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "spec": {"podSelector": {}, "ingress": ingress}})
 
+# An object check: it judges the NetworkPolicies under review (the first resource), and reads the
+# namespaces (all the resources) from the inventory.
 run(resources) := res if {
-	res := network_research_ingress.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(network_research_ingress.meta, network_research_ingress.subjects) with input as fx.input_of([resources[0]])
+		with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 test_same_namespace_and_clinical_sources_pass if {
@@ -36,4 +40,15 @@ test_selector_matching_a_scanned_research_namespace_fails if {
 test_not_in_selector_that_excludes_research_passes if {
 	ingress := [{"from": [{"namespaceSelector": {"matchLabels": {"dxguard.io/tier": "clinical"}, "matchExpressions": [{"key": "dxguard.io/tier", "operator": "NotIn", "values": ["research"]}]}}]}]
 	fx.statuses(run([np(ingress), fx.namespace("ns", "research-ml", {})]), "np") == {"pass"}
+}
+
+test_a_policy_in_a_namespace_labelled_clinical_is_examined if {
+	ns := fx.namespace("ns", "imaging", {"dxguard.io/tier": "clinical"})
+	policy := object.union(np([{"ports": [{"port": 8443}]}]), {"namespace": "imaging"})
+	fx.failed_paths(run([policy, ns])) == {"spec.ingress[0]"}
+	count(run([policy])) == 0
+}
+
+test_policies_outside_clinical_namespaces_are_not_examined if {
+	count(run([object.union(np([{}]), {"namespace": "research-ml"})])) == 0
 }

@@ -14,6 +14,8 @@
 #   severity: high
 #   targets:
 #     k8s: [Namespace]
+#   scope: cluster
+#   inventory: [Namespace, namespaces]
 #   remediation: "Label each clinical Namespace pod-security.kubernetes.io/enforce: restricted (with enforce-version: latest or your cluster's version) and include the Namespace object in the scan."
 package dxguard.checks.k8s.pod_security_admission
 
@@ -24,25 +26,20 @@ meta := check.meta(rego.metadata.chain())
 
 enforce_label := "pod-security.kubernetes.io/enforce"
 
-results contains check.fail_subject(m, k8s.namespace_anchor(ns), "metadata.namespace", ns, msg) if {
-	m := meta
+# Each clinical namespace, examined once on each of its Namespace objects (its labels), or, when
+# the inventory holds none, on its anchor (evidence missing).
+subjects contains check.named_subject(k8s.namespace_anchor(ns), "metadata.namespace", ns, msg) if {
 	some ns in k8s.clinical_namespaces
-	count(object.get(k8s.namespace_objects, ns, set())) == 0
+	count(k8s.namespace_objects(ns)) == 0
 	msg := sprintf("clinical namespace %q has no Namespace object in the scanned set, so Pod Security enforcement cannot be confirmed; add the Namespace with label %s: restricted to the scan", [ns, enforce_label])
 }
 
-results contains check.fail_subject(m, id, "metadata.labels", ns, msg) if {
-	m := meta
+subjects contains check.named_subject(rec.id, "metadata.labels", ns, problem(ns, rec)) if {
 	some ns in k8s.clinical_namespaces
-	some id in object.get(k8s.namespace_objects, ns, set())
-	level := object.get(k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"]), enforce_label, "")
-	level != "restricted"
-	msg := sprintf("clinical namespace %q does not enforce Pod Security restricted (%s is %q); label it %s: restricted", [ns, enforce_label, level, enforce_label])
+	some rec in k8s.namespace_objects(ns)
 }
 
-results contains check.pass_subject(m, id, "metadata.labels", ns) if {
-	m := meta
-	some ns in k8s.clinical_namespaces
-	some id in object.get(k8s.namespace_objects, ns, set())
-	k8s.obj_at(k8s.by_id[id].object, ["metadata", "labels"])[enforce_label] == "restricted"
-}
+problem(ns, rec) := sprintf("clinical namespace %q does not enforce Pod Security restricted (%s is %q); label it %s: restricted", [ns, enforce_label, level, enforce_label]) if {
+	level := object.get(k8s.obj_at(rec.object, ["metadata", "labels"]), enforce_label, "")
+	level != "restricted"
+} else := ""

@@ -3,8 +3,10 @@ package dxguard.checks.k8s.pod_security_admission_test
 import data.dxguard.checks.k8s.pod_security_admission
 import data.lib.fixtures_test as fx
 
+# A cluster check: it judges the inventory, with no objects in the input.
 run(resources) := res if {
-	res := pod_security_admission.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := fx.rows(pod_security_admission.meta, pod_security_admission.subjects) with data.inventory as fx.inventory_of(resources)
+		with data.dxguard.config as fx.config
 }
 
 test_restricted_clinical_namespace_passes if {
@@ -33,4 +35,13 @@ test_missing_namespace_object_fails_on_the_workload if {
 
 test_research_namespace_is_not_examined if {
 	count(run([fx.namespace("ns", "research-ml", {})])) == 0
+}
+
+test_each_namespace_object_of_a_clinical_namespace_is_one_subject if {
+	a := fx.namespace("a", "clinical", {"pod-security.kubernetes.io/enforce": "restricted"})
+	b := fx.namespace("b", "clinical", {})
+	res := run([a, b, fx.deployment("d", {"containers": [fx.good_container]})])
+	{[r.resource, r.status] | some r in res} == {["a", "pass"], ["b", "fail"]}
+	subjects := pod_security_admission.subjects with data.inventory as fx.inventory_of([a, b]) with data.dxguard.config as fx.config
+	count(fx.duplicate_subjects(subjects)) == 0
 }

@@ -14,6 +14,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: Set securityContext.allowPrivilegeEscalation to false on every container (and keep privileged false and CAP_SYS_ADMIN out).
 package dxguard.checks.k8s.privilege_escalation
 
@@ -22,16 +23,11 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's allowPrivilegeEscalation setting, examined once.
+subjects contains check.subject(c.resource, concat(".", [c.path, "securityContext.allowPrivilegeEscalation"]), problem(c)) if {
 	some c in k8s.workload_containers
-	not c.container.securityContext.allowPrivilegeEscalation == false
-	path := concat(".", [c.path, "securityContext.allowPrivilegeEscalation"])
-	msg := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [c.label])
 }
 
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	some c in k8s.workload_containers
+problem(c) := "" if {
 	c.container.securityContext.allowPrivilegeEscalation == false
-}
+} else := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [c.label])

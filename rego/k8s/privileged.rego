@@ -14,7 +14,6 @@
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
 #   scope: object
-#   inventory: [Namespace]
 #   remediation: Remove securityContext.privileged or set it to false; grant only the specific capability the container needs.
 package dxguard.checks.k8s.privileged
 

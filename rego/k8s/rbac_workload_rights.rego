@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [RoleBinding, ClusterRoleBinding, Role, ClusterRole]
 #   parameters: [exempt_namespaces, forbidden_cluster_roles]
+#   scope: object
+#   inventory: [Role, ClusterRole]
 #   remediation: Bind workload service accounts to a Role that names exactly the verbs and resources they need; never cluster-admin or "*". Include the bound Role or ClusterRole in the scan.
 package dxguard.checks.k8s.rbac_workload_rights
 
@@ -28,10 +30,10 @@ binding_kinds := {"RoleBinding", "ClusterRoleBinding"}
 # ClusterRoles every cluster has, without wildcard verbs or resources.
 builtin_roles := {"view", "edit", "admin"}
 
+# The bindings under review that bind a workload service account (outside exempt namespaces).
 bindings contains b if {
-	some kind in binding_kinds
-	some id in object.get(k8s.of_kind, kind, set())
-	b := k8s.by_id[id]
+	some b in k8s.resources
+	b.kind in binding_kinds
 	accounts := workload_accounts(b)
 	count(accounts) > 0
 }
@@ -48,47 +50,37 @@ workload_accounts(b) := {sprintf("%s/%s", [ns, s.name]) |
 	not k8s.exempt_namespace(trim_prefix(s.name, "system:serviceaccounts:"))
 }
 
-results contains check.fail(m, b.id, "roleRef.name", msg) if {
-	m := meta
+# Every such binding's role, examined once; all its problems in one message.
+subjects contains check.subject(b.id, "roleRef.name", problem(b)) if {
 	some b in bindings
-	some problem in problems(b)
-	msg := sprintf("binds service account(s) %s to %s %q, which %s", [concat(", ", sort(workload_accounts(b))), object.get(b.object.roleRef, "kind", "?"), object.get(b.object.roleRef, "name", "?"), problem])
 }
 
-results contains check.pass(m, b.id, "roleRef") if {
-	m := meta
-	some b in bindings
-	count(problems(b)) == 0
-}
+problem(b) := check.problems([msg |
+	accounts := concat(", ", sort(workload_accounts(b)))
+	some p in sort(problems(b))
+	msg := sprintf("binds service account(s) %s to %s %q, which %s", [accounts, object.get(b.object.roleRef, "kind", "?"), object.get(b.object.roleRef, "name", "?"), p])
+])
 
-problems(b) := object.get(problems_of, b.id, set())
+# The problems of a binding's role: a forbidden cluster role, wildcard rules of the bound Role
+# or ClusterRole (looked up in the inventory), or a role that is not there at all.
+problems(b) := (forbidden(b) | wildcards(b)) | missing(b)
 
-# The problems of each binding that has any, by id: one pass over the problems (OPA indexes the
-# inner comprehension on the id), not a partial rule checked against every earlier key.
-problems_of := {id: ps |
-	some id in {p[0] | some p in problem}
-	ps := {p[1] | some p in problem; p[0] = id}
-}
-
-problem contains [b.id, "is a forbidden cluster-wide administrator role; bind a minimal Role instead"] if {
-	some b in bindings
+forbidden(b) := {"is a forbidden cluster-wide administrator role; bind a minimal Role instead"} if {
 	b.object.roleRef.kind == "ClusterRole"
 	b.object.roleRef.name in k8s.params.forbidden_cluster_roles
-}
+} else := set()
 
-problem contains [b.id, sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr_at(rule, ["verbs"]), k8s.arr_at(rule, ["resources"])])] if {
-	some b in bindings
+wildcards(b) := {sprintf("grants wildcard rights (rule %d: verbs %v, resources %v); name the verbs and resources the workload needs", [i, k8s.arr_at(rule, ["verbs"]), k8s.arr_at(rule, ["resources"])]) |
 	some role in bound_roles(b)
 	some i, rule in k8s.arr_at(role, ["object", "rules"])
 	wildcard(rule)
 }
 
-problem contains [b.id, "is not in the scanned set, so its rights cannot be confirmed; add it to the scan"] if {
-	some b in bindings
+missing(b) := {"is not in the scanned set, so its rights cannot be confirmed; add it to the scan"} if {
 	count(bound_roles(b)) == 0
 	not b.object.roleRef.name in k8s.params.forbidden_cluster_roles
 	not builtin(b.object.roleRef)
-}
+} else := set()
 
 builtin(ref) if {
 	ref.kind == "ClusterRole"

@@ -14,6 +14,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: "Set securityContext.readOnlyRootFilesystem: true on every container and mount an emptyDir (or a volume) where the program must write."
 package dxguard.checks.k8s.read_only_root
 
@@ -22,16 +23,11 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
+# Every container's readOnlyRootFilesystem setting, examined once.
+subjects contains check.subject(c.resource, concat(".", [c.path, "securityContext.readOnlyRootFilesystem"]), problem(c)) if {
 	some c in k8s.workload_containers
-	not c.container.securityContext.readOnlyRootFilesystem == true
-	path := concat(".", [c.path, "securityContext.readOnlyRootFilesystem"])
-	msg := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [c.label])
 }
 
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	some c in k8s.workload_containers
+problem(c) := "" if {
 	c.container.securityContext.readOnlyRootFilesystem == true
-}
+} else := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [c.label])

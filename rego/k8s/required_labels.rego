@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [required_labels]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Add each required label (default app.kubernetes.io/version, dxguard.io/model-version, dxguard.io/udi-di) to the workload's metadata.labels and its pod template labels, from the release record.
 package dxguard.checks.k8s.required_labels
 
@@ -22,24 +24,17 @@ import data.lib.tier
 
 meta := check.meta(rego.metadata.chain())
 
+# The labels of every clinical workload, examined once.
+subjects contains check.subject(ps.resource, "metadata.labels", problem(missing(ps))) if {
+	some ps in k8s.clinical_pod_specs
+}
+
 missing(ps) := [l |
 	labels := tier.resource_labels(k8s.by_id[ps.resource])
 	some l in k8s.params.required_labels
 	object.get(labels, l, "") == ""
 ]
 
-# The missing labels of each examined pod spec, computed once for the fail and the pass rule.
-gaps_of := [[ps, missing(ps)] | some ps in k8s.clinical_pod_specs]
-
-results contains check.fail(m, ps.resource, "metadata.labels", msg) if {
-	m := meta
-	some [ps, gaps] in gaps_of
-	count(gaps) > 0
-	msg := sprintf("clinical workload lacks label(s) %s; add them with the released version, model version and UDI-DI", [concat(", ", gaps)])
-}
-
-results contains check.pass(m, ps.resource, "metadata.labels") if {
-	m := meta
-	some [ps, gaps] in gaps_of
+problem(gaps) := "" if {
 	count(gaps) == 0
-}
+} else := sprintf("clinical workload lacks label(s) %s; add them with the released version, model version and UDI-DI", [concat(", ", gaps)])

@@ -1,10 +1,14 @@
 package dxguard.checks.k8s.required_labels_test
 
 import data.dxguard.checks.k8s.required_labels
+import data.lib.check
 import data.lib.fixtures_test as fx
 
+# The check's rows, as dxguard.main derives them from its subjects.
+results := [check.row(required_labels.meta, s) | some s in required_labels.subjects]
+
 run(resources) := res if {
-	res := required_labels.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := results with input as fx.input_of(resources) with data.dxguard.config as fx.config
 }
 
 test_labelled_clinical_workload_passes if {
@@ -29,4 +33,14 @@ test_cronjob_pod_template_labels_count if {
 test_empty_value_fails if {
 	labels := object.union(fx.clinical_labels, {"app.kubernetes.io/version": ""})
 	fx.statuses(run([fx.deployment_in("d", "clinical", labels, fx.clinical_spec)]), "d") == {"fail"}
+}
+
+test_namespace_labelled_clinical_in_the_inventory_makes_its_workloads_clinical if {
+	ns := fx.namespace("ns", "pathology", {"dxguard.io/tier": "clinical"})
+	d := fx.deployment_in("d", "pathology", {"app": "viewer"}, fx.clinical_spec)
+	res := results with input as fx.input_of([d])
+		with data.dxguard.config as fx.config
+		with data.inventory as {"k8s": {"Namespace": {"": {"pathology": [ns]}}}}
+	fx.failed_paths(res) == {"metadata.labels"}
+	count(run([d])) == 0
 }

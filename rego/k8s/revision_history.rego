@@ -13,6 +13,8 @@
 #   targets:
 #     k8s: [Deployment, StatefulSet, DaemonSet]
 #   parameters: [min_revision_history]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set spec.revisionHistoryLimit to at least the configured minimum (or leave it unset for the default of 10).
 package dxguard.checks.k8s.revision_history
 
@@ -26,7 +28,8 @@ rollout_kinds := {"Deployment", "StatefulSet", "DaemonSet"}
 # Kubernetes keeps 10 revisions when revisionHistoryLimit is unset.
 default_limit := 10
 
-examined contains res if {
+# The revision history of every clinical Deployment, StatefulSet and DaemonSet, examined once.
+subjects contains check.subject(res.id, "spec.revisionHistoryLimit", problem(res)) if {
 	some ps in k8s.clinical_pod_specs
 	res := k8s.by_id[ps.resource]
 	res.kind in rollout_kinds
@@ -34,15 +37,6 @@ examined contains res if {
 
 limit(res) := object.get(res.object, ["spec", "revisionHistoryLimit"], default_limit)
 
-results contains check.fail(m, res.id, "spec.revisionHistoryLimit", msg) if {
-	m := meta
-	some res in examined
-	not limit(res) >= k8s.params.min_revision_history
-	msg := sprintf("%s keeps %v old revision(s) (revisionHistoryLimit), fewer than the %d needed to roll back to a validated release; raise spec.revisionHistoryLimit", [res.kind, limit(res), k8s.params.min_revision_history])
-}
-
-results contains check.pass(m, res.id, "spec.revisionHistoryLimit") if {
-	m := meta
-	some res in examined
+problem(res) := "" if {
 	limit(res) >= k8s.params.min_revision_history
-}
+} else := sprintf("%s keeps %v old revision(s) (revisionHistoryLimit), fewer than the %d needed to roll back to a validated release; raise spec.revisionHistoryLimit", [res.kind, limit(res), k8s.params.min_revision_history])

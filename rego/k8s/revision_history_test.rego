@@ -1,12 +1,16 @@
 package dxguard.checks.k8s.revision_history_test
 
 import data.dxguard.checks.k8s.revision_history
+import data.lib.check
 import data.lib.fixtures_test as fx
+
+# The check's rows, as dxguard.main derives them from its subjects.
+results := [check.row(revision_history.meta, s) | some s in revision_history.subjects]
 
 with_limit(d, limit) := object.union(d, {"object": {"spec": {"revisionHistoryLimit": limit}}})
 
 run(resources) := res if {
-	res := revision_history.results with input as fx.input_of(resources) with data.dxguard.config as fx.config
+	res := results with input as fx.input_of(resources) with data.dxguard.config as fx.config
 }
 
 test_unset_limit_keeps_ten_and_passes if {

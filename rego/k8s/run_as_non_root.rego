@@ -13,6 +13,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: Set securityContext.runAsNonRoot to true in the pod spec (or on each container) and runAsUser to a non-zero UID, with an image whose USER is non-root.
 package dxguard.checks.k8s.run_as_non_root
 
@@ -21,21 +22,13 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-# The root problem of each examined container that has one, by its index in
-# k8s.workload_containers: computed once for the fail and the pass rule.
-problems := {i: p | some i, c in k8s.workload_containers; p := k8s.root_problem(c)}
-
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
-	some i, problem in problems
-	c := k8s.workload_containers[i]
-	path := concat(".", [c.path, "securityContext", problem.field])
-	msg := sprintf("%s %s", [c.label, problem.message])
+# Every container, examined once: at the setting that makes it (may) run as root when it does
+# (runAsUser or runAsNonRoot), else at its runAsNonRoot setting.
+subjects contains check.subject(c.resource, concat(".", [c.path, "securityContext", field]), msg) if {
+	some c in k8s.workload_containers
+	[field, msg] := verdict(c)
 }
 
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	found := problems
-	some i, c in k8s.workload_containers
-	not found[i]
-}
+verdict(c) := [problem.field, sprintf("%s %s", [c.label, problem.message])] if {
+	problem := k8s.root_problem(c)
+} else := ["runAsNonRoot", ""]

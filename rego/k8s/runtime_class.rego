@@ -14,6 +14,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, RuntimeClass]
 #   parameters: [approved_runtime_classes, approved_runtime_handlers]
+#   scope: object
+#   inventory: [Namespace, RuntimeClass]
 #   remediation: Set spec.runtimeClassName of every clinical pod to an approved sandbox RuntimeClass (e.g. gvisor with handler runsc, or kata-qemu) installed on the clinical node pool.
 package dxguard.checks.k8s.runtime_class
 
@@ -22,32 +24,23 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
-	m := meta
+# The runtimeClassName of every clinical pod spec, examined once: the class must be approved
+# and every RuntimeClass object of that name in the inventory must map to an approved handler.
+subjects contains check.subject(ps.resource, concat(".", [ps.path, "runtimeClassName"]), problem(name)) if {
 	some ps in k8s.clinical_pod_specs
 	name := object.get(ps.spec, "runtimeClassName", "")
-	not name in k8s.params.approved_runtime_classes
-	msg := sprintf("clinical pod runs in %s, not a hardened sandbox; set runtimeClassName to one of %s", [describe(name), concat(", ", k8s.params.approved_runtime_classes)])
 }
 
-results contains check.fail(m, ps.resource, concat(".", [ps.path, "runtimeClassName"]), msg) if {
-	m := meta
-	some ps in k8s.clinical_pod_specs
-	name := object.get(ps.spec, "runtimeClassName", "")
-	name in k8s.params.approved_runtime_classes
+problem(name) := sprintf("clinical pod runs in %s, not a hardened sandbox; set runtimeClassName to one of %s", [describe(name), concat(", ", k8s.params.approved_runtime_classes)]) if {
+	not name in k8s.params.approved_runtime_classes
+} else := check.problems([msg | some msg in handler_problems(name)])
+
+# The problems of the RuntimeClass objects of a name whose handler is not approved (a set: two
+# copies of one object have one problem).
+handler_problems(name) := {msg |
 	some rc in k8s.lookup("RuntimeClass", "", name)
 	not rc.object.handler in k8s.params.approved_runtime_handlers
 	msg := sprintf("RuntimeClass %q maps to handler %v, which is not an approved sandbox (%s); fix the RuntimeClass or use another", [name, object.get(rc.object, "handler", null), concat(", ", k8s.params.approved_runtime_handlers)])
-}
-
-results contains check.pass(m, ps.resource, concat(".", [ps.path, "runtimeClassName"])) if {
-	m := meta
-	some ps in k8s.clinical_pod_specs
-	name := object.get(ps.spec, "runtimeClassName", "")
-	name in k8s.params.approved_runtime_classes
-	every rc in k8s.lookup("RuntimeClass", "", name) {
-		rc.object.handler in k8s.params.approved_runtime_handlers
-	}
 }
 
 describe(name) := "the node's default runtime (no runtimeClassName)" if name == ""

@@ -14,6 +14,7 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces]
+#   scope: object
 #   remediation: "Set securityContext.seccompProfile.type: RuntimeDefault in the pod spec (or Localhost with a reviewed profile); never Unconfined."
 package dxguard.checks.k8s.seccomp
 
@@ -24,28 +25,34 @@ meta := check.meta(rego.metadata.chain())
 
 confining := {"RuntimeDefault", "Localhost"}
 
-# The effective seccomp profile of each examined container, by its index in
-# k8s.workload_containers, and the indexes of the containers it confines: computed once for
-# the fail and the pass rule.
-profiles := [k8s.effective_security(c, "seccompProfile", {}) | some c in k8s.workload_containers]
-
-confined := {i | some i, profile in profiles; object.get(profile, "type", "") in confining}
-
-results contains check.fail(m, c.resource, path, msg) if {
-	m := meta
-	confining_ones := confined
-	some i, c in k8s.workload_containers
-	not i in confining_ones
-	profile := profiles[i]
-	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
-	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
+# Every container's effective seccomp profile (the container's, else the pod's), examined once.
+# A confined container passes at its own seccompProfile field. An unconfined one fails at the
+# field its profile comes from; containers that all inherit the pod's unconfined profile share
+# that field, so they are one subject there with all their problems.
+subjects contains check.subject(c.resource, own_path(c), "") if {
+	some c in k8s.workload_containers
+	object.get(k8s.effective_security(c, "seccompProfile", {}), "type", "") in confining
 }
 
-results contains check.pass(m, c.resource, c.path) if {
-	m := meta
-	containers := k8s.workload_containers
-	some i in confined
-	c := containers[i]
+subjects contains check.subject(key[0], key[1], check.problems(msgs)) if {
+	some key, msgs in unconfined
+}
+
+own_path(c) := concat(".", [c.path, "securityContext.seccompProfile.type"])
+
+# The problems of the unconfined containers, by [resource, field path].
+failures := [[[c.resource, path], msg] |
+	some c in k8s.workload_containers
+	profile := k8s.effective_security(c, "seccompProfile", {})
+	not object.get(profile, "type", "") in confining
+	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
+	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
+]
+
+unconfined := {key: msgs |
+	found := failures
+	some [key, _] in found
+	msgs := [msg | some [k, msg] in found; k == key]
 }
 
 describe(profile) := "without a seccomp profile" if object.get(profile, "type", "") == ""

@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob, ServiceAccount]
 #   parameters: [exempt_namespaces, token_allowed_service_accounts]
+#   scope: object
+#   inventory: [ServiceAccount]
 #   remediation: "Set automountServiceAccountToken: false in the pod spec (or on its ServiceAccount); if the workload must call the API, add namespace/serviceaccount to token_allowed_service_accounts and bind it to a minimal Role."
 package dxguard.checks.k8s.service_account_token
 
@@ -23,32 +25,15 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-# Each examined pod spec with its service account, and the indexes of those that mount a token
-# for an account that is not allowed: computed once for the fail and the pass rule.
-accounts := [[ps, account] | some ps in k8s.workload_pod_specs; account := account_of(ps)]
-
-unallowed := {i | some i, [ps, account] in accounts; mounts_unallowed(ps, account)}
-
-results contains check.fail(m, ps.resource, path, msg) if {
-	m := meta
-	found := accounts
-	some i in unallowed
-	[ps, account] := found[i]
-	path := concat(".", [ps.path, "automountServiceAccountToken"])
-	msg := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name])
+# Every examined pod spec's API-token mount, examined once.
+subjects contains check.subject(ps.resource, concat(".", [ps.path, "automountServiceAccountToken"]), problem(ps, account_of(ps))) if {
+	some ps in k8s.workload_pod_specs
 }
 
-results contains check.pass(m, ps.resource, ps.path) if {
-	m := meta
-	found := unallowed
-	some i, [ps, _] in accounts
-	not i in found
-}
-
-mounts_unallowed(ps, account) if {
+problem(ps, account) := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name]) if {
 	mounts(ps, account)
 	not allowed(account)
-}
+} else := ""
 
 account_of(ps) := {
 	"namespace": k8s.ns_or_empty(k8s.by_id[ps.resource].namespace),
@@ -57,7 +42,8 @@ account_of(ps) := {
 	name := object.get(ps.spec, "serviceAccountName", object.get(ps.spec, "serviceAccount", "default"))
 }
 
-# The pod spec's own setting wins; else every ServiceAccount object of that name must disable it.
+# The pod spec's own setting wins; else every ServiceAccount object of that name (in the
+# inventory) must disable it.
 mounts(ps, _) if ps.spec.automountServiceAccountToken == true
 
 mounts(ps, account) if {

@@ -15,6 +15,8 @@
 #   targets:
 #     k8s: [Pod, PodTemplate, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob]
 #   parameters: [exempt_namespaces, clinical_node_selector, clinical_node_taint]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Deploy research workloads to research namespaces and nodes only, and clinical workloads to clinical namespaces only; remove clinical node selectors and tolerations from research pods.
 package dxguard.checks.k8s.tier_separation
 
@@ -29,59 +31,47 @@ examined contains ps if {
 	tier.of[ps.resource] in {"clinical", "research"}
 }
 
+# Every clinical or research pod spec, examined once: each violation at its field (the
+# violations at one field in one message), or, when it has none, the pod spec as one passing
+# subject.
+subjects contains check.subject(ps.resource, path, msg) if {
+	some ps in examined
+	some [path, msg] in verdicts(ps)
+}
+
+verdicts(ps) := found if {
+	vs := violations(ps)
+	count(vs) > 0
+	found := [[path, check.problems(sort({m | some [p, m] in vs; p == path}))] | some path in {p | some [p, _] in vs}]
+} else := [[ps.path, ""]]
+
+# The [path, message] of each violation of a pod spec.
+violations(ps) := (namespace_violations(ps) | selector_violations(ps)) | toleration_violations(ps)
+
 labels_tier(ps) := tier.labels_tier(tier.resource_labels(k8s.by_id[ps.resource]))
 
 # The tier of the namespace (tier.namespace_tier, looked up: computed once per namespace).
 ns_tier(ps) := object.get(tier.namespace_tiers, [k8s.by_id[ps.resource].namespace], "other")
 
-# Each examined pod spec with the tier its workload's labels name, computed once.
-labelled := [[ps, labels_tier(ps)] | some ps in examined]
-
-violation contains [ps.resource, "metadata.namespace", msg] if {
-	some [ps, t] in labelled
-	t == "research"
+namespace_violations(ps) := {["metadata.namespace", msg]} if {
+	labels_tier(ps) == "research"
 	ns_tier(ps) == "clinical"
 	msg := sprintf("research workload is deployed in clinical namespace %q; deploy it to a research namespace", [k8s.by_id[ps.resource].namespace])
-}
-
-violation contains [ps.resource, "metadata.namespace", msg] if {
-	some [ps, t] in labelled
-	t == "clinical"
+} else := {["metadata.namespace", msg]} if {
+	labels_tier(ps) == "clinical"
 	ns_tier(ps) != "clinical"
 	msg := sprintf("clinical workload is deployed outside the clinical namespaces (namespace %q); deploy it to a clinical namespace", [object.get(k8s.by_id[ps.resource], "namespace", "")])
-}
+} else := set()
 
-violation contains [ps.resource, concat(".", [ps.path, "nodeSelector"]), msg] if {
-	some ps in examined
+selector_violations(ps) := {[concat(".", [ps.path, "nodeSelector"]), msg] |
 	tier.of[ps.resource] == "research"
 	some k, v in k8s.params.clinical_node_selector
 	k8s.targets_node_label(ps.spec, k, v)
 	msg := sprintf("research pod targets the clinical node pool (node label %s=%s); remove it from nodeSelector and node affinity", [k, v])
 }
 
-violation contains [ps.resource, sprintf("%s.tolerations[%d]", [ps.path, i]), msg] if {
-	some ps in examined
+toleration_violations(ps) := {[sprintf("%s.tolerations[%d]", [ps.path, i]), msg] |
 	tier.of[ps.resource] == "research"
 	i := k8s.toleration_of(ps.spec, k8s.params.clinical_node_taint)
 	msg := "research pod tolerates the clinical node taint, so it may be scheduled beside clinical workloads; remove the toleration"
-}
-
-# [path, message] of each violation, by resource id: one pass over the violations (OPA indexes
-# the inner comprehension on the id), not a partial rule checked against every earlier key.
-violations := {id: vs |
-	some id in {v[0] | some v in violation}
-	vs := {[v[1], v[2]] | some v in violation; v[0] = id}
-}
-
-results contains check.fail(m, ps.resource, v[0], v[1]) if {
-	m := meta
-	some ps in examined
-	some v in object.get(violations, ps.resource, set())
-}
-
-results contains check.pass(m, ps.resource, ps.path) if {
-	m := meta
-	found := violations
-	some ps in examined
-	not found[ps.resource]
 }

@@ -28,16 +28,25 @@ named_subject(resource, path, name, problem) := {
 	"problem": problem,
 }
 
-# The result row of a subject: status fail with the problem as message, or status pass.
-# Rows stay compact: a large scan examines millions of subjects.
+# The result row of a subject: status fail with the problem as message, or status pass. A
+# subject whose problem is neither "" nor a message (a mistake in a check) gets status
+# "malformed", which the engine refuses: a broken check is never a pass. Rows stay compact: a
+# large scan examines millions of subjects.
 row(m, s) := object.union(base_row(m, s, "fail"), {"message": s.problem}) if {
 	is_string(s.problem)
 	s.problem != ""
-} else := base_row(m, s, "pass")
+} else := base_row(m, s, "pass") if {
+	s.problem == ""
+} else := base_row(m, s, "malformed")
 
 base_row(m, s, status) := object.union(
-	{"check": m.custom.id, "resource": s.resource, "path": s.path, "status": status},
-	{"subject": s.subject | s.subject},
+	{
+		"check": m.custom.id,
+		"resource": object.get(s, "resource", null),
+		"path": object.get(s, "path", null),
+		"status": status,
+	},
+	{"subject": s.subject | "subject" in object.keys(s)},
 )
 
 # The problems found, joined into one message (for a subject with several at once).

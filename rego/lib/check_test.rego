@@ -21,3 +21,9 @@ test_problems_join_into_one_message if {
 	check.problems(["a", "b"]) == "a; b"
 	check.problems([]) == ""
 }
+
+test_a_subject_with_a_problem_that_is_not_a_message_is_malformed if {
+	check.row(m, {"resource": "r1", "path": "spec", "problem": true}).status == "malformed"
+	check.row(m, {"resource": "r1", "path": "spec"}).status == "malformed"
+	check.row(m, {"resource": "r1", "path": "spec", "problem": 7}).status == "malformed"
+}

@@ -9,18 +9,28 @@
 #   A check reads only what its METADATA declares under custom.inventory.
 package lib.inventory
 
-# The records of a kind with that namespace ("" or null when cluster-scoped) and name.
-lookup(kind, ns, name) := object.get(data.inventory, ["k8s", kind, ns_key(ns), name], [])
+# The inventory, or an empty one when none was loaded (an object judged with nothing else known
+# still gets every verdict, with every lookup empty: "not in the inventory", never undefined).
+default store := {}
 
-# The records of a kind in a namespace ("" or null for cluster-scoped objects).
-in_namespace(kind, ns) := [rec |
-	some _, recs in object.get(data.inventory, ["k8s", kind, ns_key(ns)], {})
-	some rec in recs
+store := data.inventory
+
+# The records of a kind with that namespace ("" or null when cluster-scoped) and name.
+lookup(kind, ns, name) := object.get(store, ["k8s", kind, ns_key(ns), name], [])
+
+# The records of a kind in a namespace ("" or null for cluster-scoped objects), in the order of
+# their ids (as a scan lists them), so that "the first" of them does not depend on their names.
+in_namespace(kind, ns) := [by_id[id] |
+	by_id := {rec.id: rec |
+		some _, recs in object.get(store, ["k8s", kind, ns_key(ns)], {})
+		some rec in recs
+	}
+	some id in sort(object.keys(by_id))
 ]
 
 # Every record of a kind.
 of_kind(kind) := [rec |
-	some _, names in object.get(data.inventory, ["k8s", kind], {})
+	some _, names in object.get(store, ["k8s", kind], {})
 	some _, recs in names
 	some rec in recs
 ]
@@ -30,18 +40,18 @@ ns_key(ns) := ns if is_string(ns)
 else := ""
 
 # Every namespace the inventory names: by a Namespace object or by a resource that lives in it.
-namespaces := {ns | some ns, _ in object.get(data.inventory, "namespaces", {})}
+namespaces := {ns | some ns, _ in object.get(store, "namespaces", {})}
 
 # Ids of the resources in a namespace, and summaries of its workloads (names and labels).
-resources_in(ns) := object.get(data.inventory, ["namespaces", ns, "resources"], [])
+resources_in(ns) := object.get(store, ["namespaces", ns, "resources"], [])
 
-workloads_in(ns) := object.get(data.inventory, ["namespaces", ns, "workloads"], [])
+workloads_in(ns) := object.get(store, ["namespaces", ns, "workloads"], [])
 
 # Ids of the image evidence records about a digest, and of the resources that use it.
-evidence_of(digest) := object.get(data.inventory, ["images", digest], [])
+evidence_of(digest) := object.get(store, ["images", digest], [])
 
-users_of(digest) := object.get(data.inventory, ["image_users", digest], [])
+users_of(digest) := object.get(store, ["image_users", digest], [])
 
 # True when any workload or VM of the inventory names an image (by digest or not: references
 # that name no digest are listed under "").
-any_image_references if count(object.get(data.inventory, "image_users", {})) > 0
+any_image_references if count(object.get(store, "image_users", {})) > 0

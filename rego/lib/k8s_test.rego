@@ -123,23 +123,85 @@ test_arr_at_and_obj_at_read_a_path_or_give_an_empty_value if {
 	not k8s.obj_at(input.x, ["a"]) with input as {"x": ["s"]}
 }
 
-test_lookup_and_objects_in_find_objects_by_kind_namespace_and_name if {
-	inp := fx.input_of([
+test_lookup_and_objects_in_find_objects_by_kind_namespace_and_name_in_the_inventory if {
+	inv := fx.inventory_of([
 		fx.named("b", "ServiceAccount", "sa", "ns1", {}),
 		fx.named("a", "ServiceAccount", "sa", "ns1", {}),
 		fx.named("c", "ServiceAccount", "sa", "ns2", {}),
 		fx.named("d", "RuntimeClass", "gvisor", null, {}),
 		object.remove(fx.named("e", "ClusterRole", "view", null, {}), ["namespace"]),
 		fx.named("f", "NetworkPolicy", "np", "ns1", {}),
+		fx.named("g", "NetworkPolicy", "a-first-by-name", "ns1", {}),
 	])
-	{r.id | some r in k8s.lookup("ServiceAccount", "ns1", "sa")} == {"a", "b"} with input as inp
-	[r.id | some r in k8s.lookup("RuntimeClass", "", "gvisor")] == ["d"] with input as inp
-	[r.id | some r in k8s.lookup("RuntimeClass", null, "gvisor")] == ["d"] with input as inp
-	[r.id | some r in k8s.lookup("ClusterRole", "", "view")] == ["e"] with input as inp
-	count(k8s.lookup("ServiceAccount", "ns3", "sa")) == 0 with input as inp
-	[r.id | some r in k8s.objects_in("ServiceAccount", "ns1")] == ["a", "b"] with input as inp
-	[r.id | some r in k8s.objects_in("NetworkPolicy", "ns1")] == ["f"] with input as inp
-	count(k8s.objects_in("NetworkPolicy", "ns2")) == 0 with input as inp
+	[r.id | some r in k8s.lookup("ServiceAccount", "ns1", "sa")] == ["a", "b"] with data.inventory as inv
+	[r.id | some r in k8s.lookup("RuntimeClass", "", "gvisor")] == ["d"] with data.inventory as inv
+	[r.id | some r in k8s.lookup("RuntimeClass", null, "gvisor")] == ["d"] with data.inventory as inv
+	[r.id | some r in k8s.lookup("ClusterRole", "", "view")] == ["e"] with data.inventory as inv
+	count(k8s.lookup("ServiceAccount", "ns3", "sa")) == 0 with data.inventory as inv
+	[r.id | some r in k8s.objects_in("ServiceAccount", "ns1")] == ["a", "b"] with data.inventory as inv
+
+	# in the order of their ids, whatever their names
+	[r.id | some r in k8s.objects_in("NetworkPolicy", "ns1")] == ["f", "g"] with data.inventory as inv
+	count(k8s.objects_in("NetworkPolicy", "ns2")) == 0 with data.inventory as inv
+	{r.id | some r in k8s.of_kind("ServiceAccount")} == {"a", "b", "c"} with data.inventory as inv
+	count(k8s.of_kind("Secret")) == 0 with data.inventory as inv
+}
+
+# Lookups never read the objects under review: an object only in the input is not found.
+test_lookups_read_the_inventory_not_the_input if {
+	sa := fx.named("a", "ServiceAccount", "sa", "ns1", {})
+	count(k8s.lookup("ServiceAccount", "ns1", "sa")) == 0 with input as fx.input_of([sa]) with data.inventory as fx.empty_inventory
+	count(k8s.objects_in("ServiceAccount", "ns1")) == 0 with input as fx.input_of([sa]) with data.inventory as fx.empty_inventory
+	k8s.by_id.a == sa with input as fx.input_of([sa]) with data.inventory as fx.empty_inventory
+}
+
+test_namespaces_anchors_and_tiers_come_from_the_inventory if {
+	inv := fx.inventory_of([
+		fx.namespace("ns-obj", "imaging", {"dxguard.io/tier": "clinical"}),
+		fx.deployment_in("w2", "clinical-a", {}, {"containers": []}),
+		fx.deployment_in("w1", "clinical-a", {}, {"containers": []}),
+		fx.named("cm", "ConfigMap", "c", "clinical-b", {}),
+		fx.deployment_in("r", "research-ml", {}, {"containers": []}),
+	])
+	k8s.namespaces == {"imaging", "clinical-a", "clinical-b", "research-ml"} with data.inventory as inv
+	k8s.clinical_namespaces == {"imaging", "clinical-a", "clinical-b"} with data.inventory as inv with data.dxguard.config as fx.config
+	k8s.research_namespaces == {"research-ml"} with data.inventory as inv with data.dxguard.config as fx.config
+	k8s.namespace_anchor("imaging") == "ns-obj" with data.inventory as inv
+	k8s.namespace_anchor_path("imaging") == "metadata.name" with data.inventory as inv
+	k8s.namespace_anchor("clinical-a") == "w1" with data.inventory as inv
+	k8s.namespace_anchor_path("clinical-a") == "metadata.namespace" with data.inventory as inv
+	k8s.namespace_anchor("clinical-b") == "cm" with data.inventory as inv
+	k8s.namespace_labels("imaging") == {"dxguard.io/tier": "clinical", "kubernetes.io/metadata.name": "imaging"} with data.inventory as inv
+	k8s.clinical_workloads == {"w1", "w2"} with data.inventory as inv with data.dxguard.config as fx.config
+	k8s.clinical_anchor == "w1" with data.inventory as inv with data.dxguard.config as fx.config
+	k8s.cluster_evidence_required with data.inventory as inv with data.dxguard.config as fx.config
+	not k8s.cluster_evidence_required with data.inventory as inv with data.dxguard.config as fx.config_with({"cluster_evidence": "when-present"})
+}
+
+test_clinical_workloads_by_pod_template_labels_outside_exempt_namespaces if {
+	labels := {"dxguard.io/tier": "clinical"}
+	inv := fx.inventory_of([
+		fx.deployment_in("lab", "default", labels, {"containers": []}),
+		fx.deployment_in("sys", "kube-system", labels, {"containers": []}),
+		fx.deployment_in("plain", "default", {}, {"containers": []}),
+	])
+	k8s.clinical_workloads == {"lab"} with data.inventory as inv with data.dxguard.config as fx.config
+}
+
+test_apiservers_are_the_kube_apiserver_containers_of_inventory_pods if {
+	sidecar := fx.named("p", "Pod", "p", "kube-system", {"spec": {"containers": [
+		{"name": "log", "image": "x", "command": ["/bin/sh"]},
+		{"name": "api", "image": "x", "command": ["/usr/local/bin/kube-apiserver", "--v=2"]},
+		{"name": "kube-apiserver", "image": "x", "args": ["--v=2"]},
+	]}})
+	deployment := fx.deployment("d", {"containers": [{"name": "kube-apiserver", "image": "x"}]})
+	inv := fx.inventory_of([fx.apiserver("api", fx.audit_flags), sidecar, deployment])
+	{[c.resource, c.path, c.label] | some c in k8s.apiservers} == {
+		["api", "spec.containers[0]", `container "kube-apiserver"`],
+		["p", "spec.containers[1]", `container "api"`],
+		["p", "spec.containers[2]", `container "kube-apiserver"`],
+	} with data.inventory as inv
+	count(k8s.apiservers) == 0 with input as fx.input_of([fx.apiserver("api", fx.audit_flags)]) with data.inventory as fx.empty_inventory
 }
 
 test_tolerations_as_the_scheduler_matches_them if {

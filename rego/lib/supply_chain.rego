@@ -3,30 +3,33 @@
 # description: |
 #   The join between what runs (every image a Kubernetes workload container or a VM disk
 #   references) and the evidence about it (image records, one per manifest digest, built by the
-#   loaders from scan reports, SBOMs, signatures, provenance and inspections). Records are
-#   indexed by digest once per query, so the join is a lookup per reference, never a cartesian
-#   product. Image checks examine the records in scope: those a workload or VM references by
-#   digest, or every record when the input references no image at all (an evidence-only run,
-#   e.g. in the pipeline that builds the image).
+#   loaders from scan reports, SBOMs, signatures, provenance and inspections). Both sides of the
+#   join that are not under review come from the inventory (data.inventory): a workload's
+#   reference is looked up in `images` (evidence record ids by digest), an image record's users
+#   in `image_users` (ids of the workloads and VMs naming its digest). So one object judged
+#   alone gets the same verdict as in a whole scan, and the join is a key lookup per reference,
+#   never a cartesian product. Image checks examine the records in scope: those a workload or
+#   VM references by digest, or every record when nothing in the inventory references an image
+#   (an evidence-only run, e.g. in the pipeline that builds the image).
 package lib.supply_chain
 
 import data.dxguard.config
 import data.lib.image
+import data.lib.inventory
 import data.lib.k8s
 import data.lib.tier
 
-# Image records by manifest digest (the loaders merge all evidence of a digest into one). A
-# complete rule, so the object is built once per query and every lookup is a hash lookup (a
-# partial rule queried with a bound key would re-scan the input on each lookup).
-records := {res.normalized.digest: res |
+# The image evidence records under review (input.resources), one per manifest digest.
+records contains res if {
 	some res in input.resources
 	res.family == "image"
 }
 
-# The tier of every resource, materialised once for the same reason.
+# The tier of every resource under review, materialised once per query.
 tier_of := tier.of
 
-# Every image reference of a workload container (init, regular, ephemeral; every workload kind).
+# Every image reference of a workload container under review (init, regular, ephemeral; every
+# workload kind).
 references contains {
 	"resource": c.resource,
 	"path": concat(".", [c.path, "image"]),
@@ -40,8 +43,8 @@ references contains {
 	ref != ""
 }
 
-# Every OCI image a VM boots from (e.g. a KubeVirt containerDisk), as its loader normalizes it
-# into normalized.disks[].image.
+# Every OCI image a VM under review boots from (e.g. a KubeVirt containerDisk), as its loader
+# normalizes it into normalized.disks[].image.
 references contains {
 	"resource": res.id,
 	"path": sprintf("normalized.disks[%d].image", [i]),
@@ -63,21 +66,24 @@ digest_of(ref) := d if {
 	regex.match(image.digest_pattern, d)
 } else := ""
 
-# Resources (workloads, VMs) that reference each digest, grouped in one pass (OPA indexes the
-# inner comprehension on the digest).
-used_by := {d: ids |
-	some d in {r.digest | some r in references; r.digest != ""}
-	ids := {r.resource | some r in references; r.digest = d}
+# True when the inventory holds an image evidence record about the digest.
+has_evidence(digest) if count(inventory.evidence_of(digest)) > 0
+
+# The ids of the workloads and VMs of the inventory that use a record's digest.
+users(res) := inventory.users_of(res.normalized.digest) if {
+	is_string(res.normalized.digest)
+	res.normalized.digest != ""
+} else := []
+
+# The image records the image checks examine: those some workload or VM of the inventory uses,
+# or every record when nothing in the inventory references an image.
+in_scope contains res if {
+	some res in records
+	count(users(res)) > 0
 }
 
-# The image records the image checks examine.
 in_scope contains res if {
-	some d, _ in used_by
-	res := records[d]
-}
-
-in_scope contains res if {
-	count(references) == 0
+	not inventory.any_image_references
 	some res in records
 }
 
@@ -93,7 +99,7 @@ label(res) := sprintf("image %s", [res.name])
 
 # Who runs the image, for messages: "used by 1 resource" / "used by 3 resources".
 usage(res) := sprintf("used by %d resource%s", [n, plural(n)]) if {
-	n := count(object.get(used_by, res.normalized.digest, set()))
+	n := count(users(res))
 	n > 0
 } else := "not referenced by any workload or VM in this input"
 

@@ -91,17 +91,69 @@ deployment(id, namespace, image_ref) := object.union(
 	{"namespace": namespace},
 )
 
-input_of(resources) := {"resources": resources, "context": {"as_of": as_of}}
+input_of(resources) := input_at(resources, as_of)
+
+input_at(resources, time) := {"resources": resources, "context": {"as_of": time}}
+
+# The inventory checker/inventory.py builds from these resources (its image collections):
+# images[digest] -> ids of the image records, image_users[digest] -> ids of the workloads and
+# VMs naming the digest ("" for references without one). Written out here, independently of
+# lib.supply_chain, so that the tests do not derive the inventory from the code under test.
+inventory_of(resources) := {
+	"k8s": {},
+	"images": {d: sort([r.id | some r in resources; r.family == "image"; r.normalized.digest == d]) |
+		some r in resources
+		r.family == "image"
+		d := r.normalized.digest
+	},
+	"image_users": {d: sort({id | some [id, x] in pairs; ref_digest(x) == d}) |
+		pairs := ref_pairs(resources)
+		some [_, ref] in pairs
+		d := ref_digest(ref)
+	},
+}
+
+pod_spec_paths := [["spec"], ["spec", "template", "spec"], ["spec", "jobTemplate", "spec", "template", "spec"]]
+
+ref_pairs(resources) := {[res.id, c.image] |
+	some res in resources
+	res.family == "k8s"
+	some path in pod_spec_paths
+	spec := object.get(res.object, path, {})
+	some field in ["initContainers", "containers", "ephemeralContainers"]
+	some c in object.get(spec, field, [])
+	is_string(c.image)
+	c.image != ""
+} | {[res.id, d.image] |
+	some res in resources
+	res.family == "vm"
+	some d in object.get(res, ["normalized", "disks"], [])
+	is_string(d.image)
+	d.image != ""
+}
+
+ref_digest(ref) := d if {
+	parts := split(ref, "@")
+	count(parts) > 1
+	d := parts[1]
+	regex.match(`^sha256:[a-f0-9]{64}$`, d)
+} else := ""
 
 # The results of one check for one resource id: [status, path, subject?] rows.
 rows(results, id) := {[r.status, r.path, object.get(r, "subject", "")] | some r in results; r.resource == id}
 
 messages(results) := {r.message | some r in results; r.status == "fail"}
 
-test_records_are_indexed_by_digest if {
-	recs := sc.records with input as input_of([image(digest_a, {}), image(digest_b, {})])
-	recs[digest_a].id == "image:sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	count(recs) == 2
+test_records_are_the_image_resources_under_review if {
+	inp := input_of([image(digest_a, {}), image(digest_b, {}), deployment("d", "clinical", ref(digest_a))])
+	{r.id | some r in sc.records} == {concat(":", ["image", digest_a]), concat(":", ["image", digest_b])} with input as inp
+}
+
+test_evidence_is_looked_up_in_the_inventory if {
+	inv := inventory_of([image(digest_a, {})])
+	sc.has_evidence(digest_a) with data.inventory as inv
+	not sc.has_evidence(digest_b) with data.inventory as inv
+	not sc.has_evidence("") with data.inventory as inv
 }
 
 test_references_cover_every_container_kind_and_vm_disks if {
@@ -124,21 +176,40 @@ test_references_cover_every_container_kind_and_vm_disks if {
 }
 
 test_only_referenced_records_are_in_scope if {
-	inp := input_of([image(digest_a, {}), image(digest_b, {}), deployment("d", "clinical", ref(digest_a))])
-	{r.id | some r in sc.in_scope} == {"image:sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"} with input as inp
+	all := [image(digest_a, {}), image(digest_b, {}), deployment("d", "clinical", ref(digest_a))]
+	in_scope := sc.in_scope with input as input_of(all) with data.inventory as inventory_of(all)
+	{r.id | some r in in_scope} == {"image:sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}
+}
+
+test_a_record_judged_alone_is_in_scope_by_the_inventory if {
+	all := [image(digest_a, {}), deployment("d", "clinical", ref(digest_a))]
+	inv := inventory_of(all)
+	count(sc.in_scope) == 1 with input as input_of([image(digest_a, {})]) with data.inventory as inv
+	sc.usage(image(digest_a, {})) == "used by 1 resource" with data.inventory as inv
+}
+
+test_a_tag_only_reference_keeps_records_out_of_scope if {
+	all := [image(digest_a, {}), deployment("d", "clinical", "registry.dx.example/app:1.0.0")]
+	count(sc.in_scope) == 0 with input as input_of(all) with data.inventory as inventory_of(all)
 }
 
 test_evidence_only_run_examines_every_record if {
-	count(sc.in_scope) == 2 with input as input_of([image(digest_a, {}), image(digest_b, {})])
+	all := [image(digest_a, {}), image(digest_b, {})]
+	count(sc.in_scope) == 2 with input as input_of(all) with data.inventory as inventory_of(all)
 }
 
 test_usage_counts_resources_per_digest if {
-	inp := input_of([
+	all := [
 		image(digest_a, {}),
 		deployment("d1", "clinical", ref(digest_a)),
 		deployment("d2", "research", ref(digest_a)),
-	])
-	sc.usage(image(digest_a, {})) == "used by 2 resources" with input as inp
+	]
+	sc.usage(image(digest_a, {})) == "used by 2 resources" with data.inventory as inventory_of(all)
+}
+
+test_usage_of_an_unreferenced_record_says_so if {
+	all := [image(digest_a, {})]
+	sc.usage(image(digest_a, {})) == "not referenced by any workload or VM in this input" with data.inventory as inventory_of(all)
 }
 
 test_sample_shortens_long_lists if {

@@ -17,9 +17,14 @@ test_namespace_by_glob if {
 
 test_namespace_by_label_of_its_namespace_object if {
 	ns := fx.resource("ns", "Namespace", {"metadata": {"name": "imaging", "labels": {"dxguard.io/tier": "clinical"}}})
-	nsres := object.union(ns, {"name": "imaging"})
-	t := tier.namespace_tier("imaging") with data.dxguard.config.tiers as tiers with input as fx.input_of([nsres])
+	nsres := object.union(ns, {"name": "imaging", "namespace": null})
+	t := tier.namespace_tier("imaging") with data.dxguard.config.tiers as tiers with data.inventory as fx.inventory_of([nsres])
 	t == "clinical"
+
+	# the Namespace object is read from the inventory, never from the objects under review
+	other := tier.namespace_tier("imaging") with data.dxguard.config.tiers as tiers with input as fx.input_of([nsres])
+		with data.inventory as fx.empty_inventory
+	other == "other"
 }
 
 test_workload_label_and_clinical_precedence if {
@@ -54,10 +59,11 @@ test_tier_of_agrees_with_resource_tier_on_every_combination if {
 		extra := {"namespace": ns, "object": {"metadata": {"labels": own}}, "normalized": {"labels": normalized}}
 	]
 	inp := fx.input_of(array.concat(resources, [nsobj, {"id": "bare", "family": "vm", "kind": "X"}]))
-	of := tier.of with data.dxguard.config.tiers as tiers with input as inp
+	inv := fx.inventory_of(inp.resources)
+	of := tier.of with data.dxguard.config.tiers as tiers with input as inp with data.inventory as inv
 	count(of) == 47
 	every res in inp.resources {
-		of[res.id] == tier.resource_tier(res) with data.dxguard.config.tiers as tiers with input as inp
+		of[res.id] == tier.resource_tier(res) with data.dxguard.config.tiers as tiers with input as inp with data.inventory as inv
 	}
 	of.d000 == "clinical"
 	of.d110 == "clinical"

@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine, PackerSource]
+#   scope: object
 #   remediation: "Boot with UEFI Secure Boot and a vTPM: KubeVirt firmware.bootloader.efi.secureBoot (or a preference's preferredEfi) and devices.tpm; shielded_instance_config on GCP; secure_boot_enabled and vtpm_enabled on Azure; an AMI with boot_mode uefi, uefi_data and tpm_support v2.0 on AWS."
 package dxguard.checks.vm.boot_security
 
@@ -31,18 +32,13 @@ state(value) := "off" if value == false
 
 else := "not visible in the input"
 
-results contains check.fail(m, res.id, boot.path, msg) if {
-	m := meta
+# The boot settings of every machine, examined once.
+subjects contains check.subject(res.id, boot.path, problem(res, boot)) if {
 	some res in vm.machines
 	boot := vm.fact(res, "boot")
-	g := gaps(boot)
-	count(g) > 0
-	msg := sprintf("%s: %s%s; boot with UEFI Secure Boot and a vTPM so only signed, measured boot code runs", [vm.label(res), concat(", ", sort(g)), vm.from(boot)])
 }
 
-results contains check.pass(m, res.id, boot.path) if {
-	m := meta
-	some res in vm.machines
-	boot := vm.fact(res, "boot")
-	count(gaps(boot)) == 0
-}
+problem(res, boot) := sprintf("%s: %s%s; boot with UEFI Secure Boot and a vTPM so only signed, measured boot code runs", [vm.label(res), concat(", ", sort(g)), vm.from(boot)]) if {
+	g := gaps(boot)
+	count(g) > 0
+} else := ""

@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     vm: [aws_cloudtrail]
+#   scope: object
 #   remediation: Set enable_log_file_validation = true on the aws_cloudtrail resource and keep enable_logging true.
 package dxguard.checks.vm.cloudtrail_validation
 
@@ -24,18 +25,13 @@ problems(t) := [p |
 	t[key] == false
 ]
 
-results contains check.fail(m, res.id, t.path, msg) if {
-	m := meta
+# Every audit trail, examined once.
+subjects contains check.subject(res.id, t.path, problem(res, t)) if {
 	some res in vm.of_role("audit-trail")
 	t := vm.fact(res, "audit_trail")
-	p := problems(t)
-	count(p) > 0
-	msg := sprintf("%s: %s; enable log file validation so tampering with delivered logs is detectable", [vm.label(res), concat(" and ", sort(p))])
 }
 
-results contains check.pass(m, res.id, t.path) if {
-	m := meta
-	some res in vm.of_role("audit-trail")
-	t := vm.fact(res, "audit_trail")
-	count(problems(t)) == 0
-}
+problem(res, t) := sprintf("%s: %s; enable log file validation so tampering with delivered logs is detectable", [vm.label(res), concat(" and ", sort(p))]) if {
+	p := problems(t)
+	count(p) > 0
+} else := ""

@@ -11,6 +11,8 @@
 #   severity: medium
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set domain.cpu.dedicatedCpuPlacement and isolateEmulatorThread to true, or use an instancetype with spec.cpu.dedicatedCPUPlacement and isolateEmulatorThread (and include it in the scan).
 package dxguard.checks.vm.dedicated_cpu
 
@@ -25,20 +27,14 @@ gaps(cpu) := [g |
 	g := name
 ]
 
-results contains check.fail(m, res.id, cpu.path, msg) if {
-	m := meta
+# The CPU placement of every clinical machine, examined once.
+subjects contains check.subject(res.id, cpu.path, problem(res, cpu)) if {
 	some res in vm.machines
 	vm.clinical(res)
 	cpu := vm.fact(res, "cpu")
-	g := gaps(cpu)
-	count(g) > 0
-	msg := sprintf("clinical %s lacks %s%s; give it dedicated CPUs with an isolated emulator thread", [vm.label(res), concat(" and ", sort(g)), vm.from(cpu)])
 }
 
-results contains check.pass(m, res.id, cpu.path) if {
-	m := meta
-	some res in vm.machines
-	vm.clinical(res)
-	cpu := vm.fact(res, "cpu")
-	count(gaps(cpu)) == 0
-}
+problem(res, cpu) := sprintf("clinical %s lacks %s%s; give it dedicated CPUs with an isolated emulator thread", [vm.label(res), concat(" and ", sort(g)), vm.from(cpu)]) if {
+	g := gaps(cpu)
+	count(g) > 0
+} else := ""

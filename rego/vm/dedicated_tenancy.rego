@@ -11,6 +11,8 @@
 #   severity: medium
 #   targets:
 #     vm: [aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set tenancy = "dedicated" or "host" (AWS), node_affinities on a sole-tenant node group (GCP) or dedicated_host_id / dedicated_host_group_id (Azure).
 package dxguard.checks.vm.dedicated_tenancy
 
@@ -19,22 +21,16 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, res.id, t.path, msg) if {
-	m := meta
+# The tenancy of every clinical machine, examined once.
+subjects contains check.subject(res.id, t.path, problem(res, t)) if {
 	some res in vm.machines
 	vm.clinical(res)
 	t := vm.fact(res, "tenancy")
-	t.dedicated != true
-	msg := sprintf("clinical %s runs on %s tenancy; run it on dedicated hosts or sole-tenant nodes", [vm.label(res), kind(t)])
 }
 
-results contains check.pass(m, res.id, t.path) if {
-	m := meta
-	some res in vm.machines
-	vm.clinical(res)
-	t := vm.fact(res, "tenancy")
-	t.dedicated == true
-}
+problem(res, t) := sprintf("clinical %s runs on %s tenancy; run it on dedicated hosts or sole-tenant nodes", [vm.label(res), kind(t)]) if {
+	not vm.dedicated_tenancy(t)
+} else := ""
 
 kind(t) := t.kind if is_string(t.kind)
 

@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine, PackerSource, CloudConfig]
+#   scope: object
 #   remediation: "Install and enable auditd and chrony (or another NTP client) in cloud-init (packages: [audit, chrony] and runcmd, or the ntp module) or in a Packer provisioner of the base image."
 package dxguard.checks.vm.guest_audit_time
 
@@ -19,9 +20,10 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-subjects contains res if some res in vm.machines
+# Machines and stand-alone guest configurations (cloud-init).
+examined contains res if some res in vm.machines
 
-subjects contains res if some res in vm.of_role("guest-config")
+examined contains res if some res in vm.of_role("guest-config")
 
 missing(g) := [m |
 	some key, name in {"auditd": "the audit daemon (auditd)", "time_sync": "time synchronisation (chrony/NTP)"}
@@ -29,21 +31,16 @@ missing(g) := [m |
 	m := name
 ]
 
-results contains check.fail(m, res.id, g.path, msg) if {
-	m := meta
-	some res in subjects
+# The guest set-up of every machine and guest configuration, examined once.
+subjects contains check.subject(res.id, g.path, problem(res, g)) if {
+	some res in examined
 	g := vm.fact(res, "guest")
-	gaps := missing(g)
-	count(gaps) > 0
-	msg := sprintf("%s: %s %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), lacks(gaps)])
 }
 
-results contains check.pass(m, res.id, g.path) if {
-	m := meta
-	some res in subjects
-	g := vm.fact(res, "guest")
-	count(missing(g)) == 0
-}
+problem(res, g) := sprintf("%s: %s %s; install and enable them so the guest keeps a time-stamped audit trail", [vm.label(res), setup(g), lacks(gaps)]) if {
+	gaps := missing(g)
+	count(gaps) > 0
+} else := ""
 
 lacks(m) := sprintf("does not set up %s", m) if count(m) == 1
 

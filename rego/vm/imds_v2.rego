@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     vm: [aws_instance, aws_launch_template, PackerSource]
+#   scope: object
 #   remediation: Set metadata_options { http_tokens = "required" } on instances and launch templates, and imds_support = "v2.0" on AMIs that Packer builds.
 package dxguard.checks.vm.imds_v2
 
@@ -23,20 +24,15 @@ protected(md) if md.enabled == false
 
 protected(md) if md.tokens_required == true
 
-results contains check.fail(m, res.id, md.path, msg) if {
-	m := meta
+# The metadata service of every machine, examined once.
+subjects contains check.subject(res.id, md.path, problem(res, md)) if {
 	some res in vm.machines
 	md := vm.fact(res, "metadata_service")
-	not protected(md)
-	msg := sprintf("%s: the instance metadata service %s; require IMDSv2 session tokens (http_tokens = \"required\", or imds_support = \"v2.0\" on the AMI)", [vm.label(res), why(md)])
 }
 
-results contains check.pass(m, res.id, md.path) if {
-	m := meta
-	some res in vm.machines
-	md := vm.fact(res, "metadata_service")
-	protected(md)
-}
+problem(res, md) := sprintf("%s: the instance metadata service %s; require IMDSv2 session tokens (http_tokens = \"required\", or imds_support = \"v2.0\" on the AMI)", [vm.label(res), why(md)]) if {
+	not protected(md)
+} else := ""
 
 why(md) := "accepts IMDSv1 requests without a token" if md.tokens_required == false
 

@@ -12,6 +12,7 @@
 #   severity: high
 #   targets:
 #     vm: [aws_s3_bucket, google_storage_bucket]
+#   scope: object
 #   remediation: Enable S3 Object Lock with a default retention in COMPLIANCE mode (aws_s3_bucket_object_lock_configuration) or lock the GCS bucket's retention_policy (is_locked = true), with a retention period of at least vm_log_retention_min_days.
 #   parameters: [vm_log_retention_min_days]
 package dxguard.checks.vm.log_storage_worm
@@ -28,7 +29,7 @@ problems(ls) := [p |
 	p != ""
 ]
 
-worm_problem(ls) := "" if ls.worm
+worm_problem(ls) := "" if vm.worm(ls)
 
 else := sprintf("is not write-once (retention mode %s)", [mode(ls)])
 
@@ -36,7 +37,7 @@ retention_problem(ls) := "" if ls.retention_days >= minimum
 
 else := sprintf("keeps logs for %s, less than the required %d days", [days(ls), minimum])
 
-mode(ls) := ls.mode if is_string(ls.mode)
+mode(ls) := m if m := vm.lock_mode(ls)
 
 else := "none"
 
@@ -44,18 +45,13 @@ days(ls) := sprintf("%v days", [ls.retention_days]) if is_number(ls.retention_da
 
 else := "no set retention period"
 
-results contains check.fail(m, res.id, ls.path, msg) if {
-	m := meta
+# Every bucket that holds logs, examined once.
+subjects contains check.subject(res.id, ls.path, problem(res, ls)) if {
 	some res in vm.of_role("log-storage")
 	ls := vm.fact(res, "log_storage")
-	p := problems(ls)
-	count(p) > 0
-	msg := sprintf("%s holds logs (%s) but %s; make it WORM with retention of at least %d days", [vm.label(res), ls.purpose, concat(" and ", p), minimum])
 }
 
-results contains check.pass(m, res.id, ls.path) if {
-	m := meta
-	some res in vm.of_role("log-storage")
-	ls := vm.fact(res, "log_storage")
-	count(problems(ls)) == 0
-}
+problem(res, ls) := sprintf("%s holds logs (%s) but %s; make it WORM with retention of at least %d days", [vm.label(res), ls.purpose, concat(" and ", p), minimum]) if {
+	p := problems(ls)
+	count(p) > 0
+} else := ""

@@ -12,6 +12,7 @@
 #   severity: high
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine, PackerSource]
+#   scope: object
 #   remediation: Declare the OS, OS version and kernel with dxguard.io/os, dxguard.io/os-version and dxguard.io/kernel (dxguard-os… where keys cannot hold '/' or '.'), and use a combination listed in vm_validated_os.
 #   parameters: [vm_validated_os]
 package dxguard.checks.vm.os_validated
@@ -34,28 +35,15 @@ validated(os) if {
 	os.kernel in entry.kernels
 }
 
-results contains check.fail(m, res.id, os.path, msg) if {
-	m := meta
+# The declared OS of every machine, examined once.
+subjects contains check.subject(res.id, os.path, problem(res, os)) if {
 	some res in vm.machines
 	os := vm.fact(res, "os")
+}
+
+problem(res, os) := sprintf("%s does not declare its OS %s; add dxguard.io/os, dxguard.io/os-version and dxguard.io/kernel so the validated configuration can be confirmed", [vm.label(res), concat(" and ", missing)]) if {
 	not declared(os)
 	missing := [k | some k in ["name", "version", "kernel"]; not is_string(os[k])]
-	msg := sprintf("%s does not declare its OS %s; add dxguard.io/os, dxguard.io/os-version and dxguard.io/kernel so the validated configuration can be confirmed", [vm.label(res), concat(" and ", missing)])
-}
-
-results contains check.fail(m, res.id, os.path, msg) if {
-	m := meta
-	some res in vm.machines
-	os := vm.fact(res, "os")
-	declared(os)
+} else := sprintf("%s runs %s %s with kernel %s, which is not on the validated list (vm_validated_os); use a validated OS and kernel, or validate this one and add it", [vm.label(res), os.name, os.version, os.kernel]) if {
 	not validated(os)
-	msg := sprintf("%s runs %s %s with kernel %s, which is not on the validated list (vm_validated_os); use a validated OS and kernel, or validate this one and add it", [vm.label(res), os.name, os.version, os.kernel])
-}
-
-results contains check.pass(m, res.id, os.path) if {
-	m := meta
-	some res in vm.machines
-	os := vm.fact(res, "os")
-	declared(os)
-	validated(os)
-}
+} else := ""

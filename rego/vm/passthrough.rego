@@ -11,6 +11,7 @@
 #   severity: high
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine, PackerSource]
+#   scope: object
 #   remediation: Remove hostDisk volumes and hostDevices/gpus (KubeVirt) or guest accelerators that are not needed; add a validated device to vm_allowed_passthrough.
 #   parameters: [vm_allowed_passthrough]
 package dxguard.checks.vm.passthrough
@@ -26,24 +27,18 @@ name(dev) := dev.device if is_string(dev.device)
 
 else := dev.name
 
-results contains check.fail_subject(m, res.id, dev.path, name(dev), msg) if {
-	m := meta
+# Every device a machine passes through, examined once.
+subjects contains check.named_subject(res.id, dev.path, name(dev), problem(res, dev)) if {
 	some res in vm.machines
 	some dev in res.normalized.passthrough
-	not allowed(dev)
-	msg := sprintf("%s passes %s %q through to the guest; remove it, or add it to vm_allowed_passthrough once validated", [vm.label(res), dev.kind, name(dev)])
 }
 
-results contains check.pass_subject(m, res.id, dev.path, name(dev)) if {
-	m := meta
-	some res in vm.machines
-	some dev in res.normalized.passthrough
-	allowed(dev)
-}
+problem(res, dev) := sprintf("%s passes %s %q through to the guest; remove it, or add it to vm_allowed_passthrough once validated", [vm.label(res), dev.kind, name(dev)]) if {
+	not allowed(dev)
+} else := ""
 
 # A machine that passes nothing through is one examined subject that passes.
-results contains check.pass(m, res.id, path(res)) if {
-	m := meta
+subjects contains check.subject(res.id, path(res), "") if {
 	some res in vm.machines
 	is_array(res.normalized.passthrough)
 	count(res.normalized.passthrough) == 0

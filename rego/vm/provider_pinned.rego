@@ -10,6 +10,7 @@
 #   severity: medium
 #   targets:
 #     vm: [TerraformPlan, PackerTemplate]
+#   scope: object
 #   remediation: Pin every provider in required_providers (Terraform) or required_plugins (Packer HCL2) to one exact version, e.g. version = "= 5.72.1"; legacy JSON Packer templates cannot pin plugins, so migrate them to HCL2.
 package dxguard.checks.vm.provider_pinned
 
@@ -18,20 +19,15 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail_subject(m, res.id, p.path, p.name, msg) if {
-	m := meta
+# Every provider or plugin of every toolchain, examined once.
+subjects contains check.named_subject(res.id, p.path, p.name, problem(res, p)) if {
 	some res in vm.of_role("toolchain")
 	some p in res.normalized.providers
-	not p.exact
-	msg := sprintf("%s: %s %q %s; pin it to one exact version (e.g. \"= 1.2.3\")", [vm.label(res), noun(res), p.name, constraint(p)])
 }
 
-results contains check.pass_subject(m, res.id, p.path, p.name) if {
-	m := meta
-	some res in vm.of_role("toolchain")
-	some p in res.normalized.providers
-	p.exact
-}
+problem(res, p) := sprintf("%s: %s %q %s; pin it to one exact version (e.g. \"= 1.2.3\")", [vm.label(res), noun(res), p.name, constraint(p)]) if {
+	not vm.exact_version(p.constraint)
+} else := ""
 
 noun(res) := "plugin" if res.normalized.format == "packer"
 

@@ -11,6 +11,8 @@
 #   severity: critical
 #   targets:
 #     vm: [aws_instance, aws_launch_template, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template, azurerm_linux_virtual_machine, azurerm_windows_virtual_machine]
+#   scope: object
+#   inventory: [Namespace]
 #   remediation: Set associate_public_ip_address = false (AWS), remove access_config blocks (GCP), attach no azurerm_public_ip to the VM's network interfaces (Azure).
 package dxguard.checks.vm.public_ip
 
@@ -19,22 +21,17 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, res.id, net.path, msg) if {
-	m := meta
+# The network of every clinical machine, examined once.
+subjects contains check.subject(res.id, net.path, problem(res, net)) if {
 	some res in vm.machines
 	vm.clinical(res)
 	net := vm.fact(res, "network")
-	net.public_ip != false
-	msg := sprintf("clinical %s %s; give it no public IP and reach it through a controlled entry point", [vm.label(res), why(net)])
+	"public_ip" in object.keys(net)
 }
 
-results contains check.pass(m, res.id, net.path) if {
-	m := meta
-	some res in vm.machines
-	vm.clinical(res)
-	net := vm.fact(res, "network")
-	net.public_ip == false
-}
+problem(res, net) := sprintf("clinical %s %s; give it no public IP and reach it through a controlled entry point", [vm.label(res), why(net)]) if {
+	net.public_ip != false
+} else := ""
 
 why(net) := "gets a public IP address" if net.public_ip == true
 

@@ -11,6 +11,7 @@
 #   severity: medium
 #   targets:
 #     vm: [VirtualMachine, VirtualMachineInstance, VirtualMachineInstanceReplicaSet, google_compute_instance, google_compute_instance_template, google_compute_region_instance_template]
+#   scope: object
 #   remediation: Set domain.devices.autoattachSerialConsole = false (KubeVirt; it defaults to true) or a preference with preferredAutoattachSerialConsole false; remove metadata serial-port-enable (GCP).
 package dxguard.checks.vm.serial_console
 
@@ -19,17 +20,13 @@ import data.lib.vm
 
 meta := check.meta(rego.metadata.chain())
 
-results contains check.fail(m, res.id, sc.path, msg) if {
-	m := meta
+# The serial console of every machine, examined once.
+subjects contains check.subject(res.id, sc.path, problem(res, sc)) if {
 	some res in vm.machines
 	sc := vm.fact(res, "serial_console")
-	sc.enabled != false
-	msg := sprintf("%s has an interactive serial console enabled; turn it off (KubeVirt attaches one unless autoattachSerialConsole is false; GCP enables it with serial-port-enable)", [vm.label(res)])
+	"enabled" in object.keys(sc)
 }
 
-results contains check.pass(m, res.id, sc.path) if {
-	m := meta
-	some res in vm.machines
-	sc := vm.fact(res, "serial_console")
-	sc.enabled == false
-}
+problem(res, sc) := sprintf("%s has an interactive serial console enabled; turn it off (KubeVirt attaches one unless autoattachSerialConsole is false; GCP enables it with serial-port-enable)", [vm.label(res)]) if {
+	sc.enabled != false
+} else := ""

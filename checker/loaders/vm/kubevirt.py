@@ -16,7 +16,7 @@ from checker.errors import InputError
 from checker.loaders.kubernetes import resources_from_document
 from checker.loaders.locate import line_of_path, parse_path
 from checker.loaders.vm import guest
-from checker.loaders.vm.model import digest_pinned, os_facts, string_map, validate
+from checker.loaders.vm.model import os_facts, string_map, validate
 from checker.loaders.yamldocs import Document
 from checker.model import LoadResult, Resource
 
@@ -42,7 +42,6 @@ NOT_DISKS = (
     "memoryDump",
 )
 # StorageClass parameters by which common CSI drivers encrypt volumes at rest.
-ENCRYPTING_PARAMETERS = ("disk-encryption-kms-key", "diskEncryptionSetID", "kmsKeyId")
 EXTRAS_KEY = "vm.kubevirt"
 
 
@@ -181,15 +180,8 @@ def _vm_model(
         vpath = f"{base}.volumes[{i}]"
         if isinstance(vol.get("containerDisk"), dict):
             ref = vol["containerDisk"].get("image")
-            pinned = digest_pinned(ref)
             images.append(
-                {
-                    "ref": ref,
-                    "kind": "container-disk",
-                    "pinned": pinned,
-                    "why": "referenced by sha256 digest" if pinned else "no sha256 digest",
-                    "path": f"{vpath}.containerDisk.image",
-                }
+                {"ref": ref, "kind": "container-disk", "path": f"{vpath}.containerDisk.image"}
             )
             disks.append(
                 {"name": name, "image": ref, "encrypted": None, "ephemeral": True, "path": vpath}
@@ -300,14 +292,10 @@ def _dv_images(tmpl: dict[str, Any], path: str) -> list[dict[str, Any]]:
     if isinstance(source, dict):
         registry = source.get("registry")
         if isinstance(registry, dict):
-            url = registry.get("url")
-            pinned = digest_pinned(url)
             out.append(
                 {
-                    "ref": url,
+                    "ref": registry.get("url"),
                     "kind": "registry-import",
-                    "pinned": pinned,
-                    "why": "imported by sha256 digest" if pinned else "registry URL has no digest",
                     "path": f"{path}.spec.source.registry.url",
                 }
             )
@@ -317,9 +305,6 @@ def _dv_images(tmpl: dict[str, Any], path: str) -> list[dict[str, Any]]:
                 {
                     "ref": http.get("url"),
                     "kind": "http-import",
-                    "pinned": False,
-                    "why": "an HTTP import names no digest or checksum; the content behind "
-                    "the URL can change",
                     "path": f"{path}.spec.source.http.url",
                 }
             )
@@ -329,8 +314,6 @@ def _dv_images(tmpl: dict[str, Any], path: str) -> list[dict[str, Any]]:
             {
                 "ref": f"{ref.get('kind', 'DataSource')}/{ref.get('name')}",
                 "kind": "data-source",
-                "pinned": False,
-                "why": "a DataSource can be re-pointed (e.g. by a DataImportCron) to new content",
                 "path": f"{path}.spec.sourceRef",
             }
         )
@@ -451,7 +434,7 @@ def _resolve_disks(
             disk["storage_class"] = sc
         obj = storage_classes.get(sc) if isinstance(sc, str) else None
         if obj is not None:
+            # the StorageClass's parameters as its file gives them; whether they encrypt is
+            # decided in rego/lib/vm.rego (storage_class_encrypts)
             params = obj.get("parameters") if isinstance(obj.get("parameters"), dict) else {}
-            disk["encrypted"] = str(params.get("encrypted", "")).lower() == "true" or any(
-                params.get(p) for p in ENCRYPTING_PARAMETERS
-            )
+            disk["storage_class_parameters"] = {str(k): v for k, v in params.items()}

@@ -2,13 +2,15 @@
 
 What it does: validate a model against checker/schemas/vm-model.schema.json (an input value of
 the wrong type becomes an InputError naming file, line and field), and read the facts that are
-spelled the same way in every format (OS labels, exact version pins, digests).
-What it must not do: read files or judge compliance.
+spelled the same way in every format (OS labels).
+What it must not do: read files or judge compliance. Loaders report the values they read and
+where; whether a value is good enough (a pinned image, WORM storage, an exact version, dedicated
+tenancy, an encrypting StorageClass) is decided in rego/lib/vm.rego, inside the policy bundle
+(tests/test_no_loader_verdicts.py keeps it so).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -27,10 +29,6 @@ OS_KEYS = {
     "version": ("dxguard.io/os-version", "dxguard-os-version"),
     "kernel": ("dxguard.io/kernel", "dxguard-kernel"),
 }
-
-DIGEST = re.compile(r"@sha256:[a-f0-9]{64}$")
-# One exact version: "1.2.3", "= 1.2.3", "v1.2.3", optionally with a pre-release suffix.
-EXACT_VERSION = re.compile(r"^\s*=?\s*v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\s*$")
 
 
 @cache
@@ -88,11 +86,3 @@ def string_map(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         return {}
     return {str(k): v for k, v in value.items() if isinstance(v, str)}
-
-
-def exact_version(constraint: Any) -> bool:
-    return isinstance(constraint, str) and bool(EXACT_VERSION.match(constraint))
-
-
-def digest_pinned(ref: Any) -> bool:
-    return isinstance(ref, str) and bool(DIGEST.search(ref))

@@ -21,7 +21,7 @@ from typing import Any
 from checker.errors import InputError
 from checker.loaders.locate import line_of_path
 from checker.loaders.vm import guest
-from checker.loaders.vm.model import exact_version, os_facts, string_map, validate
+from checker.loaders.vm.model import os_facts, string_map, validate
 from checker.loaders.yamldocs import Document, YamlLoader
 from checker.model import LoadResult, Resource, Source
 
@@ -470,8 +470,6 @@ class _Builder:
             }
             model["disks"] = [{"name": "boot", "encrypted": True, "path": "source"}]
         elif platform == "azure":
-            version = src.get("image_version")
-            pinned = isinstance(version, str) and version.lower() not in ("", "latest")
             model["images"] = [
                 {
                     "ref": ":".join(
@@ -479,8 +477,7 @@ class _Builder:
                         for k in ("image_publisher", "image_offer", "image_sku", "image_version")
                     ),
                     "kind": "azure-image",
-                    "pinned": pinned,
-                    "why": "names one image version" if pinned else "no image_version, or 'latest'",
+                    "version": src.get("image_version"),
                     "path": "source.image_version" if "image_version" in src else "source",
                 }
             ]
@@ -508,34 +505,20 @@ class _Builder:
         if filt:
             filters = filt.get("filters") if isinstance(filt.get("filters"), dict) else {}
             most_recent = filt.get("most_recent") is True
-            pinned = not most_recent and "image-id" in filters
-            why = (
-                "source_ami_filter has most_recent = true: the newest matching AMI is used"
-                if most_recent
-                else (
-                    "filters by image-id"
-                    if pinned
-                    else "a filter by name or tag can match "
-                    "a different AMI later; filter by image-id or set source_ami"
-                )
-            )
             image = {
                 "ref": str(filters.get("image-id") or filters.get("name") or "source_ami_filter"),
                 "kind": "ami",
-                "pinned": pinned,
-                "why": why,
+                "filters": sorted(str(k) for k in filters),
+                "most_recent": most_recent,
                 "path": "source.source_ami_filter[0].most_recent"
                 if most_recent
                 else "source.source_ami_filter[0]",
             }
         else:
             ami = src.get("source_ami")
-            pinned = isinstance(ami, str) and bool(re.fullmatch(r"ami-[0-9a-f]{8,17}", ami))
             image = {
                 "ref": ami if isinstance(ami, str) else None,
                 "kind": "ami",
-                "pinned": pinned,
-                "why": "an AMI id names one immutable image" if pinned else "no literal AMI id",
                 "path": "source.source_ami" if "source_ami" in src else "source",
             }
         model["images"] = [image]
@@ -635,7 +618,6 @@ class _Builder:
                     "name": pname,
                     "source": spec.get("source"),
                     "constraint": constraint,
-                    "exact": exact_version(constraint),
                     "path": f"packer.required_plugins.{pname}",
                 }
             )
@@ -649,7 +631,6 @@ class _Builder:
                     "name": plugin,
                     "source": None,
                     "constraint": None,
-                    "exact": False,
                     "path": "packer" if self.tpl.kind == "hcl" else "builders",
                 }
             )
@@ -740,20 +721,12 @@ def _applies(body: dict[str, Any], key: tuple[str, str], kind: str) -> bool:
 
 def _gce_image(src: dict[str, Any]) -> dict[str, Any]:
     if isinstance(src.get("source_image"), str):
-        return {
-            "ref": src["source_image"],
-            "kind": "gce-image",
-            "pinned": True,
-            "why": "names one image",
-            "path": "source.source_image",
-        }
+        return {"ref": src["source_image"], "kind": "gce-image", "path": "source.source_image"}
+    family = src.get("source_image_family")
     return {
-        "ref": src.get("source_image_family")
-        if isinstance(src.get("source_image_family"), str)
-        else None,
+        "ref": family if isinstance(family, str) else None,
         "kind": "gce-image",
-        "pinned": False,
-        "why": "source_image_family resolves to the newest image of the family at each build",
+        "family": family if isinstance(family, str) else None,
         "path": "source.source_image_family" if "source_image_family" in src else "source",
     }
 
@@ -761,21 +734,10 @@ def _gce_image(src: dict[str, Any]) -> dict[str, Any]:
 def _iso_image(src: dict[str, Any]) -> dict[str, Any]:
     url = src.get("iso_url") or _first_str(src.get("iso_urls"))
     checksum = src.get("iso_checksum")
-    text = str(checksum or "").strip().lower()
-    if not text or text == "none":
-        pinned, why = False, "no iso_checksum (or 'none'): any content at the URL is accepted"
-    elif text.startswith("file:"):
-        pinned, why = (
-            False,
-            "the checksum is read from a file at build time, which can change with the ISO",
-        )
-    else:
-        pinned, why = True, "iso_checksum fixes the content"
     return {
         "ref": url if isinstance(url, str) else None,
         "kind": "iso",
-        "pinned": pinned,
-        "why": why,
+        "checksum": str(checksum) if checksum else None,
         "path": "source.iso_checksum" if "iso_checksum" in src else "source",
     }
 

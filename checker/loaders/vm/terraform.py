@@ -17,7 +17,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.loaders.vm import guest
-from checker.loaders.vm.model import exact_version, os_facts, string_map, validate
+from checker.loaders.vm.model import os_facts, string_map, validate
 from checker.loaders.yamldocs import Document
 from checker.model import Resource, Source
 
@@ -211,7 +211,6 @@ class _Plan:
                     "name": key,
                     "source": source,
                     "constraint": constraint,
-                    "exact": exact_version(constraint),
                     "path": f"configuration.provider_config.{key}",
                 }
             )
@@ -224,7 +223,6 @@ class _Plan:
                         "name": used.rsplit("/", 1)[-1],
                         "source": used,
                         "constraint": None,
-                        "exact": False,
                         "path": "configuration",
                     }
                 )
@@ -279,21 +277,21 @@ class _Plan:
             values = _dig(r, *vp.split(".")) or {}
             address = str(r.get("address", ""))
             if r["type"] == "aws_cloudtrail":
-                why = f"CloudTrail {address} delivers its logs here"
+                purpose = f"CloudTrail {address} delivers its logs here"
                 target = values.get("s3_bucket_name")
                 for ref in self.references(address, "s3_bucket_name"):
-                    out[_config_key(ref.rsplit(".", 1)[0])] = why
+                    out[_config_key(ref.rsplit(".", 1)[0])] = purpose
                 if isinstance(target, str) and target in names:
-                    out[names[target]] = why
+                    out[names[target]] = purpose
             elif r["type"] == "google_logging_project_sink":
                 dest = values.get("destination")
-                why = f"log sink {address} exports logs here"
+                purpose = f"log sink {address} exports logs here"
                 for ref in self.references(address, "destination"):
-                    out[_config_key(ref.rsplit(".", 1)[0])] = why
+                    out[_config_key(ref.rsplit(".", 1)[0])] = purpose
                 if isinstance(dest, str) and dest.startswith("storage.googleapis.com/"):
                     name = dest.split("/", 1)[1]
                     if name in names:
-                        out[names[name]] = why
+                        out[names[name]] = purpose
         return out
 
     def _lock_config(self, address: str, bucket: str | None) -> tuple[tuple, dict[str, Any]] | None:
@@ -317,8 +315,8 @@ class _Plan:
             period = policy.get("retention_period")
             locked = policy.get("is_locked", False)
             model["log_storage"] = {
-                "worm": bool(policy) and locked is True,
-                "mode": ("locked" if locked else "unlocked") if policy else None,
+                "retention_policy": bool(policy),
+                "locked": locked,
                 "retention_days": _days(period, 86400),
                 "purpose": purpose,
                 "path": f"{vp}.retention_policy" if policy else vp,
@@ -340,7 +338,7 @@ class _Plan:
         days = retention.get("days")
         years = retention.get("years")
         model["log_storage"] = {
-            "worm": enabled is True and mode == "COMPLIANCE",
+            "object_lock_enabled": enabled,
             "mode": mode if isinstance(mode, str) else None,
             "retention_days": days
             if isinstance(days, int | float) and days
@@ -378,9 +376,8 @@ class _Plan:
                 entry = {
                     "ref": ami if isinstance(ami, str) else target,
                     "kind": "ami",
-                    "pinned": False,
-                    "why": f"it comes from {target} with most_recent = true, so a new "
-                    "AMI is picked up whenever one matches the filter",
+                    "data_source": target,
+                    "most_recent": True,
                     "path": path,
                 }
                 return entry, prior
@@ -397,16 +394,7 @@ class _Plan:
 
     @staticmethod
     def _ami_entry(ami: Any, path: str) -> dict[str, Any]:
-        pinned = isinstance(ami, str) and bool(re.fullmatch(r"ami-[0-9a-f]{8,17}", ami))
-        return {
-            "ref": ami if isinstance(ami, str) else None,
-            "kind": "ami",
-            "pinned": pinned,
-            "why": "an AMI id names one immutable image"
-            if pinned
-            else "the AMI id is not known when the plan is made",
-            "path": path,
-        }
+        return {"ref": ami if isinstance(ami, str) else None, "kind": "ami", "path": path}
 
     def _aws(self, model: dict, rtype: str, address: str, values: dict, vp: str) -> None:
         template = rtype == "aws_launch_template"
@@ -491,7 +479,6 @@ class _Plan:
                     user_data = ("hash", values["user_data"], f"{vp}.user_data")
         model["disks"] = disks
         model["tenancy"] = {
-            "dedicated": None if tenancy is None else tenancy in ("dedicated", "host"),
             "kind": tenancy,
             "path": tenancy_path,
         }
@@ -539,15 +526,10 @@ class _Plan:
                         "path": f"{vp}.disk[{i}]",
                     }
                 )
-        family = isinstance(image, str) and "/family/" in f"/{image}"
         model["images"] = [
             {
                 "ref": image if isinstance(image, str) else None,
                 "kind": "gce-image",
-                "pinned": isinstance(image, str) and bool(image) and not family,
-                "why": "an image family resolves to its newest image at each create"
-                if family
-                else ("names one image" if image else "no source image in the plan"),
                 "path": image_path,
             }
         ]
@@ -569,7 +551,6 @@ class _Plan:
             a.get("key") in SOLE_TENANT_KEYS and a.get("operator") == "IN" for _, a in affinities
         )
         model["tenancy"] = {
-            "dedicated": sole,
             "kind": "sole-tenant" if sole else "shared",
             "path": f"{vp}.scheduling",
         }
@@ -606,8 +587,6 @@ class _Plan:
                 {
                     "ref": values["source_image_id"],
                     "kind": "azure-image",
-                    "pinned": True,
-                    "why": "an image id names one image version",
                     "path": f"{vp}.source_image_id",
                 }
             ]
@@ -618,10 +597,7 @@ class _Plan:
                 {
                     "ref": urn,
                     "kind": "azure-image",
-                    "pinned": isinstance(version, str) and version.lower() != "latest",
-                    "why": "version 'latest' resolves to the newest image at each create"
-                    if str(version).lower() == "latest"
-                    else "names one image version",
+                    "version": version,
                     "path": f"{vp}.source_image_reference[0].version",
                 }
             ]
@@ -638,7 +614,6 @@ class _Plan:
         ]
         dedicated = bool(values.get("dedicated_host_id") or values.get("dedicated_host_group_id"))
         model["tenancy"] = {
-            "dedicated": dedicated,
             "kind": "dedicated-host" if dedicated else "shared",
             "path": f"{vp}.dedicated_host_id",
         }
