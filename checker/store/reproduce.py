@@ -136,9 +136,11 @@ def _rerun(
     out = work / "reproduced.json"
     run = recorded["run"]
     args = [sys.executable, "-m", "checker", "scan"]
-    args += [
-        p if p == "-" or not os.path.isabs(p) else str(_mirror(fs, "/", p)) for p in command.paths
-    ]
+
+    def here(path: str) -> str:  # relative paths as typed (the working folder is mirrored)
+        return path if path == "-" or not os.path.isabs(path) else str(_mirror(fs, "/", path))
+
+    args += [here(p) for p in command.paths]
     args += ["--as-of", run["as_of"], "--format", "json", "-o", f"json={out}", "-q"]
     args += [
         "--fail-on",
@@ -152,10 +154,10 @@ def _rerun(
         args += ["-f", fw]
     for flag, value in (("-c", command.config), ("--waivers", command.waivers)):
         if value:
-            args += [flag, str(_mirror(fs, command.cwd, value))]
+            args += [flag, here(value)]
     for flag, values in (("--policy", command.policies), ("--controls", command.controls)):
         for value in values:
-            args += [flag, str(_mirror(fs, command.cwd, value))]
+            args += [flag, here(value)]
     if opa_binary:
         args += ["--opa-binary", opa_binary]
     env = {**os.environ, "DXGUARD_HOME": str(home), "PYTHONPATH": _checker_path()}
