@@ -261,10 +261,14 @@ WRITER = textwrap.dedent(
     location, start, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     while not os.path.exists(start):
         time.sleep(0.005)
+    # blobs every writer stores too (new to the store, in different orders): deduplicated
+    shared = [Blob(f"shared-{k}-{i}".encode() * 40) for i in range(count) for k in range(3)]
     with opened(location) as store:
         for i in range(count):
+            common = shared[3 * i : 3 * i + 3]
             store.append("decision", {"writer": name, "n": i},
-                         {"object": Blob(f"{name}-{i}".encode() * 50)})
+                         {"object": Blob(f"{name}-{i}".encode() * 50)},
+                         attached=common if int(name[1:]) % 2 else common[::-1])
     """
 )
 
@@ -294,6 +298,7 @@ def test_concurrent_writer_processes_never_fork_the_chain(store_location, tmp_pa
         assert result.ok, result.problems
         recs = list(store.records())
     assert [r.seq for r in recs] == list(range(1, writers * each + 1))
+    assert raw_query(store_location, "SELECT count(*) FROM blobs") == [(writers * each + 3 * each,)]
     got = sorted((r.meta["writer"], r.meta["n"]) for r in recs)
     assert got == sorted((f"w{n}", i) for n in range(writers) for i in range(each))
     # every writer's own records are in its own order

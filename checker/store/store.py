@@ -136,8 +136,9 @@ class Store:
             canonical(meta)  # refuse what JSON canonicalisation cannot hash before locking
         except Exception as err:  # noqa: BLE001 - rfc8785 raises several types
             raise StoreError(f"the {kind} record's metadata is not canonical JSON: {err}") from None
-        self._put_blobs([*blobs.values(), *attached])
-        with db.write_transaction(self.engine) as conn:
+        new_blobs = self._new_blobs([*blobs.values(), *attached])
+        with db.write_transaction(self.engine) as conn:  # one commit per record
+            self._insert_blobs(conn, new_blobs)
             head = conn.execute(
                 sa.select(chain_head.c.seq, chain_head.c.hash, chain_head.c.recorded_at)
                 .where(chain_head.c.id == 1)
@@ -174,43 +175,55 @@ class Store:
             return timestamp(conn.execute(sa.text("SELECT clock_timestamp()")).scalar())
         return timestamp()
 
-    def _put_blobs(self, items: Iterable[Blob]) -> None:
-        """Store the blobs not stored yet (content-addressed: each digest once)."""
+    def _new_blobs(self, items: Iterable[Blob]) -> list[dict[str, Any]]:
+        """Rows for the blobs not stored yet (content-addressed: each digest once), encoded
+        before any lock is taken."""
         wanted = {b.ref().sha256: b for b in items}
         if not wanted:
-            return
+            return []
+        have: set[str] = set()
+        digests = list(wanted)
         with self.engine.connect() as conn:
-            have = set(
-                conn.execute(
-                    sa.select(blobs_t.c.sha256).where(blobs_t.c.sha256.in_(list(wanted)))
-                ).scalars()
-            )
+            for start in range(0, len(digests), 500):
+                chunk = digests[start : start + 500]
+                have.update(
+                    conn.execute(
+                        sa.select(blobs_t.c.sha256).where(blobs_t.c.sha256.in_(chunk))
+                    ).scalars()
+                )
             conn.rollback()
-        missing = [(d, b) for d, b in wanted.items() if d not in have]
-        if not missing:
-            return
         rows = []
-        for digest, blob in missing:
-            encoding, stored = encode_blob(blob.data)
-            rows.append(
-                {"sha256": digest, "size": len(blob.data), "encoding": encoding, "data": stored}
-            )
+        for digest, blob in wanted.items():
+            if digest not in have:
+                encoding, stored = encode_blob(blob.data)
+                rows.append(
+                    {"sha256": digest, "size": len(blob.data), "encoding": encoding, "data": stored}
+                )
+        return rows
+
+    def _insert_blobs(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Insert blob rows (another writer may have stored the same digest meanwhile)."""
+        if not rows:
+            return
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         statement = insert(blobs_t).on_conflict_do_nothing()
-        with db.write_transaction(self.engine) as conn:
-            batch: list[dict[str, Any]] = []
-            size = 0
-            for row in rows:  # batches of up to ~8 MB: a report alone can be tens of megabytes
-                batch.append(row)
-                size += len(row["data"])
-                if size >= 8 << 20:
-                    conn.execute(statement, batch)
-                    batch, size = [], 0
-            if batch:
+        batch: list[dict[str, Any]] = []
+        size = 0
+        # In digest order: two writers storing the same new blobs wait for each other in one
+        # order, never in a cycle (PostgreSQL would otherwise abort one as a deadlock).
+        for row in sorted(
+            rows, key=lambda r: r["sha256"]
+        ):  # batches of up to ~8 MB: a report alone can be tens of megabytes
+            batch.append(row)
+            size += len(row["data"])
+            if size >= 8 << 20:
                 conn.execute(statement, batch)
+                batch, size = [], 0
+        if batch:
+            conn.execute(statement, batch)
 
     # -- reading ---------------------------------------------------------------------------
 
