@@ -48,8 +48,11 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self, bin_dir: Path):
+    """durable=False (tests) turns fsync off; the benchmark runs a durable server."""
+
+    def __init__(self, bin_dir: Path, *, durable: bool = False):
         self.bin = bin_dir
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="dxguard-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
@@ -103,7 +106,8 @@ class PostgresServer:
             self.port = _free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sock} "
-                "-c fsync=off -c synchronous_commit=off -c max_connections=120"
+                "-c max_connections=120"
+                + ("" if self.durable else " -c fsync=off -c synchronous_commit=off")
             )
             started = self._run(
                 str(self.bin / "pg_ctl"),

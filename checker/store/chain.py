@@ -20,6 +20,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import rfc8785
@@ -49,8 +50,12 @@ class Blob:
     data: bytes
     media_type: str = "application/octet-stream"
 
-    def ref(self) -> BlobRef:
+    @cached_property
+    def _ref(self) -> BlobRef:  # a report can be tens of megabytes: hashed once
         return BlobRef(hashlib.sha256(self.data).hexdigest(), len(self.data), self.media_type)
+
+    def ref(self) -> BlobRef:
+        return self._ref
 
 
 @dataclass(frozen=True)

@@ -118,8 +118,10 @@ def record_run(
     with_files: bool = False,
     stdin: bytes | None = None,
     home: Path | None = None,
+    kind: str = "run",
 ) -> Record:
-    """Append a `run` record for this report (its JSON rendering as `report_json`).
+    """Append a `run` record for this report (its JSON rendering as `report_json`); the live
+    audit records its reports the same way with kind="audit" (scope: the cluster).
 
     with_files also records every file the run read (see the module doc); `stdin` is what the
     run read from standard input, `home` the folder holding dxguard's rego/ and controls/
@@ -134,7 +136,7 @@ def record_run(
         listing, attached = collect_files(report, command, stdin=stdin, home=home)
         blobs["files"] = Blob(_json_bytes(listing), FILES_MEDIA_TYPE)
         meta["reproducible"] = True
-    return store.append("run", meta, blobs, report=report, attached=attached)
+    return store.append(kind, meta, blobs, report=report, attached=attached)
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -230,3 +232,18 @@ def collect_files(
         "files": entries,
     }
     return listing, list(blobs.values())
+
+
+def record_decision(
+    store: Store,
+    decision: dict[str, Any],
+    *,
+    scope: str,
+    review: bytes | None = None,
+) -> Record:
+    """Append an admission decision (the webhook's). `decision` is small JSON the chain hashes
+    as it is — e.g. uid, operation, kind, namespace, name, tier, allowed, warnings, the
+    bundle digest and the failing findings' ids and fingerprints; `scope` names the cluster;
+    `review`, when given, is the AdmissionReview's bytes (blob "review")."""
+    blobs = {"review": Blob(review, "application/json")} if review is not None else {}
+    return store.append("decision", {**decision, "scope": scope}, blobs)
