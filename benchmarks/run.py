@@ -229,6 +229,9 @@ def render(rows: list[dict], info: dict[str, str], sizes: list[int], repeat: int
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; {info['os']}; "
         f"Python {info['python']}; OPA {info['opa']}; conftest {info['conftest']}.",
         "",
+        "The evidence store (recording runs, many runs, verifying the chain) is measured "
+        "separately: [benchmarks-store.md](benchmarks-store.md) (`make bench-store`).",
+        "",
         "## dxguard and the engine limit (every check)",
         "",
         "| Resources | Subjects | dxguard scan | load | engine | mapping | render "

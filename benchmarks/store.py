@@ -12,7 +12,7 @@ Export and its verification (the issue's other goals) are measured here once the
 Writes docs/benchmarks-store.md.
 
     python benchmarks/store.py                       # 10k, 5,000 runs, best of 3
-    python benchmarks/store.py --quick --out /tmp/x.md   # the smoke run (1k, 200 runs, 1 round)
+    python benchmarks/store.py --quick --out /tmp/x.md   # the smoke run (1k, 100 runs, 1 round)
 """
 
 from __future__ import annotations
@@ -236,12 +236,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5000)
     parser.add_argument("--small", type=int, default=100, help="resources per small run")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="1k resources, 200 runs, 1 round")
+    parser.add_argument("--quick", action="store_true", help="1k resources, 100 runs, 1 round")
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks-store.md")
     args = parser.parse_args()
     if args.quick:
-        args.resources, args.runs, args.rounds = 1000, 200, 1
+        args.resources, args.runs, args.rounds = 1000, 100, 1
     from pg_cluster import PostgresServer, pg_bin
 
     server = PostgresServer(pg_bin(), durable=True)

@@ -435,3 +435,33 @@ def _bytes_literal(location: str, data: bytes) -> str:
     if location.startswith("postgresql://"):
         return f"'\\x{data.hex()}'::bytea"
     return f"X'{data.hex()}'"
+
+
+def test_a_webhook_decision_is_recorded_with_its_review(store_location):
+    from checker.store.runs import record_decision
+
+    review = b'{"kind": "AdmissionReview", "request": {"uid": "u-1"}}'
+    with opened(store_location) as store:
+        rec = record_decision(
+            store,
+            {"uid": "u-1", "allowed": False, "kind": "Pod", "namespace": "clinical-a"},
+            scope="cluster-eu-1",
+            review=review,
+        )
+        again = store.get(rec.seq)
+        assert again.kind == "decision" and again.scope == "cluster-eu-1"
+        assert again.meta["allowed"] is False
+        assert store.blob(again.blobs["review"]) == review
+        assert [r.seq for r in store.records(kinds=["decision"], scope="cluster-eu-1")] == [1]
+        assert store.verify_chain().ok
+
+
+def test_metadata_that_is_not_canonical_json_is_refused_before_anything_is_written(
+    store_location,
+):
+    with opened(store_location) as store:
+        with pytest.raises(StoreError, match="not canonical JSON"):
+            store.append("decision", {"ratio": float("nan")})
+        with pytest.raises(StoreError, match="not a lowercase word"):
+            store.append("Run Record", {})
+        assert store.head() == (0, GENESIS)
