@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -244,6 +245,8 @@ def main() -> None:
         args.resources, args.runs, args.rounds = 1000, 100, 1
     from pg_cluster import PostgresServer, pg_bin
 
+    # Stopped from outside (SIGTERM), still stop the PostgreSQL server and remove its folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = PostgresServer(pg_bin(), durable=True)
     server.start()
     try:

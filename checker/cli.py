@@ -335,7 +335,7 @@ def scan(
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     recorder = None
     stdin = None
-    if record or record_inputs:  # an unreachable store fails before the scan, not after
+    if record or record_inputs:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
         recorder = Recorder(store_location, config, scope, record_inputs)
@@ -374,6 +374,8 @@ def scan(
                 stdin=stdin,
             )
         )
+    if recorder is not None:
+        recorder.ready()  # a store that cannot be opened: exit 2, nothing written
     rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ

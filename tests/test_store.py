@@ -465,3 +465,28 @@ def test_metadata_that_is_not_canonical_json_is_refused_before_anything_is_writt
         with pytest.raises(StoreError, match="not a lowercase word"):
             store.append("Run Record", {})
         assert store.head() == (0, GENESIS)
+
+
+def test_a_recorded_file_altered_behind_a_runs_file_list_is_named(store_location):
+    from checker.store.store import FILES_MEDIA_TYPE
+
+    kept = Blob(b"apiVersion: v1\nkind: Pod\n" * 100)
+    listing = {"files": [{"role": "input", "path": "deploy/pod.yaml", "sha256": kept.ref().sha256}]}
+    with opened(store_location) as store:
+        store.append(
+            "run",
+            {"scope": "repo"},
+            {
+                **_run_blob(_report(_fp(1))),
+                "files": Blob(json.dumps(listing).encode(), FILES_MEDIA_TYPE),
+            },
+            attached=[kept],
+        )
+        assert store.verify_chain().ok
+    raw_execute(
+        store_location,
+        f"UPDATE blobs SET data = {_bytes_literal(store_location, b'kind: Pod')}, "
+        f"encoding = 'identity' WHERE sha256 = '{kept.ref().sha256}'",
+    )
+    assert _problems(store_location) == [(1, "blob")]
+    assert "record 1's recorded file deploy/pod.yaml" in _whats(store_location)

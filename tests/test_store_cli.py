@@ -181,13 +181,21 @@ def test_an_input_changed_after_the_scan_is_never_recorded_in_its_place(tmp_path
         assert store.head()[0] == 0
 
 
-def test_an_unreachable_store_fails_the_scan_before_it_runs(tmp_path):
+def test_an_unreachable_store_fails_the_run_with_nothing_written(tmp_path):
+    out = tmp_path / "report.json"
     run = dxguard(
-        "scan", "--record", "--store", "postgresql://nobody@127.0.0.1:9/none", str(NONCOMPLIANT)
+        "scan",
+        "--record",
+        "--store",
+        "postgresql://nobody@127.0.0.1:9/none",
+        "-o",
+        f"json={out}",
+        str(NONCOMPLIANT),
     )
     assert run.code == 2
     assert "store error: cannot open the store at postgresql" in run.stderr
-    assert "report written" not in run.stderr
+    assert "no report was written" in run.stderr
+    assert not out.exists() and run.stdout == ""
 
 
 def test_evidence_is_attached_listed_and_read_back(store_location, tmp_path):

@@ -38,7 +38,8 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> None:
+def _table(headers: list[str], rows: list[list[str]], wide: str | None = None) -> None:
+    """A terminal table; short columns never wrap, the `wide` one takes the remaining width."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -47,22 +48,52 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
     for h in headers:
-        table.add_column(h, overflow="fold")
+        if h == wide:
+            table.add_column(h, overflow="fold", ratio=1)
+        else:
+            table.add_column(h, overflow="fold", no_wrap=wide is not None)
     for r in rows:
         table.add_row(*r)
     Console(width=_terminal_width(), highlight=False).print(table)
 
 
 class Recorder:
-    """`dxguard scan --record`: the store is opened before the scan (a bad location fails
-    first), and the run is appended once its report is rendered."""
+    """`dxguard scan --record`: the store is opened in a thread while the scan runs (its
+    imports and connection overlap OPA's work), `ready()` is awaited before any report is
+    written (a store that cannot be opened fails the run with nothing written), and the run is
+    appended once its report is rendered."""
 
     def __init__(self, location: str | None, config: str | None, scope: str | None, inputs: bool):
-        self.store = _open(location, _config(config) if config else None)
+        import threading
+
+        self.store: Any = None
         self.config = config
         self.scope = scope
         self.inputs = inputs
         self.stdin: bytes | None = None
+        self._error: BaseException | None = None
+        configured = _config(config) if config else None  # a bad config: exit 2 at once
+        self._thread = threading.Thread(
+            target=self._open, args=(location, configured), name="dxguard-store", daemon=True
+        )
+        self._thread.start()
+
+    def _open(self, location: str | None, configured: Any) -> None:
+        try:
+            self.store = _open(location, configured)
+        except BaseException as err:  # noqa: BLE001 - re-raised by ready()
+            self._error = err
+
+    def ready(self) -> None:
+        """Wait for the store; raise its error (nothing has been written yet)."""
+        self._thread.join()
+        if self._error is not None:
+            from checker.errors import DxguardError, StoreError
+
+            err = self._error
+            if isinstance(err, DxguardError):
+                raise StoreError(f"{err.message}; no report was written", hint=err.hint)
+            raise err
 
     def keep_stdin(self) -> Any:
         """Read standard input now, keep its bytes for the record, hand the scan a copy."""
@@ -91,8 +122,9 @@ class Recorder:
             max_file_bytes=command["max_file_bytes"],
             opa_url=command["opa_url"],
         )
+        self.ready()
         try:
-            with self.store:
+            with self.store, _gc_paused():
                 rec = record_run(
                     self.store,
                     report,
@@ -114,6 +146,12 @@ class Recorder:
                 + (" with its inputs" if self.inputs else ""),
                 err=True,
             )
+
+
+def _gc_paused() -> Any:
+    from checker.scan import gc_paused
+
+    return gc_paused()
 
 
 # -- dxguard evidence ------------------------------------------------------------------------
@@ -393,9 +431,17 @@ def store_list(
     _table(
         ["Record", "Kind", "Recorded (UTC)", "Scope", "Summary", "Hash"],
         [
-            [str(r.seq), r.kind, r.recorded_at[:19], r.scope or "", _summary(r), r.hash[:12]]
+            [
+                str(r.seq),
+                r.kind,
+                r.recorded_at[:16].replace("T", " "),
+                r.scope or "",
+                _summary(r),
+                r.hash[:12],
+            ]
             for r in recs
         ],
+        wide="Summary",
     )
 
 
@@ -403,8 +449,10 @@ def _summary(rec: Any) -> str:
     m = rec.meta
     if rec.kind == "run":
         s = m.get("summary", {})
-        text = f"{m.get('result')}, {s.get('findings', 0)} finding(s), as of {m.get('as_of')}"
-        return text + (" [inputs kept]" if m.get("reproducible") else "")
+        text = (
+            f"{m.get('result')}: {s.get('findings', 0)} findings, as of {m.get('as_of', '')[:10]}"
+        )
+        return text + (", inputs kept" if m.get("reproducible") else "")
     if rec.kind == "evidence":
         return f"{m.get('control')} [{m.get('framework')}]: {m['file']['name']} by {m.get('by')}"
     return ", ".join(f"{k}={v}" for k, v in sorted(m.items()) if isinstance(v, str | int | bool))[
