@@ -119,3 +119,20 @@ def test_period_names_become_half_open_utc_bounds(text, since, until):
 def test_a_period_dxguard_cannot_read_is_a_usage_error(text):
     with pytest.raises(UsageError):
         period_bounds(text)
+
+
+def test_store_drift_prints_each_scopes_drift(store_location):
+    from conftest import dxguard
+
+    with opened(store_location) as store:
+        _run(store, "repo", "A", "B")
+        _run(store, "repo", "B", "C")
+    run = dxguard(
+        "store", "drift", "2000-01-01..9999-01-01", "--store", store_location, "--format", "json"
+    )
+    assert run.code == 0, run.stderr
+    (result,) = run.json()
+    assert result["scope"] == "repo" and result["runs"] == [1, 2]
+    assert result["counts"] == {"new": 2, "regressed": 0, "still-open": 0, "resolved": 1}
+    text = dxguard("store", "drift", "2000-01-01..9999-01-01", "--store", store_location)
+    assert "repo: 2 run(s)" in text.stdout and "resolved" in text.stdout

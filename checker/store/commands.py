@@ -484,6 +484,55 @@ def store_show(
     _echo_json(rec.to_json())
 
 
+@store_group.command("drift")
+@click.argument("period")
+@click.option("--scope", metavar="NAME", help="Only this scope (default: each scope in turn).")
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+@store_option
+@click.option("-c", "--config", metavar="FILE", help="dxguard.yaml (for its `store`).")
+def store_drift(
+    period: str, scope: str | None, fmt: str, store_location: str | None, config: str | None
+) -> None:
+    """Findings that appeared, stayed open, regressed or were resolved in PERIOD.
+
+    PERIOD is a quarter (2026-Q4), a month (2026-11), a year, a day, or FROM..TO. Runs are
+    compared within their scope, by each finding's stable identity: new (never seen before),
+    regressed (seen before, resolved, back), still-open (open throughout), resolved (gone by
+    the period's last run).
+
+    \b
+      dxguard store drift 2026-Q4
+      dxguard store drift 2026-10-01..2026-11-15 --scope payments-repo --format json
+    """
+    from checker.store.drift import drift
+    from checker.store.periods import period_bounds
+
+    since, until = period_bounds(period)
+    with _open(store_location, _config(config)) as store:
+        results = drift(store, since, until, scope=scope)
+    if fmt == "json":
+        _echo_json([d.to_json() for d in results])
+        return
+    if not results:
+        click.echo(f"dxguard: no runs recorded in {period}", err=True)
+        return
+    for d in results:
+        counts = d.counts()
+        click.echo(
+            f"{d.scope or '(no scope)'}: {len(d.runs)} run(s) in {period}"
+            + (f", compared with run {d.baseline} before it" if d.baseline else "")
+            + ": "
+            + ", ".join(f"{n} {state}" for state, n in counts.items())
+        )
+        _table(
+            ["State", "Finding", "Check", "Resource", "Since run"],
+            [[e.state, e.finding_id, e.check, e.resource, str(e.first_seen[0])] for e in d.entries],
+            wide="Resource",
+        )
+
+
 @store_group.command("verify")
 @click.option("--no-blobs", is_flag=True, help="Check hashes and links only (faster).")
 @click.option(
