@@ -256,18 +256,24 @@ def test_records_are_found_by_number_and_hash_prefix(store_location):
 
 WRITER = textwrap.dedent(
     """
-    import os, sys, time
+    import json, os, sys, time
     from checker.store import Blob, opened
     location, start, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     while not os.path.exists(start):
         time.sleep(0.005)
     # blobs every writer stores too (new to the store, in different orders): deduplicated
     shared = [Blob(f"shared-{k}-{i}".encode() * 40) for i in range(count) for k in range(3)]
+    runs = len(sys.argv) > 5 and sys.argv[5] == "runs"
     with opened(location) as store:
         for i in range(count):
             common = shared[3 * i : 3 * i + 3]
-            store.append("decision", {"writer": name, "n": i},
-                         {"object": Blob(f"{name}-{i}".encode() * 50)},
+            blobs = {"object": Blob(f"{name}-{i}".encode() * 50)}
+            if runs:  # with a report, so the findings index is written too
+                findings = [{"fingerprint": f"{name}{i}{k}".ljust(64, "0"), "id": f"F{k}",
+                             "status": "failed", "check": "C", "severity": "low",
+                             "resource": {"kind": "Pod", "name": f"p{k}"}} for k in range(20)]
+                blobs["report"] = Blob(json.dumps({"findings": findings}).encode())
+            store.append("run" if runs else "decision", {"writer": name, "n": i}, blobs,
                          attached=common if int(name[1:]) % 2 else common[::-1])
     """
 )
@@ -490,3 +496,34 @@ def test_a_recorded_file_altered_behind_a_runs_file_list_is_named(store_location
     )
     assert _problems(store_location) == [(1, "blob")]
     assert "record 1's recorded file deploy/pod.yaml" in _whats(store_location)
+
+
+def test_verifying_while_writers_append_sees_one_consistent_chain(store_location, tmp_path):
+    """verify_chain reads one state of the store: records (and their findings) appended by
+    other processes while it runs never look like tampering."""
+    with opened(store_location) as store:
+        store.append("decision", {"n": -1})  # the schema exists before the writers start
+    start = tmp_path / "go"
+    start.touch()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, store_location, str(start), f"w{n}", "25", "runs"],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    checked = 0
+    with opened(store_location) as store:
+        while any(p.poll() is None for p in procs) or checked == 0:
+            result = store.verify_chain()
+            assert result.ok, result.problems
+            checked += 1
+        for p in procs:
+            _, err = p.communicate(timeout=300)
+            assert p.returncode == 0, err
+        final = store.verify_chain()
+        assert final.ok and final.records == 101
+    assert checked >= 2

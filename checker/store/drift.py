@@ -162,7 +162,7 @@ def drift(
     if scope is not None:
         scopes = [scope]
     else:
-        with store.engine.connect() as conn:
+        with store.snapshot() as conn:
             scopes = sorted(
                 set(
                     conn.execute(
@@ -174,7 +174,6 @@ def drift(
                 ),
                 key=lambda s: (s is not None, s or ""),
             )
-            conn.rollback()
     return [_one(store, since, until, s, kinds) for s in scopes]
 
 
@@ -190,13 +189,12 @@ def _one(store: Store, since: str, until: str, scope: str | None, kinds: list[st
         .join(records, records.c.seq == findings_t.c.seq)
         .where(records.c.kind.in_(kinds), same_scope, records.c.recorded_at < until)
     )
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:  # runs and their findings as of one moment
         runs = conn.execute(runs_q).all()
         found: dict[int, dict[str, dict[str, Any]]] = {r.seq: {} for r in runs}
         for row in conn.execute(rows_q).mappings():
             entry = dict(row)
             found[entry.pop("seq")][entry["fingerprint"]] = entry
-        conn.rollback()
     timeline = [RunFindings(r.seq, r.recorded_at, found[r.seq]) for r in runs]
     before = [r for r in timeline if r.recorded_at < since]
     during = [r for r in timeline if r.recorded_at >= since]

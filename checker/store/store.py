@@ -250,6 +250,19 @@ class Store:
 
     # -- reading ---------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection that sees one consistent state of the store across several queries:
+        records appended meanwhile by other writers are not seen (PostgreSQL: REPEATABLE
+        READ; SQLite: one read transaction). Read-only: rolled back at the end."""
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
     def head(self) -> tuple[int, str]:
         """(sequence number, hash) of the last record; (0, GENESIS) for an empty store."""
         with self.engine.connect() as conn:

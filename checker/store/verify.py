@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from checker.store.chain import GENESIS, canonical, decode_blob, from_envelope
 from checker.store.schema import blobs as blobs_t
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def verify(store: Store, *, check_blobs: bool, anchor: tuple[int, str] | None) -> ChainVerification:
-    from checker.store.store import FILES_MEDIA_TYPE, ChainProblem, ChainVerification, index_rows
+    from checker.store.store import FILES_MEDIA_TYPE, ChainProblem, ChainVerification
 
     result = ChainVerification()
     problems = result.problems
@@ -35,7 +36,7 @@ def verify(store: Store, *, check_blobs: bool, anchor: tuple[int, str] | None) -
     prev_time = ""
     hashes: dict[int, str] = {}
 
-    with store.engine.connect() as conn:
+    with store.snapshot() as conn:  # one state, whatever other writers append meanwhile
         head = conn.execute(
             sa.select(chain_head.c.seq, chain_head.c.hash).where(chain_head.c.id == 1)
         ).first()
@@ -126,7 +127,8 @@ def verify(store: Store, *, check_blobs: bool, anchor: tuple[int, str] | None) -
                 reports[seq] = rec.blobs["report"].sha256
             hashes[seq] = row.hash
             expected_seq, prev_hash = seq + 1, row.hash
-        conn.rollback()
+        if check_blobs:
+            _verify_blobs(conn, referenced, reports, result, FILES_MEDIA_TYPE)
 
     last = expected_seq - 1
     if head is None:
@@ -177,20 +179,17 @@ def verify(store: Store, *, check_blobs: bool, anchor: tuple[int, str] | None) -
                 )
             )
 
-    if check_blobs:
-        _verify_blobs(store, referenced, reports, result, FILES_MEDIA_TYPE, index_rows)
     return result
 
 
 def _verify_blobs(
-    store: Store,
+    conn: Connection,
     referenced: dict[str, list[tuple[int, str, str]]],
     reports: dict[int, str],
     result: ChainVerification,
     files_media_type: str,
-    index_rows: Any,
 ) -> None:
-    from checker.store.store import ChainProblem
+    from checker.store.store import INDEX_COLUMNS, ChainProblem, index_tuples
 
     problems = result.problems
     report_of: dict[str, list[int]] = {}
@@ -199,97 +198,119 @@ def _verify_blobs(
     derived: dict[int, Any] = {}  # seq → the index its report gives (None: not JSON)
     pending = sorted(referenced)
     seen: set[str] = set()
-    with store.engine.connect() as conn:
-        while pending:
-            batch, pending = pending[:200], pending[200:]
-            found = {}
-            for row in conn.execute(
-                sa.select(blobs_t.c.sha256, blobs_t.c.encoding, blobs_t.c.data).where(
-                    blobs_t.c.sha256.in_(batch)
-                )
-            ):
-                found[row.sha256] = row
-            for digest in batch:
-                seen.add(digest)
-                users = referenced[digest]
-                row = found.get(digest)
-                if row is None:
-                    for s, n, _ in users:
-                        problems.append(
-                            ChainProblem(
-                                s, "blob", f"record {s}'s {n} (sha256:{digest[:16]}…) is missing"
-                            )
-                        )
-                    continue
-                result.blobs += 1
-                try:
-                    data = decode_blob(row.encoding, row.data)
-                except Exception as err:  # noqa: BLE001 - zlib and unknown encodings
-                    data, bad = b"", f"cannot be read ({err})"
-                else:
-                    now = hashlib.sha256(data).hexdigest()
-                    bad = None if now == digest else f"now hashes to {now[:16]}…"
-                if bad:
-                    for s, n, _ in users:
-                        problems.append(
-                            ChainProblem(
-                                s,
-                                "blob",
-                                f"record {s}'s {n} (sha256:{digest[:16]}…) was altered: it {bad}",
-                            )
-                        )
-                    continue
-                lists = [(s, n) for s, n, media in users if media == files_media_type]
-                for path, entry in _listed(data) if lists else []:
-                    if entry not in seen and entry not in referenced:
-                        pending.append(entry)
-                    referenced.setdefault(entry, []).extend(
-                        (s, f"recorded file {path}", "") for s, _ in lists
-                    )
-                if digest in report_of:
-                    try:
-                        rows = index_rows(orjson.loads(data))
-                    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-                        rows = None
-                    for seq in report_of[digest]:
-                        derived[seq] = rows
-        indexed: dict[int, list[dict[str, Any]]] = {seq: [] for seq in reports}
+    while pending:
+        batch, pending = pending[:16], pending[16:]  # a 10k-resource report is megabytes
+        found = {}
         for row in conn.execute(
-            sa.select(findings_t).order_by(findings_t.c.seq, findings_t.c.fingerprint)
-        ).mappings():
-            entry = dict(row)
-            seq = entry.pop("seq")
-            if seq not in indexed:
+            sa.select(blobs_t.c.sha256, blobs_t.c.encoding, blobs_t.c.data).where(
+                blobs_t.c.sha256.in_(batch)
+            )
+        ):
+            found[row.sha256] = row
+        for digest in batch:
+            seen.add(digest)
+            users = referenced[digest]
+            row = found.get(digest)
+            if row is None:
+                for s, n, _ in users:
+                    problems.append(
+                        ChainProblem(
+                            s, "blob", f"record {s}'s {n} (sha256:{digest[:16]}…) is missing"
+                        )
+                    )
+                continue
+            result.blobs += 1
+            try:
+                data = decode_blob(row.encoding, row.data)
+            except Exception as err:  # noqa: BLE001 - zlib and unknown encodings
+                data, bad = b"", f"cannot be read ({err})"
+            else:
+                now = hashlib.sha256(data).hexdigest()
+                bad = None if now == digest else f"now hashes to {now[:16]}…"
+            if bad:
+                for s, n, _ in users:
+                    problems.append(
+                        ChainProblem(
+                            s,
+                            "blob",
+                            f"record {s}'s {n} (sha256:{digest[:16]}…) was altered: it {bad}",
+                        )
+                    )
+                continue
+            lists = [(s, n) for s, n, media in users if media == files_media_type]
+            for path, entry in _listed(data) if lists else []:
+                if entry not in seen and entry not in referenced:
+                    pending.append(entry)
+                referenced.setdefault(entry, []).extend(
+                    (s, f"recorded file {path}", "") for s, _ in lists
+                )
+            if digest in report_of:
+                try:
+                    rows = index_tuples(orjson.loads(data))
+                    summary: tuple[str, set] | None = (_digest(rows), {r[:3] for r in rows})
+                except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+                    summary = None
+                for seq in report_of[digest]:
+                    derived[seq] = summary
+    # The index, streamed in order and summarised per record (a digest, and its entries only
+    # where they disagree), so a store of millions of findings verifies in bounded memory.
+    indexed: dict[int, str] = {}
+    current: int | None = None
+    rows_of: list[tuple[str, ...]] = []
+    columns = [findings_t.c.seq, *(findings_t.c[c] for c in INDEX_COLUMNS)]
+    query = sa.select(*columns).order_by(findings_t.c.seq, findings_t.c.fingerprint)
+    for row in conn.execution_options(yield_per=5000).execute(query):
+        seq, entry = row[0], tuple(row[1:])
+        if seq != current:
+            if current is not None:
+                indexed[current] = _digest(rows_of)
+            current, rows_of = seq, []
+        if seq not in reports:
+            if not rows_of:
                 problems.append(
                     ChainProblem(
                         seq,
                         "index",
-                        f"the findings index holds finding {entry['finding_id']} for record "
-                        f"{seq}, which has no report",
+                        f"the findings index holds findings (e.g. {entry[1]}) for record {seq}, "
+                        "which has no report",
                     )
                 )
-                continue
-            indexed[seq].append(entry)
-        conn.rollback()
-    for seq, want in sorted(derived.items()):
-        if want is None:
+            rows_of.append(entry)
+            continue
+        rows_of.append(entry)
+    if current is not None:
+        indexed[current] = _digest(rows_of)
+    empty = _digest([])
+    for seq, summary in sorted(derived.items()):
+        if summary is None:
             problems.append(ChainProblem(seq, "blob", f"record {seq}'s report is not a report"))
             continue
-        have = indexed.get(seq, [])
-        if want != have:
-            want_keys = {(r["fingerprint"], r["status"]) for r in want}
-            have_keys = {(r["fingerprint"], r["status"]) for r in have}
-            extra, gone = len(have_keys - want_keys), len(want_keys - have_keys)
-            problems.append(
-                ChainProblem(
-                    seq,
-                    "index",
-                    f"record {seq}'s findings index disagrees with its report ({extra} entries "
-                    f"not in the report, {gone} of the report's missing"
-                    + ("" if extra or gone else ", entries altered")
-                    + ")",
-                )
+        want_digest, want_keys = summary
+        if indexed.get(seq, empty) == want_digest:
+            continue
+        have = conn.execute(
+            sa.select(*(findings_t.c[c] for c in INDEX_COLUMNS[:3])).where(findings_t.c.seq == seq)
+        ).all()
+        have_keys = {tuple(r) for r in have}
+        extra, gone = len(have_keys - want_keys), len(want_keys - have_keys)
+        problems.append(
+            ChainProblem(
+                seq,
+                "index",
+                f"record {seq}'s findings index disagrees with its report ({extra} entries "
+                f"not in the report, {gone} of the report's missing"
+                + ("" if extra or gone else ", entries altered")
+                + ")",
             )
+        )
+
+
+def _digest(rows: list[tuple[str, ...]]) -> str:
+    h = hashlib.sha256()
+    for r in rows:
+        h.update("\x1f".join(r).encode())
+        h.update(b"\x1e")
+    return h.hexdigest()
 
 
 def _listed(data: bytes) -> list[tuple[str, str]]:
