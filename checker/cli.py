@@ -524,6 +524,8 @@ def checks_list(
                 "targets": m.targets,
                 "remediation": m.remediation,
                 "parameters": list(m.parameters),
+                "scope": m.scope,
+                "inventory": list(m.inventory),
                 "package": m.package,
                 "controls": serves[m.id],
                 "origin": origin(m.id),
@@ -588,7 +590,7 @@ def controls_list(
     The control reference in docs/ is this command's markdown output:
       dxguard controls list --format markdown -o docs/controls.md
     """
-    from checker.controls import select_frameworks
+    from checker.controls import control_annotations, select_frameworks
 
     with _open_bundle(config, policies, controls, opa_url, opa_binary) as bundle:
         selected = select_frameworks(bundle.catalogs.frameworks, list(frameworks))
@@ -613,6 +615,7 @@ def controls_list(
                         "evidence": c.evidence,
                         "citation": c.citation,
                         "checks": list(c.checks),
+                        **control_annotations(c),
                         **({"catalog": c.catalog} if c.catalog else {}),
                     }
                     for c in fw.controls

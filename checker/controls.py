@@ -26,10 +26,21 @@ SCHEMA_FILE = "catalog.schema.json"
 
 SATISFIED = "satisfied"
 SATISFIED_WITH_WAIVERS = "satisfied-with-waivers"
+# A partial control whose automated checks examined subjects and found no failure left: the
+# automated part is done, the rest needs manual evidence; never read as (or counted as) satisfied.
+PASSED_MANUAL_PENDING = "passed-manual-pending"
 NOT_SATISFIED = "not-satisfied"
 NOT_APPLICABLE = "not-applicable"
 MANUAL = "manual"
-STATUSES = (NOT_SATISFIED, SATISFIED_WITH_WAIVERS, SATISFIED, NOT_APPLICABLE, MANUAL)
+# Every control status, in the order reports list them (worst first).
+STATUSES = (
+    NOT_SATISFIED,
+    SATISFIED_WITH_WAIVERS,
+    SATISFIED,
+    PASSED_MANUAL_PENDING,
+    NOT_APPLICABLE,
+    MANUAL,
+)
 EVIDENCE_KINDS = ("automated", "partial", "manual")
 
 
@@ -232,6 +243,8 @@ def _load_one(
                 checks=tuple(c.get("checks", [])),
                 citation=c["citation"],
                 notes=" ".join(c["notes"].split()) if c.get("notes") else None,
+                evidence_to_attach=_one_line_each(c.get("evidence_to_attach", [])),
+                sources=_one_line_each(c.get("sources", [])),
             )
         )
     framework = Framework(
@@ -247,6 +260,25 @@ def _load_one(
         control_lines=control_lines,
     )
     return framework, lines
+
+
+def control_annotations(control: Control) -> dict[str, object]:
+    """A control's notes, the evidence to attach and its sources, as the JSON outputs carry them.
+
+    Keys appear only when the catalog gives them (the scan report's `notes` works the same way).
+    """
+    out: dict[str, object] = {}
+    if control.notes:
+        out["notes"] = control.notes
+    if control.evidence_to_attach:
+        out["evidence_to_attach"] = list(control.evidence_to_attach)
+    if control.sources:
+        out["sources"] = list(control.sources)
+    return out
+
+
+def _one_line_each(texts: list[str]) -> tuple[str, ...]:
+    return tuple(" ".join(text.split()) for text in texts)
 
 
 def select_frameworks(frameworks: list[Framework], wanted: list[str]) -> list[Framework]:
@@ -299,22 +331,33 @@ def check_stats(
     return dict(stats)
 
 
-def control_status(control: Control, stats: dict[str, CheckStats]) -> str:
-    """The status rules of DESIGN.md.
+def control_status(
+    control: Control, stats: dict[str, CheckStats], disabled: Iterable[str] = ()
+) -> str:
+    """The one place a control's status is decided (DESIGN.md, README "Control status").
 
-    manual: needs attached evidence, never counted as satisfied. not-satisfied: any mapped check
-    failed a subject (a failure only a lapsed waiver selects is still a failure).
-    satisfied-with-waivers: examined, no failure left, but a waiver in force covered at least
-    one. satisfied: mapped checks examined at least one subject and none failed.
-    not-applicable: nothing in scope was examined.
+    manual: needs attached evidence, never counted as satisfied — a control whose evidence kind
+    is manual, or one whose every mapped check the config disabled (no automated evidence is
+    left). not-satisfied: any mapped check failed a subject (a failure only a lapsed waiver
+    selects is still a failure). not-applicable: nothing in scope was examined.
+    passed-manual-pending: a partial control whose checks examined subjects and left no failure
+    (waived ones included): the automated part passed, manual evidence is still required.
+    satisfied-with-waivers: an automated control examined, no failure left, but a waiver in force
+    covered at least one. satisfied: an automated control whose mapped checks examined at least
+    one subject and none failed.
     """
     if control.evidence == MANUAL:
+        return MANUAL
+    off = set(disabled)
+    if control.checks and all(c in off for c in control.checks):
         return MANUAL
     mapped = [stats[c] for c in control.checks if c in stats]
     if any(s.failed for s in mapped):
         return NOT_SATISFIED
     if sum(s.examined for s in mapped) == 0:
         return NOT_APPLICABLE
+    if control.evidence != "automated":
+        return PASSED_MANUAL_PENDING
     if any(s.waived for s in mapped):
         return SATISFIED_WITH_WAIVERS
     return SATISFIED

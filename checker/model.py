@@ -61,7 +61,7 @@ class Resource:
     @property
     def display_name(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name or '?'}"
+        return f"{self.kind} {ns}{self.name or '(unnamed)'}"
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,10 @@ class Control:
     checks: tuple[str, ...]
     citation: str  # verified | secondary | unverified
     notes: str | None = None
+    # Documents or records an auditor expects beside the automated evidence.
+    evidence_to_attach: tuple[str, ...] = ()
+    # Where the cited text was read (a verified citation names at least one).
+    sources: tuple[str, ...] = ()
     # The custom catalog that defined this control in a built-in framework (an override or an
     # addition); None when the control comes from its framework's own file.
     catalog: str | None = None

@@ -1,8 +1,9 @@
 """Render the control reference (docs/controls.md) from the catalogs and the checks' metadata.
 
-Pure text generation: every framework, each control with its clause, paraphrase, evidence kind
-and checks, then every check with the controls it serves. Deterministic (no dates, no digests of
-the policy code), so the file changes only when a catalog or a check's title or mapping does.
+Pure text generation: every framework, each control with its clause, paraphrase, evidence kind,
+the evidence to attach, notes, sources and checks, then every check with the controls it serves.
+Deterministic (no dates, no digests of the policy code), so the file changes only when a catalog
+or a check's title or mapping does.
 `dxguard controls list --format markdown` prints it; a test fails when docs/controls.md is stale.
 """
 
@@ -43,7 +44,8 @@ def render_control_reference(frameworks: list[Framework], checks: list[CheckMeta
     out += [
         "",
         "Citation: **verified** against the primary text, **secondary** sources only, or "
-        "**unverified**.",
+        "**unverified**; *Sources* name where the text was read. *Attach* lists the documents "
+        "or records an auditor expects beside the automated evidence.",
     ]
     out += ["", "| Framework | Id | Catalog | Version | Controls |", "|---|---|---|---|---|"]
     for fw in frameworks:
@@ -76,8 +78,12 @@ def render_control_reference(frameworks: list[Framework], checks: list[CheckMeta
             if c.catalog:
                 control += f" (from `{c.catalog}`)"
             requirement = _cell(c.requirement)
+            if c.evidence_to_attach:
+                requirement += "<br>*Attach:* " + "; ".join(_cell(e) for e in c.evidence_to_attach)
             if c.notes:
                 requirement += f"<br>*Note:* {_cell(c.notes)}"
+            if c.sources:
+                requirement += "<br>*Sources:* " + "; ".join(_cell(s) for s in c.sources)
             out.append(
                 f"| {control} | {requirement} | {c.evidence} | {c.citation} | "
                 f"{'<br>'.join(names) or '—'} |"

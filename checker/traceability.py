@@ -132,6 +132,8 @@ def control_info(
         "evidence": control.evidence,
         "citation": control.citation,
         "notes": control.notes,
+        "evidence_to_attach": list(control.evidence_to_attach),
+        "sources": list(control.sources),
         "file": where,
         "checks": checks,
     }
@@ -140,6 +142,12 @@ def control_info(
 
 _EVIDENCE_NOTE = {
     "automated": "the checks below are the whole evidence for this control",
+    "partial": "the checks below are part of the evidence; attach the documents listed",
+    "manual": "no automated check: attach the documents listed",
+}
+# For a catalog that names no evidence to attach (custom catalogs may not).
+_EVIDENCE_NOTE_UNLISTED = {
+    **_EVIDENCE_NOTE,
     "partial": "the checks below are part of the evidence; attach the rest as the notes say",
     "manual": "no automated check: attach the evidence the notes describe",
 }
@@ -147,17 +155,26 @@ _EVIDENCE_NOTE = {
 
 def render_control(info: dict[str, Any]) -> str:
     fw = info["framework"]
+    kinds = _EVIDENCE_NOTE if info["evidence_to_attach"] else _EVIDENCE_NOTE_UNLISTED
     out = [
         f"{info['id']} — {info['title']}",
         f"framework: {fw['id']} ({fw['title']}, {fw['version']}) · {info['file']}",
-        f"evidence: {info['evidence']} ({_EVIDENCE_NOTE.get(info['evidence'], '')}) · "
+        f"evidence: {info['evidence']} ({kinds.get(info['evidence'], '')}) · "
         f"citation: {info['citation']}",
         "",
         "Requirement",
         *_para(info["requirement"]),
     ]
+    if info["evidence_to_attach"]:
+        out += ["", "Evidence to attach"]
+        for item in info["evidence_to_attach"]:
+            out += _para(f"- {item}", "  ", "    ")
     if info["notes"]:
         out += ["", "Notes", *_para(info["notes"])]
+    if info["sources"]:
+        out += ["", "Sources"]
+        for item in info["sources"]:
+            out += _para(f"- {item}", "  ", "    ")
     out += ["", f"Checks ({len(info['checks'])})"]
     if not info["checks"]:
         out.append("  none")

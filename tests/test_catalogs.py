@@ -12,6 +12,7 @@ from checker.controls import (
     MANUAL,
     NOT_APPLICABLE,
     NOT_SATISFIED,
+    PASSED_MANUAL_PENDING,
     SATISFIED,
     CheckStats,
     control_status,
@@ -30,12 +31,31 @@ def _control(evidence="partial", checks=("A-B-C",)):
 
 
 def test_status_rules():
-    c = _control()
-    assert control_status(c, {}) == NOT_APPLICABLE
-    assert control_status(c, {"A-B-C": CheckStats(passed=0, failed=0)}) == NOT_APPLICABLE
-    assert control_status(c, {"A-B-C": CheckStats(passed=3)}) == SATISFIED
-    assert control_status(c, {"A-B-C": CheckStats(passed=3, failed=1)}) == NOT_SATISFIED
+    for evidence in ("automated", "partial"):
+        c = _control(evidence)
+        assert control_status(c, {}) == NOT_APPLICABLE
+        assert control_status(c, {"A-B-C": CheckStats(passed=0, failed=0)}) == NOT_APPLICABLE
+        assert control_status(c, {"A-B-C": CheckStats(passed=3, failed=1)}) == NOT_SATISFIED
+    assert control_status(_control("automated"), {"A-B-C": CheckStats(passed=3)}) == SATISFIED
     assert control_status(_control("manual", ()), {"A-B-C": CheckStats(passed=3)}) == MANUAL
+
+
+def test_partial_control_whose_checks_passed_is_pending_manual_evidence_not_satisfied():
+    passed = {"A-B-C": CheckStats(passed=3)}
+    assert control_status(_control("partial"), passed) == PASSED_MANUAL_PENDING
+    waived = {"A-B-C": CheckStats(passed=3, waived=1)}
+    assert control_status(_control("partial"), waived) == PASSED_MANUAL_PENDING
+    failed = {"A-B-C": CheckStats(passed=3, failed=1)}
+    assert control_status(_control("partial"), failed) == NOT_SATISFIED
+
+
+def test_a_control_whose_checks_are_all_disabled_needs_manual_evidence_whatever_they_found():
+    both = _control("automated", ("A-B-C", "D-E-F"))
+    stats = {"A-B-C": CheckStats(passed=3)}
+    assert control_status(both, stats, disabled={"A-B-C", "D-E-F"}) == MANUAL
+    assert control_status(both, {}, disabled={"A-B-C", "D-E-F"}) == MANUAL  # not n/a either
+    assert control_status(both, stats, disabled={"D-E-F"}) == SATISFIED  # one check left
+    assert control_status(_control("partial"), stats, disabled={"A-B-C"}) == MANUAL
 
 
 def test_shipped_catalogs_validate_and_cite_existing_checks():
@@ -121,8 +141,30 @@ def test_controls_list_shows_clauses_and_checks():
     assert run.code == 0
     (fw,) = json.loads(run.stdout)
     by_id = {c["id"]: c for c in fw["controls"]}
-    assert "DXG-K8S-ISO-001" in by_id["21 CFR 11.10(d)"]["checks"]
+    assert "DXG-K8S-ISO-011" in by_id["21 CFR 11.10(d)"]["checks"]  # RBAC limits access
+    assert "DXG-K8S-ISO-001" in by_id["FD&C 524B(b)(2)"]["checks"]  # hardening is cybersecurity
     assert by_id["21 CFR 11.10(e)"]["evidence"] == "partial"
     assert {"DXG-VM-LOG-002", "DXG-K8S-LOG-003"} <= set(by_id["21 CFR 11.10(e)"]["checks"])
     table = dxguard("controls", "list")
     assert table.code == 0 and "21 CFR 11.10(d)" in table.stdout
+
+
+def test_controls_list_json_carries_notes_evidence_to_attach_and_sources_as_the_catalog_gives():
+    run = dxguard("controls", "list", "--format", "json")
+    assert run.code == 0, run.stderr
+    listed = {(fw["framework"], c["id"]): c for fw in run.json() for c in fw["controls"]}
+    for name in ("fda-samd.yaml", "eu-ivdr.yaml", "iso-13485.yaml"):
+        catalog = yaml.safe_load((ROOT / "controls" / name).read_text())
+        for raw in catalog["controls"]:
+            c = listed[(catalog["framework"]["id"], raw["id"])]
+            assert c.get("notes") == (" ".join(raw["notes"].split()) if "notes" in raw else None)
+            assert c.get("evidence_to_attach") == (
+                [" ".join(e.split()) for e in raw["evidence_to_attach"]]
+                if "evidence_to_attach" in raw
+                else None
+            )
+            assert c.get("sources") == (
+                [" ".join(s.split()) for s in raw["sources"]] if "sources" in raw else None
+            )
+    access = listed[("fda-samd", "21 CFR 11.10(d)")]
+    assert "access review records" in " ".join(access["evidence_to_attach"]).lower()

@@ -58,8 +58,12 @@ def test_every_check_metadata_validates_against_the_schema():
             "title": c["title"],
             "description": c["description"],
             "package": c["package"],
-            "custom": {k: c[k] for k in ("id", "family", "severity", "targets", "remediation")},
+            "custom": {
+                k: c[k] for k in ("id", "family", "severity", "targets", "remediation", "scope")
+            },
         }
+        if c["inventory"]:
+            meta["custom"]["inventory"] = c["inventory"]
         validator.validate(meta)
 
 

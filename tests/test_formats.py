@@ -5,19 +5,23 @@ line, scope notes appear everywhere, and every format is byte-identical with --a
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import jsonschema
 import pytest
 import regex
+import xmlschema
 
 from checker.cli import SCAN_FORMATS
 from checker.report.github import render_github
 from checker.report.markdown import render_markdown
 from checker.report.oscal import control_token
 from checker.report.render import RENDERERS
+from checker.report.sarif import MAX_RESULTS_PER_RUN, render_sarif
 
 from conftest import AS_OF, FIXTURES, ROOT, control_failures, dxguard
 
@@ -30,6 +34,7 @@ WAIVERS_REL = "fixtures/waivers/research-waivers.yaml"
 DATA = ROOT / "tests" / "data"
 SARIF_SCHEMA = DATA / "sarif-schema-2.1.0.json"
 OSCAL_SCHEMA = DATA / "oscal_assessment-results_schema-1.1.2.json"
+JUNIT_XSD = DATA / "junit-10.xsd"
 FILES = {
     "json": "evidence.json",
     "html": "evidence.html",
@@ -75,7 +80,7 @@ def unique_failures(report: dict, which: str = "failures") -> set[tuple]:
 
 def test_official_schemas_are_byte_identical_copies():
     readme = (DATA / "README.md").read_text()
-    for path in (SARIF_SCHEMA, OSCAL_SCHEMA):
+    for path in (SARIF_SCHEMA, OSCAL_SCHEMA, JUNIT_XSD):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert f"`{path.name}`" in readme and digest in readme, path.name
 
@@ -83,7 +88,7 @@ def test_official_schemas_are_byte_identical_copies():
 def test_report_with_waivers_validates_against_the_report_schema(report):
     schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["report_version"] == "2.0"
+    assert report["report_version"] == "3.0"
     assert report["summary"]["waivers"] == {
         "total": 4, "active": 3, "expired": 1, "pending": 0, "unused": 1, "expiring": 1,
     }  # fmt: skip
@@ -103,10 +108,12 @@ def test_every_format_renders_the_same_single_evaluation(rendered, report):
     not_satisfied = sum(fw["summary"]["not-satisfied"] for fw in report["frameworks"])
     assert int(junit.get("failures")) == not_satisfied
     oscal = json.loads(rendered["oscal"])["assessment-results"]
-    states = [f["target"]["status"]["state"] for r in oscal["results"] for f in r["findings"]]
-    assert states.count("not-satisfied") == not_satisfied
-    annotations = [line for line in rendered["github"].splitlines() if line.startswith("::")]
-    assert len([a for a in annotations if "title=DXG-" in a]) == len(failures)
+    reasons = [f["target"]["status"]["reason"] for r in oscal["results"] for f in r["findings"]]
+    assert reasons.count("fail") == not_satisfied
+    lines = rendered["github"].splitlines()
+    annotated = [line for line in lines if line.startswith("::") and "title=DXG-" in line]
+    logged = [line for line in lines if line.startswith("dxguard:   ") and " DXG-" in line]
+    assert len(annotated) + len(logged) == len(failures)  # past GitHub's limit: in the log
     failing = report["summary"]["gate"]["failing"]
     assert failing == len(failures) > 0
     verdict = f"FAIL — {failing} unwaived failure(s) at or above severity low"
@@ -145,7 +152,7 @@ def test_sarif_results_carry_rule_metadata_level_and_file_line(rendered, report)
     by_id = {r["id"]: r for r in rules}
     assert by_id["DXG-K8S-ISO-001"]["defaultConfiguration"]["level"] == "error"  # critical
     assert by_id["DXG-K8S-ISO-004"]["defaultConfiguration"]["level"] == "warning"  # medium
-    assert "fda-samd: 21 CFR 11.10(d)" in by_id["DXG-K8S-ISO-001"]["properties"]["controls"]
+    assert "fda-samd: FD&C 524B(b)(2)" in by_id["DXG-K8S-ISO-001"]["properties"]["controls"]
     hostnet = [
         r
         for r in run["results"]
@@ -164,6 +171,9 @@ def test_sarif_results_carry_rule_metadata_level_and_file_line(rendered, report)
     assert suppression["status"] == "accepted" and suppression["kind"] == "external"
     assert suppression["properties"]["id"] == "WVR-2026-001"
     assert suppression["properties"]["approver"] == "A. Lindqvist (Head of QA/RA)"
+    audit = by_id["DXG-K8S-LOG-003"]["help"]  # its fix names `- level: Metadata`
+    assert "`- level: Metadata`" in audit["markdown"]
+    assert "`" not in audit["text"] and "- level: Metadata" in audit["text"]
     hashes = {a["location"]["uri"]: a["hashes"]["sha-256"] for a in run["artifacts"]}
     inputs = {i["path"]: i["sha256"] for i in report["run"]["inputs"]}
     assert hashes == inputs
@@ -226,11 +236,11 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
             digest = target["rlinks"][0]["hashes"][0]
             assert digest["algorithm"] == "SHA-256" and digest["value"] in ev["description"]
     findings = {f["target"]["target-id"]: f for f in fda["findings"]}
-    access = findings[control_token("fda-samd", "21 CFR 11.10(d)")]
-    assert access["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
-    linked = [observations[o["observation-uuid"]] for o in access["related-observations"]]
+    hardening = findings[control_token("fda-samd", "FD&C 524B(b)(2)")]
+    assert hardening["target"]["status"] == {"state": "not-satisfied", "reason": "fail"}
+    linked = [observations[o["observation-uuid"]] for o in hardening["related-observations"]]
     (fda_report,) = [fw for fw in report["frameworks"] if fw["id"] == "fda-samd"]
-    (control,) = [c for c in fda_report["controls"] if c["id"] == "21 CFR 11.10(d)"]
+    (control,) = [c for c in fda_report["controls"] if c["id"] == "FD&C 524B(b)(2)"]
     assert {o["props"][0]["value"] for o in linked} == {c["id"] for c in control["checks"]}
     assert {"DXG-K8S-ISO-001", "DXG-K8S-ISO-002", "DXG-K8S-ISO-003"} <= {
         o["props"][0]["value"] for o in linked
@@ -242,7 +252,7 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
         assert control_token("fda-samd", cid) not in findings
         assert cid in fda["remarks"]
     reviewed = fda["reviewed-controls"]["control-selections"][0]["include-controls"]
-    assert control_token("fda-samd", "21 CFR 11.10(d)") in {c["control-id"] for c in reviewed}
+    assert control_token("fda-samd", "FD&C 524B(b)(2)") in {c["control-id"] for c in reviewed}
     input_digests = {
         r["rlinks"][0]["hashes"][0]["value"]
         for r in resources.values()
@@ -251,26 +261,139 @@ def test_oscal_findings_link_observations_and_evidence_to_input_digests(rendered
     assert input_digests == {i["sha256"] for i in report["run"]["inputs"]}
 
 
-def test_oscal_satisfied_with_waivers_is_satisfied_with_the_waiver_in_remarks(tmp_path):
-    out = tmp_path / "ar.json"
+AUTOMATED_CATALOG = """\
+framework:
+  id: acme-auto
+  title: ACME automated controls
+  version: "1"
+  description: One fully automated control, for the status rules.
+controls:
+  - id: AUTO-1
+    title: Workloads keep to their own process namespace
+    requirement: No workload shares the host's process, network or IPC namespaces.
+    evidence: automated
+    citation: verified
+    checks: [DXG-K8S-ISO-004]
+"""
+
+
+def scan_notebook(out: Path, *extra: str, code: int = 1) -> dict[str, str]:
+    """The research notebook (one failure waived by WVR-2026-002) in every format."""
+    outputs = [a for fmt, name in FILES.items() for a in ("-o", f"{fmt}={out / name}")]
     run = dxguard(
         "scan", str(K8S / "noncompliant" / "research-notebook-pod.yaml"), "--waivers",
-        str(WAIVERS), "--as-of", AS_OF, "-q", "-o", f"oscal={out}", "-f", "eu-ai-act",
+        str(WAIVERS), "--as-of", AS_OF, "-q", "--format", "table", *outputs, *extra,
     )  # fmt: skip
-    assert run.code == 1, run.stderr
-    (result,) = json.loads(out.read_text())["assessment-results"]["results"]
-    finding = next(
-        f
-        for f in result["findings"]
-        if f["target"]["target-id"] == control_token("eu-ai-act", "EU AI Act Art. 15(4)")
-    )
-    assert finding["target"]["status"]["state"] == "satisfied"
+    assert run.code == code, run.stderr
+    texts = {fmt: (out / name).read_text(encoding="utf-8") for fmt, name in FILES.items()}
+    texts["table"] = run.stdout
+    return texts
+
+
+def test_oscal_satisfied_with_waivers_is_satisfied_with_the_waiver_in_remarks(tmp_path):
+    (tmp_path / "catalogs").mkdir()
+    (tmp_path / "catalogs" / "acme-auto.yaml").write_text(AUTOMATED_CATALOG)
+    texts = scan_notebook(
+        tmp_path, "--controls", str(tmp_path / "catalogs"), "-f", "acme-auto", code=0
+    )  # its one failure is waived: the run passes
+    (control,) = json.loads(texts["json"])["frameworks"][0]["controls"]
+    assert control["status"] == "satisfied-with-waivers"
+    (result,) = json.loads(texts["oscal"])["assessment-results"]["results"]
+    (finding,) = result["findings"]
+    assert finding["target"]["status"] == {"state": "satisfied", "reason": "pass"}
     assert {
         "name": "dxguard-status",
         "ns": "urn:dxguard:oscal",
         "value": "satisfied-with-waivers",
-    } in finding["props"]  # noqa: E501
+    } in finding["props"]
     assert "WVR-2026-002" in finding["remarks"]
+
+
+def test_a_partial_control_whose_checks_passed_is_distinct_in_every_format(tmp_path):
+    """EU AI Act Art. 15(4) is partial; on the notebook its one failure is waived. No format
+    may call it satisfied: each says the checks passed and manual evidence is pending."""
+    texts = scan_notebook(tmp_path, "-f", "eu-ai-act")
+    cid = "EU AI Act Art. 15(4)"
+    report = json.loads(texts["json"])
+    (fw,) = report["frameworks"]
+    control = next(c for c in fw["controls"] if c["id"] == cid)
+    assert (control["evidence"], control["status"]) == ("partial", "passed-manual-pending")
+    pending = [c["id"] for c in fw["controls"] if c["status"] == "passed-manual-pending"]
+    assert cid in pending and fw["summary"]["passed-manual-pending"] == len(pending)
+    assert fw["summary"]["satisfied"] == fw["summary"]["satisfied-with-waivers"] == 0
+    row = next(line for line in texts["table"].splitlines() if "Art. 15(4)" in line)
+    assert "◐ passed-manual-pending" in row
+    assert "passed-manual-pending" in texts["table"].split("Control")[0]  # the counts line
+    html_row = next(line for line in texts["html"].splitlines() if cid in line and "badge" in line)
+    assert "Checks passed, manual evidence pending" in html_row
+    md_row = next(line for line in texts["markdown"].splitlines() if line.startswith(f"| {cid} |"))
+    assert "⏳ passed-manual-pending" in md_row
+    assert "⏳ checks passed, manual evidence pending" in texts["markdown"]
+    sarif = json.loads(texts["sarif"])["runs"][0]["properties"]["controlStatuses"]
+    assert sarif["eu-ai-act"]["controls"][cid] == "passed-manual-pending"
+    assert sarif["eu-ai-act"]["summary"]["passed-manual-pending"] == len(pending)
+    junit = ET.fromstring(texts["junit"])
+    case = next(c for c in junit.iter("testcase") if c.get("name").startswith(cid))
+    assert case.find("failure") is None and case.find("skipped") is None
+    assert case.find("system-out").text.startswith("Checks passed, manual evidence pending: ")
+    props = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert props["controls.passed-manual-pending"] == str(len(pending))
+    (result,) = json.loads(texts["oscal"])["assessment-results"]["results"]
+    finding = next(
+        f for f in result["findings"] if f["target"]["target-id"] == control_token(fw["id"], cid)
+    )
+    assert finding["target"]["status"] == {"state": "not-satisfied", "reason": "other"}
+    assert {"name": "dxguard-status", "ns": "urn:dxguard:oscal",
+            "value": "passed-manual-pending"} in finding["props"]  # fmt: skip
+    assert "not satisfied until the manual evidence is attached" in finding["remarks"]
+    github = texts["github"].splitlines()
+    assert any(line.startswith("dxguard: eu-ai-act: ")
+               and f"{len(pending)} passed-manual-pending" in line
+               for line in github)  # fmt: skip
+    assert any(
+        line.startswith("dxguard: passed-manual-pending: partial control") for line in github
+    )
+
+
+def _uuids(node, out: list[str]) -> list[str]:
+    """Every uuid the document defines (an object's own "uuid"; references are *-uuid)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("uuid"), str):
+            out.append(node["uuid"])
+        for value in node.values():
+            _uuids(value, out)
+    elif isinstance(node, list):
+        for value in node:
+            _uuids(value, out)
+    return out
+
+
+def test_oscal_defines_each_uuid_once_and_references_resolve_within_the_result(rendered):
+    doc = json.loads(rendered["oscal"])["assessment-results"]
+    assert len(doc["results"]) > 1
+    defined = _uuids(doc, [])
+    assert len(defined) == len(set(defined)), "a uuid is defined twice"
+    for result in doc["results"]:
+        assets = result["local-definitions"]["assessment-assets"]
+        components = {c["uuid"] for c in assets["components"]}
+        (platform,) = assets["assessment-platforms"]
+        assert {u["component-uuid"] for u in platform["uses-components"]} == components
+        actors = {
+            a["actor-uuid"]
+            for part in (*result.get("observations", []), *result.get("findings", []))
+            for origin in part["origins"]
+            for a in origin["actors"]
+        }
+        assert actors and actors <= components  # the tool of this result, not another's
+
+
+def test_an_unnamed_resource_is_labelled_unnamed_not_with_a_question_mark(report, rendered):
+    unnamed = [f for f in report["findings"] if not f["resource"]["name"]]
+    assert unnamed, "the fixtures hold an audit Policy without a name"
+    for fmt in ("table", "html", "markdown", "junit", "github"):
+        flat = " ".join(rendered[fmt].split())  # the table wraps at 80 columns
+        assert f"{unnamed[0]['resource']['kind']} (unnamed)" in flat, fmt
+        assert f"{unnamed[0]['resource']['kind']} ?" not in flat, fmt
 
 
 def test_control_tokens_are_oscal_tokens():
@@ -285,6 +408,22 @@ def test_control_tokens_are_oscal_tokens():
 
 
 # -- JUnit ------------------------------------------------------------------------------------
+
+
+def test_junit_validates_against_jenkins_junit_10_xsd(rendered):
+    schema = xmlschema.XMLSchema10(JUNIT_XSD)
+    errors = list(schema.iter_errors(rendered["junit"]))
+    assert not errors, [str(e.reason) + " at " + str(e.path) for e in errors[:5]]
+
+
+def test_junit_xsd_check_rejects_what_jenkins_rejects(rendered):
+    """Guard the guard: a skipped count on <testsuites> (not in junit-10.xsd) fails validation."""
+    schema = xmlschema.XMLSchema10(JUNIT_XSD)
+    broken = rendered["junit"].replace(
+        '<testsuites name="dxguard"', '<testsuites skipped="1" name="dxguard"', 1
+    )
+    assert broken != rendered["junit"]
+    assert not schema.is_valid(broken)
 
 
 def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(rendered, report):
@@ -308,7 +447,7 @@ def test_junit_has_a_case_per_control_per_framework_and_failures_carry_findings(
     case = next(
         c
         for c in suites["fda-samd"].findall("testcase")
-        if c.get("name").startswith("21 CFR 11.10(d)")
+        if c.get("name").startswith("FD&C 524B(b)(2)")
     )
     assert "waiver WVR-2026-003 [expired]" in case.find("failure").text
     props = {p.get("name"): p.get("value") for p in suites["fda-samd"].iter("property")}
@@ -323,7 +462,8 @@ def test_markdown_puts_the_verdict_first_and_folds_the_details(rendered, report)
     first = text.splitlines()[0]
     assert first.startswith("### ❌ dxguard compliance evidence: FAIL")
     assert text.index("| Framework |") < text.index("<details>")
-    assert f"<details><summary>❌ Failures ({len(unique_failures(report))})</summary>" in text
+    assert f"<details><summary>❌ Failures ({len(unique_failures(report))}: " in text
+    assert "), most severe first</summary>" in text
     assert "<code>fixtures/k8s/noncompliant/node-agent-daemonset.yaml:17</code>" in text
     assert "waiver WVR-2026-003 expired since 2026-11-01" in text
     assert text.count("<details>") == text.count("</details>")
@@ -334,7 +474,7 @@ def test_markdown_is_bounded_and_says_what_was_cut(report):
         text = render_markdown(report, max_chars=limit)
         assert len(text) <= limit
         assert text.startswith("### ❌ dxguard compliance evidence: FAIL")
-        assert "more failures cut to keep this comment short" in text
+        assert regex.search(r"more failures \(([0-9]+ [a-z]+(, )?)+\) cut to keep this", text)
         assert "Not shown to keep this comment short: " in text
         assert "524B applies to" in " ".join(text.split())  # scope notes are never cut
         assert text.count("<details>") == text.count("</details>")
@@ -365,9 +505,7 @@ def test_github_annotations_point_at_file_and_line(rendered):
         )
         for line in lines
     )
-    assert any(
-        line.startswith("::warning ") and "DXG-K8S-ISO-004 (medium)" in line for line in lines
-    )
+    assert any(line.startswith("::warning ") and "(medium)::" in line for line in lines)
     expired = next(line for line in lines if "title=dxguard waiver WVR-2026-003" in line)
     assert expired.startswith("::error file=fixtures/waivers/research-waivers.yaml,line=34,")
     assert any(
@@ -422,3 +560,150 @@ def test_single_format_output_file_keeps_working(tmp_path):
     )
     assert run.code == 0 and run.stdout == ""
     assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+# -- severity first where space is short ---------------------------------------------------
+
+DEMO = ("fixtures/k8s", "fixtures/vm", "fixtures/images", "-c", "fixtures/dxguard.yaml")
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    """The demo's inputs (make demo): 5 critical failures, a lapsed waiver, 300+ others."""
+    run = dxguard(
+        "scan", *DEMO, "--waivers", WAIVERS_REL, "--as-of", AS_OF, "-q", "--format", "json"
+    )
+    assert run.code == 1, run.stderr
+    return run.json()
+
+
+def _failed(report: dict) -> list[dict]:
+    return [f for f in report["findings"] if f["status"] == "failed"]
+
+
+def _lapsed(f: dict) -> bool:
+    return f.get("waiver", {}).get("state") == "expired"
+
+
+def test_github_annotations_come_severity_first_and_stop_where_github_stops_showing(demo_report):
+    failed = _failed(demo_report)
+    critical = [f for f in failed if f["severity"] == "critical"]
+    lapsed = [f for f in failed if _lapsed(f)]
+    assert len(critical) >= 5 and lapsed and len(failed) > 100
+    lines = render_github(demo_report).splitlines()
+    annotations = [line for line in lines if line.startswith("::")]
+    for level in ("error", "warning", "notice"):  # GitHub shows 10 of each per step
+        assert len([a for a in annotations if a.startswith(f"::{level} ")]) <= 10
+    errors = [a for a in annotations if a.startswith("::error ")]
+    # The lapsed waiver first, the failures it no longer covers next, then every critical one.
+    assert "title=dxguard waiver WVR-2026-003" in errors[0]
+    urgent = errors[1 : 1 + len(lapsed) + len(critical)]
+    lapsed_at = {f"file={f['file']},line={f['line']}," for f in lapsed}
+    assert all(any(at in a for at in lapsed_at) for a in urgent[: len(lapsed)])
+    for f in [*lapsed, *critical]:
+        assert any(
+            a.startswith(f"::error file={f['file']},line={f['line']},title={f['check']} (")
+            for a in urgent
+        ), f["message"]
+    # The last error annotation says what was left out, of which severities, and where it is.
+    high = sum(1 for f in failed if f["severity"] == "high" and not _lapsed(f))
+    left = high - (len(errors) - 2 - len(lapsed) - len(critical))
+    assert f"::error title=dxguard%3A {left} more error(s) in the log::" in errors[-1]
+    assert f"({left} high)" in errors[-1] and "HTML, JSON and SARIF reports" in errors[-1]
+    # Every failure is in the step: annotated, or logged (most severe first) below.
+    logged = [line for line in lines if line.startswith("dxguard:   ") and " DXG-" in line]
+    annotated = [a for a in annotations if "title=DXG-" in a]
+    assert len(logged) + len(annotated) == len(failed)
+    order = ["critical", "high", "medium", "low"]
+    severities = [line.split()[1] for line in logged]
+    assert severities == sorted(severities, key=order.index)
+
+
+def test_github_annotation_limit_is_a_parameter_and_nothing_is_lost_below_it(demo_report):
+    failed = _failed(demo_report)
+    lines = render_github(demo_report, per_level=1000).splitlines()
+    assert len([a for a in lines if a.startswith("::") and "title=DXG-" in a]) == len(failed)
+    assert not any("more error(s) in the log" in line for line in lines)
+
+
+def test_markdown_lists_failures_severity_first_so_criticals_reach_the_comment(demo_report):
+    failed = _failed(demo_report)
+    urgent = [f for f in failed if f["severity"] == "critical" or _lapsed(f)]
+    for limit in (60_000, 12_000):
+        text = render_markdown(demo_report, max_chars=limit)
+        assert len(text) <= limit
+        rows = [line for line in text.splitlines() if line.startswith("| <code>")]
+        for f in urgent:
+            assert any(row.startswith(f"| <code>{f['file']}:{f['line']}</code> | {f['check']} ")
+                       for row in rows[: len(urgent)]), f["message"]  # fmt: skip
+        severities = [regex.search(r"\((critical|high|medium|low)\) \|", r)[1] for r in rows]
+        rest = severities[len(urgent) :]
+        order = ["critical", "high", "medium", "low"]
+        assert rest == sorted(rest, key=order.index)
+        cut = len(failed) - len(rows)
+        assert cut > 0
+        low_left = sum(1 for f in failed if f["severity"] == "low") - severities.count("low")
+        assert f"_… {cut} more failures (" in text and f"{low_left} low) cut to keep" in text
+
+
+# -- SARIF at scale ---------------------------------------------------------------------------
+
+
+def test_sarif_default_cap_is_githubs_limit_of_25000_results_per_run():
+    default = inspect.signature(render_sarif).parameters["max_results"].default
+    assert default == MAX_RESULTS_PER_RUN == 25_000
+
+
+@pytest.fixture(scope="module")
+def corpus_report(tmp_path_factory):
+    """A generated corpus (benchmarks/generate.py) with thousands of findings."""
+    out = tmp_path_factory.mktemp("corpus")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generate(600, out / "corpus")
+    run = dxguard("scan", str(out / "corpus"), "--as-of", AS_OF, "-q", "--format", "json")
+    assert run.code == 1, run.stderr
+    return run.json()
+
+
+def test_sarif_over_the_cap_keeps_the_most_severe_and_says_what_was_left_out(corpus_report):
+    failed = _failed(corpus_report)
+    cap = 1000
+    assert len(failed) > 2 * cap
+    full = json.loads(render_sarif(corpus_report))
+    assert len(full["runs"][0]["results"]) == len(corpus_report["findings"])
+    assert "omittedResults" not in full["runs"][0]["properties"]
+    doc = json.loads(render_sarif(corpus_report, max_results=cap))
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
+    (run,) = doc["runs"]
+    assert len(run["results"]) == cap
+    rank = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+    kept = [rank[r["properties"]["severity"]] for r in run["results"]]
+    assert kept == sorted(kept, reverse=True)  # most severe first
+    kept_keys = {
+        (r["ruleId"], p["resource"], p["field"], p.get("subject"), r["message"]["text"])
+        for r in run["results"]
+        for p in [r["properties"]]
+    }
+    left = [
+        f
+        for f in failed
+        if (f["check"], f["resource"]["id"], f["path"], f.get("subject"), f["message"])
+        not in kept_keys
+    ]
+    assert len(left) == len(failed) - cap
+    assert max(rank[f["severity"]] for f in left) <= min(kept)  # nothing more severe was dropped
+    omitted = run["properties"]["omittedResults"]
+    assert omitted["failures"] == len(left) and omitted["maxResults"] == cap
+    by_sev = {s: sum(1 for f in left if f["severity"] == s) for s in rank}
+    for sev, n in by_sev.items():
+        assert (f"{n} {sev}" in omitted["bySeverity"]) == (n > 0), sev
+    (note,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert note["level"] == "warning"
+    assert f"{len(left)} failure(s)" in note["message"]["text"]
+    assert (
+        "25,000" in note["message"]["text"] and "JSON and HTML reports" in note["message"]["text"]
+    )

@@ -196,9 +196,13 @@ def test_compliant_stack_with_its_evidence_passes_every_image_check(compliant):
     statuses = {
         (fw["id"], c["id"]): c["status"] for fw in report["frameworks"] for c in fw["controls"]
     }
-    assert statuses[("fda-samd", "FD&C 524B(b)(3)")] == "satisfied"
-    assert statuses[("iec-62304", "IEC 62304 7.1.3")] == "satisfied"
-    assert statuses[("iec-81001-5-1", "IEC 81001-5-1 5.7.3")] == "satisfied"
+    # Partial controls: the image checks passed, the rest of the evidence is manual.
+    for key in [
+        ("fda-samd", "FD&C 524B(b)(3)"),
+        ("iec-62304", "IEC 62304 7.1.3"),
+        ("iec-81001-5-1", "IEC 81001-5-1 5.7.3"),
+    ]:
+        assert statuses[key] == "passed-manual-pending", key
 
 
 def test_as_of_past_the_freshness_window_flips_the_freshness_control():

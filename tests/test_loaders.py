@@ -199,11 +199,20 @@ def test_prefetch_split_across_a_forked_child_gives_the_same_lines(monkeypatch):
             return real_fork(work)
 
         monkeypatch.setattr(locate, "_fork", counting_fork)
-        locator = locate.Locator(result)
+        locator = locate.Locator(result, fork=True)
         locator.prefetch(pairs)
         assert [locator(*p) for p in pairs] == expected
         assert len(locator._answers) == len(set(pairs))  # every pair answered by the prefetch
         assert forks == ([1] if minimum == 1 else [])
+
+
+def test_the_locator_forks_only_when_its_front_door_allows_it(monkeypatch):
+    locate, result, pairs, expected = _locator_case()
+    monkeypatch.setattr(locate, "PARALLEL_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(locate, "_fork", lambda work: pytest.fail("forked without leave"))
+    locator = locate.Locator(result)  # a library default: no helper process
+    locator.prefetch(pairs)
+    assert [locator(*p) for p in pairs] == expected
 
 
 def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
@@ -220,7 +229,7 @@ def test_a_failing_child_leaves_its_half_to_the_parent(monkeypatch):
         return real_resolve(self, work)
 
     monkeypatch.setattr(locate.Locator, "_resolve", resolve_but_die_in_the_child)
-    locator = locate.Locator(result)
+    locator = locate.Locator(result, fork=True)
     locator.prefetch(pairs)
     assert [locator(*p) for p in pairs] == expected
     assert len(locator._answers) == len(set(pairs))

@@ -62,6 +62,22 @@ def test_show_json_and_a_unique_part_of_the_id():
             assert text[t["line"] - 1].startswith(t["name"])
 
 
+def test_show_prints_the_evidence_to_attach_notes_and_sources_of_a_manual_control():
+    catalog = yaml.safe_load((ROOT / "controls/iso-13485.yaml").read_text())
+    raw = next(c for c in catalog["controls"] if c["id"] == "ISO 13485:2016 4.1.6")
+    run = dxguard("controls", "show", "ISO 13485:2016 4.1.6")
+    assert run.code == 0, run.stderr
+    out = " ".join(run.stdout.split())
+    assert "evidence: manual (no automated check: attach the documents listed)" in out
+    assert out.index("Evidence to attach") < out.index("Notes")
+    for item in raw["evidence_to_attach"]:
+        assert f"- {' '.join(item.split())}" in out
+    assert "Checks (0) none" in out
+    [info] = dxguard("controls", "show", "ISO 13485:2016 4.1.6", "--format", "json").json()
+    assert info["evidence_to_attach"] == [" ".join(e.split()) for e in raw["evidence_to_attach"]]
+    assert info["notes"].startswith("The pinning and provenance checks formerly mapped here")
+
+
 def test_show_unknown_or_ambiguous_control_is_a_usage_error_naming_candidates():
     unknown = dxguard("controls", "show", "no such clause")
     assert unknown.code == 2

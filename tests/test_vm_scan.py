@@ -176,3 +176,26 @@ def test_kubernetes_manifests_terraform_packer_and_kubevirt_share_one_report():
     files = {f["file"] for f in failures}
     assert any(f.endswith(".plan.json") for f in files) and any("k8s/" in f for f in files)
     assert all(f["line"] >= 1 for f in failures)
+
+
+def test_plan_resources_and_packer_builders_are_listed_at_their_own_line(noncompliant):
+    """A resource inside a larger document (a Terraform plan's resource, a Packer builder) is
+    listed in the examined resources at the line where it starts, not at the document's line 1,
+    and its failures lie at or below that line."""
+    plan = "terraform-mixed-cloud.plan.json"
+    text = (VM / "noncompliant" / plan).read_text().splitlines()
+    listed = {
+        r["name"]: r["source"]["line"]
+        for r in noncompliant["resources"]
+        if r["source"]["file"].endswith(plan) and r["kind"] != "TerraformPlan"
+    }
+    assert len(listed) >= 5
+    for address, line in listed.items():
+        # The resource's object opens at its line; its address follows within the object.
+        assert text[line - 1].strip() == "{", (address, line)
+        assert f'"address": "{address}"' in text[line], (address, line)
+    for f in noncompliant["findings"]:
+        if f["file"].endswith(plan) and f["resource"]["name"] in listed:
+            assert f["line"] >= listed[f["resource"]["name"]], f
+    packer = [r for r in noncompliant["resources"] if r["kind"] == "PackerSource"]
+    assert packer and all(r["source"]["line"] > 1 for r in packer)

@@ -74,7 +74,9 @@ def test_waiver_in_force_turns_the_failure_into_waived_with_every_field_listed(n
     assert waived["waiver"] == {"id": "WVR-2026-002", "state": "active", "expires": "2026-12-10"}
     assert (waived["file"].rsplit("/", 1)[-1], waived["line"]) == ("research-notebook-pod.yaml", 12)
     robustness = control(report, "eu-ai-act", "EU AI Act Art. 15(4)")
-    assert robustness["status"] == "satisfied-with-waivers"
+    # A partial control: its checks passed once waived, manual evidence is still pending.
+    assert robustness["evidence"] == "partial"
+    assert robustness["status"] == "passed-manual-pending"
     assert robustness["subjects"]["waived"] == 1 and robustness["subjects"]["failed"] == 0
     (record,) = robustness["waivers"]
     assert record["id"] == "WVR-2026-002"
@@ -114,7 +116,14 @@ def test_waived_failures_never_fail_the_run(tmp_path):
         if c["status"] == "not-satisfied"
     ]
     assert failing_before
-    assert all(statuses[key] == "satisfied-with-waivers" for key in failing_before)
+    evidence = {
+        (fw["id"], c["id"]): c["evidence"] for fw in report["frameworks"] for c in fw["controls"]
+    }
+    assert all(
+        statuses[key]
+        == ("satisfied-with-waivers" if evidence[key] == "automated" else "passed-manual-pending")
+        for key in failing_before
+    )
 
 
 def test_expired_waiver_leaves_the_failure_failing_and_says_since_when(full):
@@ -136,7 +145,7 @@ def test_expired_waiver_leaves_the_failure_failing_and_says_since_when(full):
     assert record["state"] == "expired" and record["expired_since"] == "2026-11-01"
     assert record["matched"] == 2 and record["waived"] == 0 and record["days_left"] == -26
     assert report["summary"]["gate"]["lapsed_waivers"] == 2
-    assert control(report, "fda-samd", "21 CFR 11.10(d)")["status"] == "not-satisfied"
+    assert control(report, "fda-samd", "FD&C 524B(b)(2)")["status"] == "not-satisfied"
 
 
 def test_expired_waiver_fails_the_run_even_below_the_fail_on_threshold(tmp_path):
@@ -304,7 +313,7 @@ def test_fail_on_threshold_decides_the_exit_code():
         assert report["summary"]["gate"]["fail_on"] == threshold
         assert report["run"]["fail_on"] == threshold
         # The threshold decides the verdict, never the control statuses.
-        assert control(report, "fda-samd", "21 CFR 11.10(d)")["status"] == "not-satisfied"
+        assert control(report, "fda-samd", "FD&C 524B(b)(2)")["status"] == "not-satisfied"
 
 
 def test_framework_selection_and_fail_on_decide_the_exit_code_together(tmp_path):
@@ -407,7 +416,7 @@ def test_file_globs_match_the_path_or_any_trailing_part_of_it():
 
 
 def test_status_rules_with_waivers():
-    c = Control("X 1", "t", "requirement text", "partial", ("A-B-C", "D-E-F"), "verified")
+    c = Control("X 1", "t", "requirement text", "automated", ("A-B-C", "D-E-F"), "verified")
     waived = {"A-B-C": CheckStats(passed=2, waived=1)}
     assert control_status(c, waived) == "satisfied-with-waivers"
     assert control_status(c, {**waived, "D-E-F": CheckStats(failed=1)}) == "not-satisfied"

@@ -16,11 +16,7 @@ from typing import Any
 
 from checker import __version__
 from checker.controls import (
-    MANUAL,
-    NOT_APPLICABLE,
-    NOT_SATISFIED,
-    SATISFIED,
-    SATISFIED_WITH_WAIVERS,
+    STATUSES,
     CheckStats,
     check_stats,
     control_status,
@@ -30,7 +26,7 @@ from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
 
-REPORT_VERSION = "2.0"
+REPORT_VERSION = "3.0"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -39,10 +35,11 @@ GENERAL_SCOPE_NOTE = (
     "Automated checks give evidence for a control; they do not by themselves demonstrate "
     "regulatory compliance. A control is satisfied only when its checks examined at least one "
     "subject and none failed; nothing examined is reported as not-applicable, never as satisfied. "
-    "Controls marked manual or partial need attached evidence."
+    "Controls marked manual or partial need attached evidence: a partial control whose checks "
+    "passed is reported as passed-manual-pending, never as satisfied."
 )
 
-STATUS_ORDER = [NOT_SATISFIED, SATISFIED_WITH_WAIVERS, SATISFIED, NOT_APPLICABLE, MANUAL]
+STATUS_ORDER = list(STATUSES)
 
 
 @dataclass
@@ -91,8 +88,15 @@ def build_report(
     # to findings by id, so a failure that serves twenty controls is still written once.
     findings: list[dict[str, Any]] = []
     prefetch = getattr(line_of, "prefetch", None)
+    # A resource that is one part of a larger document (a resource in a Terraform plan, a Packer
+    # builder) starts at its own line, not the document's: the Locator finds it from its pointer.
+    parts = [r.id for r in load.resources if r.source.pointer]
     if prefetch is not None:  # resolve every failure's line in one pass per document
-        prefetch((r.resource, r.path) for r in results if r.status != "pass")
+        prefetch(
+            [(r.resource, r.path) for r in results if r.status != "pass"]
+            + [(rid, "") for rid in parts]
+        )
+    own_line = {rid: line_of(rid, "") for rid in parts}
     for r in results:
         if r.status == "pass":
             continue
@@ -158,7 +162,7 @@ def build_report(
                 "apiVersion": res.api_version,
                 "name": res.name,
                 "namespace": res.namespace,
-                "source": res.source.to_json(),
+                "source": {**res.source.to_json(), "line": own_line.get(res.id, res.source.line)},
                 "examined": bool(checks_of),
                 "checks": {
                     cid: {"passed": cnt["pass"], "failed": cnt["fail"], "waived": cnt["waived"]}
@@ -357,12 +361,8 @@ def _framework(
 ) -> dict[str, Any]:
     controls = []
     for control in fw.controls:
-        status = control_status(control, stats)
+        status = control_status(control, stats, disabled)
         off = [cid for cid in control.checks if cid in disabled]
-        if off and len(off) == len(control.checks) and status != MANUAL:
-            # No automated evidence is left: the control needs attached evidence, and is never
-            # reported as satisfied (nor as "nothing in scope").
-            status = MANUAL
         check_rows = []
         for cid in control.checks:
             s = stats.get(cid, CheckStats())
@@ -406,6 +406,10 @@ def _framework(
         }
         if control.notes:
             entry["notes"] = control.notes
+        if control.evidence_to_attach:
+            entry["evidence_to_attach"] = list(control.evidence_to_attach)
+        if control.sources:
+            entry["sources"] = list(control.sources)
         if off:
             if len(off) == len(control.checks):
                 entry["manual_evidence_required"] = True

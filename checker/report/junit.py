@@ -1,9 +1,13 @@
-"""JUnit XML rendering: one test suite per framework, one test case per control.
+"""JUnit XML rendering: one test suite per framework, one test case per control, valid against
+Jenkins' junit-10.xsd (the strictest common consumer).
 
 not-satisfied → a <failure> carrying every finding (file:line, resource, field, message);
-satisfied and satisfied-with-waivers → a passing case (the waived findings and their waivers in
-<system-out>); not-applicable and manual → <skipped> with the reason, because nothing was
-examined or the evidence is not automated — never a pass. Scope notes are suite properties.
+satisfied, satisfied-with-waivers and passed-manual-pending → a passing case (the automated checks
+passed); its <system-out> starts with the status, so a partial control reads "manual evidence
+pending", never plain satisfied, and lists the waived findings and their waivers;
+not-applicable and manual → <skipped> with the reason, because nothing was examined or the
+evidence is not automated — never a pass. Scope notes and the count of controls per status are
+suite properties.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from checker.report.views import (
+    STATUS_LABEL,
+    STATUS_MEANING,
     control_findings,
     finding_index,
     finding_line,
@@ -79,7 +85,7 @@ def render_junit(report: dict[str, Any]) -> str:
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals["failures"]))
     root.set("errors", "0")
-    root.set("skipped", str(totals["skipped"]))
+    # No `skipped` here: Jenkins' junit-10.xsd allows it only on <testsuite> (each suite has it).
     root.set("time", "0")
     ET.indent(root)
     text = ET.tostring(root, "unicode")
@@ -100,12 +106,14 @@ def _properties(
         ("fail_on", run["fail_on"]),
         ("result", result_sentence(report)),
     ]
+    props += [(f"controls.{status}", str(n)) for status, n in fw["summary"].items()]
     props += [(f"scope_note.{i + 1}", n) for i, n in enumerate(notes)]
     return props
 
 
 def _case_text(c: dict[str, Any], index: dict[str, dict[str, Any]]) -> str:
     lines = [
+        f"{STATUS_LABEL[c['status']]}: {STATUS_MEANING[c['status']]}",
         f"status: {c['status']} · evidence: {c['evidence']} · subjects examined "
         f"{c['subjects']['examined']}, passed {c['subjects']['passed']}, failed "
         f"{c['subjects']['failed']}, waived {c['subjects']['waived']}",

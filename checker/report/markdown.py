@@ -1,9 +1,11 @@
 """Markdown rendering for a pull-request comment: the verdict and status counts first, details
 folded in <details>, and a bounded length (GitHub refuses comments over 65,536 characters).
 
-When the details do not fit, rows are cut from the end of a section and the comment says how
-many and where the full evidence is; the verdict, the counts and the scope notes are never cut
-(so the limit must leave room for them: a few thousand characters for every catalog).
+Failures are listed most severe first (failures only an expired waiver covered with the critical
+ones), so a cut list keeps what matters. When the details do not fit, rows are cut from the end
+of a section and the comment says how many, of which severities, and where the full evidence
+is; the verdict, the counts and the scope notes are never cut (so the limit must leave room for
+them: a few thousand characters for every catalog).
 Every piece of input text is escaped, so a resource name cannot inject markup or break a table.
 """
 
@@ -18,17 +20,21 @@ from checker.report.views import (
     resource_label,
     result_sentence,
     scope_notes,
+    severity_counts,
+    severity_first,
     waiver_notes,
     waiver_selector,
 )
 
 DEFAULT_MAX_CHARS = 60_000
 OMITTED_RESERVE = 400  # room for the line naming the sections left out
+CUT_DETAIL_RESERVE = 100  # room for the severities of the rows a cut left out
 MAX_WAIVER_NOTES = 10  # waiver problems listed in the summary; the Waivers section has all
 STATUS_ICON = {
     "not-satisfied": "❌",
     "satisfied-with-waivers": "☑️",
     "satisfied": "✅",
+    "passed-manual-pending": "⏳",
     "not-applicable": "➖",
     "manual": "📝",
 }
@@ -86,16 +92,16 @@ def _head(report: dict[str, Any]) -> str:
         f"examined · subjects: {subj['examined']} examined, {subj['passed']} passed, "
         f"{subj['failed']} failed, {subj['waived']} waived",
         "",
-        "| Framework | ❌ not satisfied | ☑️ with waivers | ✅ satisfied | ➖ not applicable "
-        "| 📝 manual |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Framework | ❌ not satisfied | ☑️ with waivers | ✅ satisfied "
+        "| ⏳ checks passed, manual evidence pending | ➖ not applicable | 📝 manual |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for fw in report["frameworks"]:
         s = fw["summary"]
         lines.append(
             f"| {_text(fw['title'])} (<code>{_text(fw['id'])}</code>) | {s['not-satisfied']} | "
-            f"{s['satisfied-with-waivers']} | {s['satisfied']} | {s['not-applicable']} | "
-            f"{s['manual']} |"
+            f"{s['satisfied-with-waivers']} | {s['satisfied']} | {s['passed-manual-pending']} | "
+            f"{s['not-applicable']} | {s['manual']} |"
         )
     w = summary["waivers"]
     if w["total"]:
@@ -120,17 +126,24 @@ def _notes(report: dict[str, Any]) -> str:
 
 
 def _folded(
-    summary: str, header: list[str], rows: list[str], budget: int, what: str, omitted: list[str]
+    summary: str,
+    header: list[str],
+    rows: list[str],
+    budget: int,
+    what: str,
+    omitted: list[str],
+    describe_cut: Callable[[int], str] | None = None,
 ) -> str:
-    """A <details> block with as many rows as fit in budget; says how many were cut. A block
-    that does not fit at all is left out and named in `omitted`."""
+    """A <details> block with as many rows as fit in budget; says how many were cut (and, with
+    describe_cut(rows shown), which). A block that does not fit at all is left out and named in
+    `omitted`."""
     start = f"<details><summary>{summary}</summary>\n\n" + "\n".join(header) + "\n"
     end = "\n</details>\n\n"
     cut_note = (
-        "\n_… {n} more {what} cut to keep this comment short; "
+        "\n_… {n} more {what}{detail} cut to keep this comment short; "
         "the HTML or JSON report has all of them._\n"
     )
-    reserve = len(end) + len(cut_note) + 20
+    reserve = len(end) + len(cut_note) + 20 + (CUT_DETAIL_RESERVE if describe_cut else 0)
     if len(start) + reserve > budget:
         omitted.append(summary)
         return ""
@@ -144,13 +157,14 @@ def _folded(
         used += len(row) + 1
         shown += 1
     if shown < len(rows):
-        out.append(cut_note.format(n=len(rows) - shown, what=what))
+        detail = f" ({describe_cut(shown)})" if describe_cut else ""
+        out.append(cut_note.format(n=len(rows) - shown, what=what, detail=detail))
     out.append(end)
     return "".join(out)
 
 
 def _failures(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
-    items = findings(report, "failures")
+    items = severity_first(findings(report, "failures"))
     if not items:
         return ""
     rows = []
@@ -168,7 +182,16 @@ def _failures(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
             f"{_code(f['path'])} | {_text(f['message'])}{waiver} |"
         )
     header = ["| Location | Check | Resource | Field | What to fix |", "|---|---|---|---|---|"]
-    return _folded(f"❌ Failures ({len(items)})", header, rows, budget, "failures", omitted)
+    counts = severity_counts(items)
+    return _folded(
+        f"❌ Failures ({len(items)}: {counts}), most severe first",
+        header,
+        rows,
+        budget,
+        "failures",
+        omitted,
+        lambda shown: severity_counts(items[shown:]),
+    )
 
 
 def _controls(report: dict[str, Any], budget: int, omitted: list[str]) -> str:

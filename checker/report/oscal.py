@@ -23,7 +23,14 @@ OSCAL_VERSION = "1.1.2"
 # Fixed namespace for dxguard's deterministic OSCAL identifiers.
 NAMESPACE = uuid.UUID("dff7c707-ed81-4d3f-b588-224dfefbdfbf")
 PROP_NS = "urn:dxguard:oscal"
-SATISFIED_STATES = {"satisfied": "satisfied", "satisfied-with-waivers": "satisfied"}
+# dxguard status → OSCAL target status (state, reason). A partial control whose checks passed is
+# not satisfied yet (its manual evidence is missing) and did not fail: OSCAL's reason "other".
+TARGET_STATUS = {
+    "satisfied": ("satisfied", "pass"),
+    "satisfied-with-waivers": ("satisfied", "pass"),
+    "passed-manual-pending": ("not-satisfied", "other"),
+    "not-satisfied": ("not-satisfied", "fail"),
+}
 
 
 def _prop(name: str, value: Any) -> dict[str, str]:
@@ -165,8 +172,10 @@ def _result(
     notes: list[str],
 ) -> dict[str, Any]:
     run = report["run"]
-    tool = ids("component", "dxguard")
-    opa = ids("component", "opa")
+    # Each result defines its own assessment assets, so their uuids are the result's own: a uuid
+    # names one definition in the whole document.
+    tool = ids("component", fw["id"], "dxguard")
+    opa = ids("component", fw["id"], "opa")
     actor = [{"actors": [{"type": "tool", "actor-uuid": tool}]}]
 
     tokens: dict[str, str] = {}
@@ -192,7 +201,7 @@ def _result(
     findings = [
         _finding(fw, c, tokens[c["id"]], ids, actor)
         for c in assessed
-        if c["status"] in (*SATISFIED_STATES, "not-satisfied")
+        if c["status"] in TARGET_STATUS
     ]
     manual = [c["id"] for c in fw["controls"] if c["status"] == "manual"]
     not_applicable = [c["id"] for c in fw["controls"] if c["status"] == "not-applicable"]
@@ -245,7 +254,7 @@ def _result(
                 ],
                 "assessment-platforms": [
                     {
-                        "uuid": ids("platform"),
+                        "uuid": ids("platform", fw["id"]),
                         "title": "dxguard on OPA",
                         "uses-components": [{"component-uuid": tool}, {"component-uuid": opa}],
                     }
@@ -326,13 +335,18 @@ def _observation(
 def _finding(
     fw: dict[str, Any], c: dict[str, Any], token: str, ids: _Ids, actor: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    satisfied = c["status"] in SATISFIED_STATES
+    state, reason = TARGET_STATUS[c["status"]]
     s = c["subjects"]
     remarks = [
         f"dxguard status {c['status']}: {s['examined']} subject(s) examined, {s['passed']} "
         f"passed, {s['failed']} failed, {s['waived']} waived."
     ]
-    if c["manual_evidence_required"]:
+    if c["status"] == "passed-manual-pending":
+        remarks.append(
+            "The automated checks passed, but they cover this control only in part: it is not "
+            "satisfied until the manual evidence is attached (status reason: other, not fail)."
+        )
+    elif c["manual_evidence_required"]:
         remarks.append(
             "Automated checks cover this control only in part; manual evidence is required as well."
         )
@@ -355,10 +369,7 @@ def _finding(
         "target": {
             "type": "objective-id",
             "target-id": token,
-            "status": {
-                "state": "satisfied" if satisfied else "not-satisfied",
-                "reason": "pass" if satisfied else "fail",
-            },
+            "status": {"state": state, "reason": reason},
         },
         "related-observations": [
             {"observation-uuid": ids("observation", fw["id"], k["id"])} for k in c["checks"]

@@ -5,14 +5,28 @@ physical location (file, line) the loaders recorded. Waived failures are results
 accepted external suppression with the waiver's fields, so the evidence stays complete while
 code scanning hides them. It must not invent locations or verdicts: everything comes from the
 report.
+
+Results come most severe first (a failure only a lapsed waiver covers with the critical ones),
+then the waived ones. GitHub code scanning rejects a run with more than 25,000 results (and
+shows the top 5,000), so a run holds at most max_results: the most severe are kept, waived ones
+go first, and the run says what was left out — a tool execution notification and the
+`omittedResults` property (how many, of which severities) — and that the JSON report has all.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from checker.report.views import Finding, findings, path_uri, scope_notes
+from checker.report.views import (
+    Finding,
+    findings,
+    path_uri,
+    scope_notes,
+    severity_counts,
+    severity_first,
+)
 
 SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -20,20 +34,58 @@ SARIF_SCHEMA = (
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 # GitHub code scanning reads a CVSS-like score from rule properties to rank security results.
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+# GitHub code scanning rejects a SARIF run with more results than this.
+MAX_RESULTS_PER_RUN = 25_000
 
 
-def render_sarif(report: dict[str, Any]) -> str:
+def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_RUN) -> str:
     checks = report["checks"]
     rule_index = {c["id"]: i for i, c in enumerate(checks)}
     controls_of = _controls_of_checks(report)
     artifacts, artifact_index = _artifacts(report)
+    failures = severity_first(findings(report, "failures"))
+    waived = severity_first(findings(report, "waived"))
+    kept_failures = failures[:max_results]
+    kept_waived = waived[: max(0, max_results - len(kept_failures))]
     results = [
         _result(item, rule_index, artifact_index, report, suppressed=False)
-        for item in findings(report, "failures")
-    ] + [
-        _result(item, rule_index, artifact_index, report, suppressed=True)
-        for item in findings(report, "waived")
-    ]
+        for item in kept_failures
+    ] + [_result(item, rule_index, artifact_index, report, suppressed=True) for item in kept_waived]
+    left_failures = failures[len(kept_failures) :]
+    left_waived = waived[len(kept_waived) :]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": True,
+        "endTimeUtc": report["run"]["as_of"],
+        "properties": {
+            "result": report["summary"]["result"],
+            "gate": report["summary"]["gate"],
+        },
+    }
+    omitted: dict[str, Any] | None = None
+    if left_failures or left_waived:
+        omitted = {
+            "failures": len(left_failures),
+            "waived": len(left_waived),
+            "bySeverity": severity_counts(left_failures),
+            "maxResults": max_results,
+        }
+        what = []
+        if left_failures:
+            what.append(f"{len(left_failures)} failure(s) ({severity_counts(left_failures)})")
+        if left_waived:
+            what.append(f"{len(left_waived)} waived failure(s)")
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "warning",
+                "descriptor": {"id": "dxguard/results-capped"},
+                "message": {
+                    "text": f"{' and '.join(what)} left out of this run: it holds at most "
+                    f"{max_results} results (GitHub code scanning rejects a run with more than "
+                    f"{MAX_RESULTS_PER_RUN:,}). The most severe are kept, waived failures are "
+                    "left out first; the JSON and HTML reports list every finding."
+                },
+            }
+        ]
     run = report["run"]
     doc = {
         "$schema": SARIF_SCHEMA,
@@ -47,16 +99,7 @@ def render_sarif(report: dict[str, Any]) -> str:
                         "rules": [_rule(c, controls_of.get(c["id"], [])) for c in checks],
                     }
                 },
-                "invocations": [
-                    {
-                        "executionSuccessful": True,
-                        "endTimeUtc": run["as_of"],
-                        "properties": {
-                            "result": report["summary"]["result"],
-                            "gate": report["summary"]["gate"],
-                        },
-                    }
-                ],
+                "invocations": [invocation],
                 "artifacts": artifacts,
                 "results": results,
                 "columnKind": "unicodeCodePoints",
@@ -65,11 +108,22 @@ def render_sarif(report: dict[str, Any]) -> str:
                     "opaVersion": run["opa_version"],
                     "bundleSha256": run["bundle"]["sha256"],
                     "frameworks": run["frameworks_selected"],
+                    # Control statuses per framework (SARIF results are findings; a control
+                    # whose checks passed has none, so its status is stated here).
+                    "controlStatuses": {
+                        fw["id"]: {
+                            "summary": fw["summary"],
+                            "controls": {c["id"]: c["status"] for c in fw["controls"]},
+                        }
+                        for fw in report["frameworks"]
+                    },
                     "scopeNotes": scope_notes(report),
                 },
             }
         ],
     }
+    if omitted is not None:
+        doc["runs"][0]["properties"]["omittedResults"] = omitted
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
@@ -83,15 +137,19 @@ def _controls_of_checks(report: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _rule(check: dict[str, Any], controls: list[str]) -> dict[str, Any]:
-    help_text = check["remediation"]
+    # The remediation is written with `code` spans: Markdown for viewers that render it, plain
+    # text without the backticks for the rest.
+    help_md = check["remediation"]
+    help_text = re.sub(r"`([^`]+)`", r"\1", help_md)
     if controls:
+        help_md += "\n\nGives evidence for: " + "; ".join(controls)
         help_text += "\n\nGives evidence for: " + "; ".join(controls)
     return {
         "id": check["id"],
         "name": _pascal(check["title"]),
         "shortDescription": {"text": check["title"]},
         "fullDescription": {"text": check["description"] or check["title"]},
-        "help": {"text": help_text},
+        "help": {"text": help_text, "markdown": help_md},
         "defaultConfiguration": {"level": LEVEL[check["severity"]]},
         "properties": {
             "tags": ["compliance", "security", check["family"]],

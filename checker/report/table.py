@@ -30,6 +30,7 @@ STATUS_STYLE = {
     "not-satisfied": ("✗", "bold red"),
     "satisfied-with-waivers": ("~", "yellow"),
     "satisfied": ("✓", "green"),
+    "passed-manual-pending": ("◐", "blue"),
     "not-applicable": ("–", "dim"),
     "manual": ("?", "cyan"),
 }
@@ -136,9 +137,7 @@ def _failures(console: Console, report: dict[str, Any]) -> None:
         _say(console, f"affects: {', '.join(dict.fromkeys(controls_of[cid]))}", 2, "dim")
         rows = sorted(failures[cid].values(), key=lambda f: (f["file"], f["line"], f["path"]))
         for f in rows:
-            res = f["resource"]
-            ns = f"{res['namespace']}/" if res["namespace"] else ""
-            _say(console, f"{f['file']}:{f['line']}  {res['kind']} {ns}{res['name'] or '?'}", 2)
+            _say(console, f"{f['file']}:{f['line']}  {resource_label(f['resource'])}", 2)
             subject = f"  [{f['subject']}]" if f.get("subject") else ""
             _say(console, f["path"] + subject, 4, "dim")
             _say(console, f["message"], 4)

@@ -14,6 +14,28 @@ from urllib.parse import quote
 
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
+# Control statuses in words, for people (the report's status values are in checker.controls).
+STATUS_LABEL = {
+    "not-satisfied": "Not satisfied",
+    "satisfied-with-waivers": "Satisfied with waivers",
+    "satisfied": "Satisfied",
+    "passed-manual-pending": "Checks passed, manual evidence pending",
+    "not-applicable": "Not applicable",
+    "manual": "Manual evidence required",
+}
+# What each status means, in one sentence (legends, notes, skip reasons).
+STATUS_MEANING = {
+    "not-satisfied": "a mapped check failed at least one subject",
+    "satisfied-with-waivers": "automated control: examined, no failure left, a waiver in force "
+    "covered at least one",
+    "satisfied": "automated control: its checks examined at least one subject and none failed",
+    "passed-manual-pending": "partial control: its automated checks passed, but the control "
+    "also needs manual evidence, so it is not satisfied until that evidence is attached",
+    "not-applicable": "the mapped checks examined nothing in scope; never counted as satisfied",
+    "manual": "no automated evidence (a manual control, or all its checks disabled): attach "
+    "the evidence",
+}
+
 
 @dataclass
 class Finding:
@@ -47,6 +69,37 @@ def findings(report: dict[str, Any], which: str = "failures") -> list[Finding]:
     return list(out.values())  # report["findings"] is already in file/line order
 
 
+def lapsed(f: dict[str, Any]) -> bool:
+    """A failure only an expired waiver selects: it fails the run whatever its severity."""
+    return f["status"] == "failed" and f.get("waiver", {}).get("state") == "expired"
+
+
+def attention_rank(f: dict[str, Any]) -> int:
+    """How urgently a reader needs a finding: its severity rank, except that a failure only an
+    expired waiver covers ranks with the critical ones (it fails the run at any --fail-on)."""
+    return SEVERITY_RANK["critical"] if lapsed(f) else SEVERITY_RANK[f["severity"]]
+
+
+def severity_first(items: list[Finding]) -> list[Finding]:
+    """Most severe first (lapsed waivers with the critical ones, first among them), then file and
+    line: the order for every place that is short of space (PR comments, CI annotations)."""
+    return sorted(items, key=lambda i: (-attention_rank(i.failure), not lapsed(i.failure), i.key))
+
+
+def severity_counts(items: list[Finding]) -> str:
+    """'3 critical, 1 with an expired waiver, 12 high' — what a cut list left out."""
+    counts = {s: 0 for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)}
+    expired = 0
+    for i in items:
+        if lapsed(i.failure):
+            expired += 1
+        else:
+            counts[i.failure["severity"]] += 1
+    parts = [f"{expired} with an expired waiver"] if expired else []
+    parts += [f"{n} {s}" for s, n in counts.items() if n]
+    return ", ".join(parts)
+
+
 def finding_index(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Finding id → finding, to resolve the ids a control lists."""
     return {f["id"]: f for f in report["findings"]}
@@ -78,8 +131,12 @@ def scope_notes(report: dict[str, Any]) -> list[str]:
 
 
 def resource_label(res: dict[str, Any]) -> str:
+    """'Deployment ns/name'; an object without a name (an audit Policy file) says so."""
     ns = f"{res['namespace']}/" if res.get("namespace") else ""
-    return f"{res['kind']} {ns}{res.get('name') or '?'}"
+    name = res.get("name")
+    if not name:
+        return f"{res['kind']} {ns}(unnamed)" if ns else f"{res['kind']} (unnamed)"
+    return f"{res['kind']} {ns}{name}"
 
 
 def location(f: dict[str, Any]) -> str:
