@@ -239,6 +239,13 @@ def test_evidence_is_attached_listed_and_read_back(store_location, tmp_path):
     assert rows["21 CFR 11.10(b)"]["status"] == "attached"
     assert rows["21 CFR 820.10(a)"]["status"] == "missing"
     assert all(r["evidence_kind"] in ("manual", "partial") for r in rows.values())
+    # what the catalog says an auditor expects is listed with each control
+    from checker.bundle import load_all_catalogs
+
+    fda = next(fw for fw in load_all_catalogs([]).frameworks if fw.id == "fda-samd")
+    expects = {c.id: list(c.evidence_to_attach) for c in fda.controls}
+    assert all(r["expected"] == expects[r["control"]] for r in rows.values())
+    assert any(r["expected"] for r in rows.values())
     before = dxguard(
         "evidence",
         "status",

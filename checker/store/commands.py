@@ -38,8 +38,14 @@ def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _table(headers: list[str], rows: list[list[str]], wide: str | None = None) -> None:
-    """A terminal table; short columns never wrap, the `wide` one takes the remaining width."""
+def _table(
+    headers: list[str],
+    rows: list[list[str]],
+    *,
+    fixed: tuple[str, ...] = (),
+    ratios: dict[str, int] | None = None,
+) -> None:
+    """A terminal table: `fixed` columns never wrap; the others share the width by `ratios`."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -48,10 +54,10 @@ def _table(headers: list[str], rows: list[list[str]], wide: str | None = None) -
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
     for h in headers:
-        if h == wide:
-            table.add_column(h, overflow="fold", ratio=1)
+        if h in fixed:
+            table.add_column(h, no_wrap=True)
         else:
-            table.add_column(h, overflow="fold", no_wrap=wide is not None)
+            table.add_column(h, overflow="fold", ratio=(ratios or {}).get(h, 1))
     for r in rows:
         table.add_row(*r)
     Console(width=_terminal_width(), highlight=False).print(table)
@@ -346,27 +352,22 @@ def evidence_status(
         _echo_json([r.to_json() for r in rows])
     else:
         _table(
-            ["Framework", "Control", "Kind", "Status", "Latest document"],
-            [
-                [
-                    r.framework,
-                    r.control,
-                    r.evidence_kind,
-                    r.status,
-                    (
-                        f"{r.attached[0].file_name} ({r.attached[0].date}, {r.attached[0].by}; "
-                        f"record {r.attached[0].seq})"
-                        if r.attached
-                        else "—"
-                    )
-                    + (f" +{len(r.attached) - 1} more" if len(r.attached) > 1 else ""),
-                ]
-                for r in rows
-            ],
+            ["Framework", "Control", "Kind", "Status", "Latest document, or what is expected"],
+            [[r.framework, r.control, r.evidence_kind, r.status, _documents(r)] for r in rows],
+            fixed=("Kind", "Status"),
+            ratios={"Framework": 1, "Control": 2, "Latest document, or what is expected": 3},
         )
         lacking = sum(1 for r in rows if r.status == "missing")
         click.echo(f"dxguard: {lacking} control(s) still lack manual evidence", err=True)
     sys.exit(1 if any(r.status == "missing" for r in rows) else 0)
+
+
+def _documents(row: Any) -> str:
+    if row.attached:
+        latest = row.attached[0]
+        more = f" (+{len(row.attached) - 1} earlier)" if len(row.attached) > 1 else ""
+        return f"{latest.file_name}, {latest.date}, {latest.by}; record {latest.seq}{more}"
+    return ("expected: " + "; ".join(row.expected)) if row.expected else "—"
 
 
 @evidence.command("get")
@@ -441,7 +442,8 @@ def store_list(
             ]
             for r in recs
         ],
-        wide="Summary",
+        fixed=("Record", "Kind", "Recorded (UTC)", "Hash"),
+        ratios={"Scope": 1, "Summary": 3},
     )
 
 
@@ -529,7 +531,7 @@ def store_drift(
         _table(
             ["State", "Finding", "Check", "Resource", "Since run"],
             [[e.state, e.finding_id, e.check, e.resource, str(e.first_seen[0])] for e in d.entries],
-            wide="Resource",
+            fixed=("State", "Finding", "Check", "Since run"),
         )
 
 

@@ -211,6 +211,7 @@ class ControlEvidence:
     title: str
     evidence_kind: str
     attached: list[Evidence] = field(default_factory=list)
+    expected: tuple[str, ...] = ()  # the catalog's evidence_to_attach: what an auditor expects
 
     @property
     def status(self) -> str:
@@ -223,6 +224,7 @@ class ControlEvidence:
             "title": self.title,
             "evidence_kind": self.evidence_kind,
             "status": self.status,
+            "expected": list(self.expected),
             "evidence": [e.to_json() for e in self.attached],
         }
 
@@ -241,7 +243,11 @@ def control_evidence(
             attached = by_key.get((fw.id, c.id), [])
             if c.evidence in MANUAL_KINDS or attached:
                 attached = sorted(attached, key=lambda e: (e.date, e.seq), reverse=True)
-                out.append(ControlEvidence(fw.id, c.id, c.title, c.evidence, attached))
+                out.append(
+                    ControlEvidence(
+                        fw.id, c.id, c.title, c.evidence, attached, tuple(c.evidence_to_attach)
+                    )
+                )
     return out
 
 
@@ -251,7 +257,8 @@ def manual_evidence_section(report: dict[str, Any], evidence: list[Evidence]) ->
     Given a built report and the evidence attached by its as-of time (`evidence_records(store,
     as_of=report["run"]["as_of"])`), returns the section to add as `report["manual_evidence"]`:
     per control of the report's frameworks that needs manual evidence (or has some), its
-    status (`attached` | `missing`) and the documents (record, file name, SHA-256, by, date,
+    status (`attached` | `missing`), what the catalog expects (`expected`: its
+    evidence_to_attach) and the documents attached (record, file name, SHA-256, by, date,
     note), plus counts. Pure: the same report and evidence give the same section.
     """
     as_of = report["run"]["as_of"][:10]
@@ -272,6 +279,7 @@ def manual_evidence_section(report: dict[str, Any], evidence: list[Evidence]) ->
                     "control": c["id"],
                     "evidence_kind": c["evidence"],
                     "status": "attached" if attached else "missing",
+                    "expected": list(c.get("evidence_to_attach", [])),
                     "evidence": [e.to_json() for e in attached],
                 }
             )
