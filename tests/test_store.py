@@ -527,3 +527,20 @@ def test_verifying_while_writers_append_sees_one_consistent_chain(store_location
         final = store.verify_chain()
         assert final.ok and final.records == 101
     assert checked >= 2
+
+
+def test_the_known_revisions_are_the_shipped_migrations_in_order():
+    """schema.REVISIONS (what opening a store checks against, without importing Alembic) and
+    the migrations shipped in the package are the same list, with one head."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from checker.store.db import MIGRATIONS
+    from checker.store.schema import HEAD, REVISIONS
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(cfg)
+    assert scripts.get_heads() == [HEAD]
+    walked = [s.revision for s in scripts.walk_revisions()]
+    assert walked[::-1] == list(REVISIONS)
