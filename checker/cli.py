@@ -157,6 +157,11 @@ def cli() -> None:
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
       dxguard init                              write a commented starter dxguard.yaml
+      dxguard scan --record-inputs deploy/      keep the run in the evidence store
+      dxguard evidence attach CONTROL FILE --by NAME --date YYYY-MM-DD
+                                                attach a document to a manual control
+      dxguard reproduce 42                      re-evaluate recorded run 42
+      dxguard store verify                      check the evidence store's hash chain
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
