@@ -167,7 +167,8 @@ def render(info: dict[str, str], over: dict, many: dict, args: argparse.Namespac
         + f"` ({args.rounds} round(s), best kept) on {info['cpu']}, {info['cores']} cores, "
         f"{info['memory']}, {info['os']}, Python {info['python']}, OPA {info['opa']}; "
         f"PostgreSQL {info['postgresql']} on the same machine (a throwaway local server, "
-        "fsync on). The machine is shared: expect a few percent of noise between runs.",
+        "fsync on). The machine is shared: its load average was "
+        f"{info.get('load', '?')} (start → end of the run), and the wall times scale with it.",
         "",
         "## Recording a run",
         "",
@@ -247,6 +248,7 @@ def main() -> None:
 
     # Stopped from outside (SIGTERM), still stop the PostgreSQL server and remove its folder.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    load_start = os.getloadavg()[0]
     server = PostgresServer(pg_bin(), durable=True)
     server.start()
     try:
@@ -267,6 +269,7 @@ def main() -> None:
             many = measure_many(corpus(args.small, args.cache), work, many_stores, args.runs)
     finally:
         server.stop()
+    info["load"] = f"{load_start:.1f} → {os.getloadavg()[0]:.1f}"
     text = render(info, over, many, args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
