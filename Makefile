@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.dxguard-installed
 export DXGUARD_OPA := $(CURDIR)/$(OPA)
 export DXGUARD_K8SYAML := $(CURDIR)/$(K8SYAML)
 
-.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke clean
+.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke bench-store clean
 
 all: setup
 
@@ -51,9 +51,15 @@ $(CONFTEST): benchmarks/peers/conftest/go.mod benchmarks/peers/conftest/go.sum
 bench: setup $(CONFTEST)
 	$(PY) benchmarks/run.py --sizes 1000,10000,100000 --out docs/benchmarks.md --append benchmarks/changes.md
 
-# The harness on the smallest size only, to prove it works (part of `make test`).
+# The evidence store on SQLite and a throwaway PostgreSQL server: recording a 10k-resource run,
+# 5,000 small runs, verifying the chain (docs/benchmarks-store.md; about 15 minutes).
+bench-store: setup
+	$(PY) benchmarks/store.py --out docs/benchmarks-store.md
+
+# The harnesses on their smallest sizes only, to prove they work (part of `make test`).
 bench-smoke: setup $(CONFTEST)
 	$(PY) benchmarks/run.py --sizes 1000 --repeat 1 --out $$(mktemp -d)/benchmarks.md > /dev/null
+	$(PY) benchmarks/store.py --quick --out $$(mktemp -d)/benchmarks-store.md > /dev/null
 
 # The main job on the bundled fixtures: Kubernetes manifests, VM templates and image evidence,
 # with the example organisation's config and waivers. Prints the table and writes the HTML, JSON

@@ -21,6 +21,7 @@ from checker import __version__
 from checker.config import Config
 from checker.errors import DxguardError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES
+from checker.store.commands import STORE_HELP
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -208,6 +209,11 @@ def cli() -> None:
       dxguard checks list                       what is checked, and why
       dxguard controls list -f fda-samd         which checks serve each clause
       dxguard init                              write a commented starter dxguard.yaml
+      dxguard scan --record-inputs deploy/      keep the run in the evidence store
+      dxguard evidence attach CONTROL FILE --by NAME --date YYYY-MM-DD
+                                                attach a document to a manual control
+      dxguard reproduce 42                      re-evaluate recorded run 42
+      dxguard store verify                      check the evidence store's hash chain
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -340,6 +346,25 @@ def cli() -> None:
     help="A line on stderr per step (reading, evaluating, mapping) with counts and times. "
     "Default: on when stderr is a terminal.",
 )
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Append this run (its JSON report and metadata) to the evidence store's hash chain "
+    "(docs/evidence-store.md).",
+)
+@click.option(
+    "--record-inputs",
+    is_flag=True,
+    help="As --record, and keep every file the run read (inputs or stdin, config, waivers, "
+    "custom checks and catalogs, the policy bundle) so `dxguard reproduce` can re-run it.",
+)
+@click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--scope",
+    metavar="NAME",
+    help="What the recorded run looked at, for drift between periods (default: the CI's "
+    "repository name, else the git checkout's folder name).",
+)
 def scan(
     paths: tuple[str, ...],
     frameworks: tuple[str, ...],
@@ -359,6 +384,10 @@ def scan(
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
     stdin_name: str | None = None,
+    record: bool = False,
+    record_inputs: bool = False,
+    store_location: str | None = None,
+    scope: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -374,6 +403,14 @@ def scan(
     from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
+    recorder = None
+    stdin = None
+    if record or record_inputs:  # the store opens while the scan runs
+        from checker.store.commands import Recorder
+
+        recorder = Recorder(store_location, config, scope, record_inputs)
+        if record_inputs and "-" in paths:
+            stdin = recorder.keep_stdin()
     install_signal_handlers()
     if quiet or progress is None:
         progress = not quiet and sys.stderr.isatty()
@@ -405,12 +442,32 @@ def scan(
                 progress=say if progress else None,
                 ci=ci_context(),
                 fork_helpers=True,
+                stdin=stdin,
             )
         )
+    if recorder is not None:
+        recorder.ready()  # a store that cannot be opened: exit 2, nothing written
+    rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
-        _write(render(report, fmt, width=width, color=color), output)
+        rendered[fmt] = render(report, fmt, width=width, color=color)
+        _write(rendered[fmt], output)
+    if recorder is not None:
+        recorder.record(
+            report,
+            rendered.get("json"),
+            paths=paths,
+            frameworks=frameworks,
+            waivers=waivers,
+            policies=policies,
+            controls=controls,
+            fail_on=fail_on,
+            waiver_warning_days=waiver_warning_days,
+            max_file_bytes=max_file_size,
+            opa_url=opa_url,
+            quiet=quiet,
+        )
     if not quiet:
         from checker.report.views import coverage_warnings, waiver_notes
 
@@ -818,6 +875,16 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
     click.echo(f"dxguard {__version__}")
     click.echo(f"OPA {info.opa_version}")
     click.echo(f"bundle sha256:{info.bundle_sha256} ({info.modules} modules)")
+
+
+def _add_store_commands() -> None:
+    from checker.store.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_store_commands()
 
 
 def main() -> None:

@@ -118,6 +118,16 @@ class Config:
         """Folders of custom catalogs (config `controls`)."""
         return self._folders("controls")
 
+    @property
+    def store(self) -> str | None:
+        """The evidence store (config `store`): a URL as written, a file from the config's
+        folder."""
+        value = self.data.get("store")
+        if not value or "://" in value:
+            return value
+        base = os.path.dirname(self.file) if self.file else ""
+        return os.path.normpath(os.path.join(base, os.path.expanduser(value)))
+
     def policy_data(self) -> dict[str, Any]:
         """What the policies see as data.dxguard.config."""
         data = {"tiers": self.tiers, "parameters": self.parameters}

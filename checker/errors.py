@@ -52,3 +52,9 @@ class EngineError(DxguardError):
     """OPA is missing, failed, timed out or answered something unexpected: never a pass."""
 
     kind = "engine error"
+
+
+class StoreError(DxguardError):
+    """The evidence store cannot be opened, written or read (checker/store/)."""
+
+    kind = "store error"
