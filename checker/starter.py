@@ -82,6 +82,7 @@ def render_starter() -> str:
 EXAMPLES = {
     "policies": "policies: [policy]",
     "controls": "controls: [catalogs]",
+    "store": "store: .dxguard/evidence.sqlite",
     "checks": (
         "checks:\n"
         "  disabled:\n"
