@@ -29,15 +29,20 @@ disabled contains id if {
 # One row per (check, resource, field path, subject) of the objects under review: status pass
 # or fail, with the field path. The package is bound through its metadata first, so a disabled
 # check's subjects are never reached and OPA does not evaluate them.
-object_results := rows_of("object")
-
-# One row per subject of the checks that judge the cluster (the inventory) as a whole.
-cluster_results := rows_of("cluster")
-
-rows_of(scope) := [row |
+object_results := [row |
 	some family, name
 	meta := data.dxguard.checks[family][name].meta
-	meta.custom.scope == scope
+	meta.custom.scope == "object"
+	not meta.custom.id in disabled
+	some s in data.dxguard.checks[family][name].subjects
+	row := check.row(meta, s)
+]
+
+# One row per subject of the checks that judge the cluster (the inventory) as a whole.
+cluster_results := [row |
+	some family, name
+	meta := data.dxguard.checks[family][name].meta
+	meta.custom.scope == "cluster"
 	not meta.custom.id in disabled
 	some s in data.dxguard.checks[family][name].subjects
 	row := check.row(meta, s)

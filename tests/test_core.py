@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 from checker.bundle import EngineSpec, open_bundle, prepare
 from checker.config import load_config
-from checker.inventory import DERIVED
+from checker.inventory import DERIVED, build_inventory
 from checker.loaders import load
 
 from conftest import AS_OF, FIXTURES, ROOT, dxguard, opa_path, scan_json
@@ -257,3 +258,70 @@ def test_no_two_findings_or_sarif_results_share_an_id_on_the_10k_corpus(tmp_path
     _, report = scan_json(str(corpus), "-o", f"sarif={sarif}", timeout=600)
     assert len(report["findings"]) > 10000
     _unique_ids_and_fingerprints(report, json.loads(sarif.read_text()))
+
+
+def _profiled_files(query: str, data: dict, inp: dict, tmp_path: Path) -> set[str]:
+    """The policy files OPA spent evaluation steps in for one query (opa eval --profile),
+    beyond reading each check's `meta` (which the query reads to choose the checks)."""
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    (tmp_path / "input.json").write_text(json.dumps(inp))
+    out = subprocess.run(
+        [
+            str(opa_path()),
+            "eval",
+            "--format",
+            "json",
+            "--profile",
+            "--profile-limit",
+            "0",
+            "--ignore",
+            "*_test.rego",
+            "-d",
+            str(ROOT / "rego"),
+            "-d",
+            str(tmp_path / "data.json"),
+            "-i",
+            str(tmp_path / "input.json"),
+            query,
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    profile = json.loads(out.stdout).get("profile", [])
+    files = set()
+    for entry in profile:
+        path = Path(entry["location"]["file"]).resolve()
+        if not path.is_file():  # the query itself
+            continue
+        line = path.read_text().splitlines()[entry["location"]["row"] - 1]
+        if not line.startswith("meta := "):
+            files.add(path.relative_to(ROOT).as_posix())
+    return files
+
+
+def test_an_object_query_never_evaluates_a_cluster_check_or_rebuilds_a_constant_table(tmp_path):
+    """Per-object cost is what the webhook pays per request: an object query must not step into
+    any cluster-scope check (the inventory as a whole) nor rebuild API field tables that depend
+    only on the bundle. The profile names every rule OPA evaluated."""
+    config = load_config("fixtures/dxguard.yaml")
+    loaded = load(["fixtures/k8s"])
+    with open_bundle(prepare(config)) as bundle:
+        checks = bundle.checks
+        inventory = build_inventory(loaded.resources, bundle.inventory_kinds())
+    deployment = next(r for r in loaded.resources if r.kind == "Deployment")
+    files = _profiled_files(
+        "data.dxguard.main.object_results",
+        {"inventory": inventory, "dxguard": {"config": config.policy_data()}},
+        {"resources": [deployment.to_input()], "context": {"as_of": AS_OF}},
+        tmp_path,
+    )
+    cluster = {
+        f"rego/{c.package.split('.')[2]}/{c.package.split('.')[3]}.rego"
+        for c in checks
+        if c.scope == "cluster"
+    }
+    assert cluster and all((ROOT / f).is_file() for f in cluster)
+    assert not files & cluster, f"an object query evaluated cluster checks: {files & cluster}"
+    assert "rego/k8s/api_fields.rego" in files  # the object was examined by ISO-019 ...
+    assert "rego/lib/k8s_fields.rego" not in files  # ... from the constant tables, not rebuilt

@@ -133,6 +133,13 @@ def _rego_list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{i}"' for i in items) + "]"
 
 
+def _entry(segs: list[list[str]], type_name: str) -> str:
+    """A section: its segments, its API type and the path text of each segment."""
+    text = [".".join(segs[0])] + [("." + ".".join(seg)) if seg else "" for seg in segs[1:]]
+    seg_text = "[" + ", ".join(_rego_list(s) for s in segs) + "]"
+    return f'{{"segments": {seg_text}, "type": "{type_name}", "text": {_rego_list(text)}}}'
+
+
 def render() -> str:
     types: set[str] = set()
     lines = [
@@ -148,17 +155,39 @@ def render() -> str:
     lines += [
         "}",
         "",
-        "# Sections of each kind's API type: the field-path segments between list wildcards (a",
-        "# section under containers[] has two segments), and the API type found there.",
-        "api_sections := {",
+        "# The sections of each kind's API type, laid out for the walk DXG-K8S-ISO-019 makes",
+        "# (constants, so that no query rebuilds them). A section is the field-path segments",
+        "# between list wildcards (one under containers[] has two), the API type found there and",
+        "# the path text of each segment. api_top: the sections with one segment; api_by_depth:",
+        "# those with 2 to 4, grouped by the list their first segment names, so that each list",
+        "# of an object is read once.",
+        "api_top := {",
     ]
     for cls in sorted({cls for _, cls in KINDS.values()}):
         lines.append(f'\t"{cls}": [')
         for segs, t in patterns(cls):
             types.add(t)
-            seg_text = "[" + ", ".join(_rego_list(s) for s in segs) + "]"
-            lines.append(f'\t\t{{"segments": {seg_text}, "type": "{t}"}},')
+            if len(segs) == 1:
+                lines.append(f"\t\t{_entry(segs, t)},")
         lines.append("\t],")
+    lines += ["}", "", "api_by_depth := {"]
+    for cls in sorted({cls for _, cls in KINDS.values()}):
+        lines.append(f'\t"{cls}": {{')
+        sections = patterns(cls)
+        for n in (2, 3, 4):
+            firsts = sorted({tuple(segs[0]) for segs, _ in sections if len(segs) == n})
+            if not firsts:
+                lines.append(f"\t\t{n}: [],")
+                continue
+            lines.append(f"\t\t{n}: [")
+            for first in firsts:
+                lines.append(f'\t\t\t{{"list": {_rego_list(list(first))}, "sections": [')
+                for segs, t in sections:
+                    if len(segs) == n and tuple(segs[0]) == first:
+                        lines.append(f"\t\t\t\t{_entry(segs, t)},")
+                lines.append("\t\t\t]},")
+            lines.append("\t\t],")
+        lines.append("\t},")
     lines += ["}", "", "# The JSON field names of each API type.", "api_fields := {"]
     for t in sorted(types):
         lines.append(f'\t"{t}": {{{", ".join(chr(34) + f + chr(34) for f in fields(t))}}},')

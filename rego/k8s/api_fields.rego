@@ -33,28 +33,8 @@ examined := {res.id: spec.type |
 	object.get(res, "apiVersion", object.get(res.object, "apiVersion", "")) == spec.apiVersion
 }
 
-# The sections of each root type with one segment (not under a list), and those with 2 to 4
-# segments grouped by the list their first segment names, so that each list is read once per
-# object. Each section carries its known field names and the path text of each segment
-# (computed once per query, so that a path is only built for an unknown field).
-top := {root: [entry(s) | some s in sections; count(s.segments) == 1] |
-	some root, sections in k8s.api_sections
-}
-
-by_depth := {root: {n: grouped(sections, n) | some n in [2, 3, 4]} |
-	some root, sections in k8s.api_sections
-}
-
-grouped(sections, n) := [{"list": first, "sections": [entry(s) | some s in sections; count(s.segments) == n; s.segments[0] == first]} |
-	some first in {s.segments[0] | some s in sections; count(s.segments) == n}
-]
-
-entry(s) := {
-	"segments": s.segments,
-	"type": s.type,
-	"known": k8s.api_fields[s.type],
-	"text": array.concat([join(s.segments[0])], [suffix(seg) | some i, seg in s.segments; i > 0]),
-}
+# The sections of each root type come laid out for this walk from lib.k8s (api_top,
+# api_by_depth: generated constants, never rebuilt per query).
 
 # Every section present in the object, with its API type. Segments are joined by list
 # wildcards (at most three, so the walk is unrolled here instead of recursive). Only the
@@ -62,18 +42,18 @@ entry(s) := {
 # in the section but not in its known fields (one set difference per section).
 unknown contains [res.id, field_path(s.text[0], key), key, s.type] if {
 	resources := k8s.by_id
-	sections := top
+	sections := k8s.api_top
 	some id, root in examined
 	res := resources[id]
 	some s in sections[root]
 	value := object.get(res.object, s.segments[0], null)
 	is_object(value)
-	some key in (object.keys(value) - s.known)
+	some key in (object.keys(value) - k8s.api_fields[s.type])
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
 	resources := k8s.by_id
-	groups := by_depth
+	groups := k8s.api_by_depth
 	some id, root in examined
 	res := resources[id]
 	some g in groups[root][2]
@@ -83,13 +63,13 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some s in g.sections
 	value := object.get(x, s.segments[1], null)
 	is_object(value)
-	some key in (object.keys(value) - s.known)
+	some key in (object.keys(value) - k8s.api_fields[s.type])
 	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1]])
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
 	resources := k8s.by_id
-	groups := by_depth
+	groups := k8s.api_by_depth
 	some id, root in examined
 	res := resources[id]
 	some g in groups[root][3]
@@ -102,13 +82,13 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some j, y in ys
 	value := object.get(y, s.segments[2], null)
 	is_object(value)
-	some key in (object.keys(value) - s.known)
+	some key in (object.keys(value) - k8s.api_fields[s.type])
 	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1], sprintf("[%d]", [j]), s.text[2]])
 }
 
 unknown contains [res.id, field_path(path, key), key, s.type] if {
 	resources := k8s.by_id
-	groups := by_depth
+	groups := k8s.api_by_depth
 	some id, root in examined
 	res := resources[id]
 	some g in groups[root][4]
@@ -124,15 +104,9 @@ unknown contains [res.id, field_path(path, key), key, s.type] if {
 	some l, z in zs
 	value := object.get(z, s.segments[3], null)
 	is_object(value)
-	some key in (object.keys(value) - s.known)
+	some key in (object.keys(value) - k8s.api_fields[s.type])
 	path := concat("", [s.text[0], sprintf("[%d]", [i]), s.text[1], sprintf("[%d]", [j]), s.text[2], sprintf("[%d]", [l]), s.text[3]])
 }
-
-join(keys) := concat(".", keys)
-
-suffix(keys) := "" if count(keys) == 0
-
-else := concat("", [".", join(keys)])
 
 field_path(path, key) := key if path == ""
 
