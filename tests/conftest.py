@@ -16,6 +16,10 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 AS_OF = "2026-11-26T00:00:00Z"
+# The fixtures' evidence is dated (scans age, waivers expire), so every dxguard the tests start
+# judges at AS_OF unless a test says otherwise: a test's outcome never depends on the day it runs.
+# A test of the default (now) removes it from the environment it passes.
+os.environ["DXGUARD_AS_OF"] = AS_OF
 
 
 def opa_path() -> Path:
