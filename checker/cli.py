@@ -455,7 +455,7 @@ def scan(
         _write(rendered[fmt], output)
     if recorder is not None:
         recorder.record(
-            report,
+            report.to_json(),
             rendered.get("json"),
             paths=paths,
             frameworks=frameworks,
@@ -475,7 +475,7 @@ def scan(
             click.echo(f"dxguard: warning: {text}", err=True)
         for level, _, text in waiver_notes(report):
             click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
-        skipped = report["summary"]["skipped_inputs"]
+        skipped = report.summary.skipped_inputs
         if skipped:
             click.echo(
                 f"dxguard: note: {skipped} input(s) skipped (not manifests or not "
@@ -485,7 +485,7 @@ def scan(
         for fmt, output in plan:
             if output:
                 click.echo(f"dxguard: {fmt} report written to {output}", err=True)
-    sys.exit(EXIT_FAIL if report["summary"]["result"] == "fail" else EXIT_OK)
+    sys.exit(EXIT_FAIL if report.summary.result == "fail" else EXIT_OK)
 
 
 def _engine_options(f: Any) -> Any:
