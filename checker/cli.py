@@ -360,10 +360,12 @@ def cli() -> None:
 )
 @click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
 @click.option(
-    "--scope",
+    "--record-scope",
+    "record_scope",
     metavar="NAME",
-    help="What the recorded run looked at, for drift between periods (default: the CI's "
-    "repository name, else the git checkout's folder name).",
+    help="With --record: what the recorded run looked at, for drift between periods (default: "
+    "the CI's repository name, else the git checkout's folder name). Not the config's "
+    "`scope` (platform or application), which decides which checks apply.",
 )
 def scan(
     paths: tuple[str, ...],
@@ -387,7 +389,7 @@ def scan(
     record: bool = False,
     record_inputs: bool = False,
     store_location: str | None = None,
-    scope: str | None = None,
+    record_scope: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -408,7 +410,7 @@ def scan(
     if record or record_inputs:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
-        recorder = Recorder(store_location, config, scope, record_inputs)
+        recorder = Recorder(store_location, config, record_scope, record_inputs)
         if record_inputs and "-" in paths:
             stdin = recorder.keep_stdin()
     install_signal_handlers()
