@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ import click
 
 from checker import __version__
 from checker.config import Config
-from checker.errors import DxguardError
+from checker.errors import DxguardError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES
 from checker.store.commands import STORE_HELP
 
@@ -43,6 +44,20 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
         return
     target = Path(output)
+    if target.is_symlink():
+        target = target.resolve()  # write where the link points; the link stays
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # A device, FIFO or socket (-o /dev/null, -o /dev/stderr, a pipe): written to as it is,
+        # never replaced by a file.
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"-o {output}: is a folder", hint="name a file, e.g. report.html")
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     umask = os.umask(0)
