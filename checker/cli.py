@@ -214,6 +214,10 @@ def cli() -> None:
                                                 attach a document to a manual control
       dxguard reproduce 42                      re-evaluate recorded run 42
       dxguard store verify                      check the evidence store's hash chain
+      dxguard export --quarter 2026Q3 --key qa.key
+                                                the quarter's signed evidence bundle
+      dxguard verify BUNDLE.zip --public-key qa.pub
+                                                check a bundle's signature, files and chain
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -878,9 +882,10 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
 
 
 def _add_store_commands() -> None:
+    from checker.export.commands import COMMANDS as EXPORT_COMMANDS
     from checker.store.commands import COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *EXPORT_COMMANDS):
         cli.add_command(command)
 
 
