@@ -355,9 +355,10 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_prints_the_openssl
     ).stdout
     assert f"sha256:{hashlib.sha256(der).hexdigest()}" in run.stdout.splitlines()
     assert b"BEGIN PRIVATE KEY" in private.read_bytes()
+    kept = private.read_bytes()
     again = dxguard("keygen", "-o", str(tmp_path / "qa"))
     assert again.code == 2 and "already exists" in again.stderr
-    assert private.read_bytes() == private.read_bytes()
+    assert private.read_bytes() == kept  # never overwritten without --force
 
 
 def test_an_encrypted_key_needs_its_passphrase(filled, tmp_path):
