@@ -406,3 +406,20 @@ def test_the_summary_renders_in_headless_chromium_with_every_section(filled, key
     assert len(colours) > 3, "the screenshot is blank"
     if os.environ.get("DXGUARD_KEEP_SCREENSHOT"):
         shot.replace(os.environ["DXGUARD_KEEP_SCREENSHOT"])
+
+
+def test_reading_the_reports_in_worker_processes_gives_the_same_bundle(
+    filled, keys, tmp_path, monkeypatch
+):
+    import checker.export.build as build
+
+    location, info, _, _ = filled
+    if location.startswith("postgresql://"):
+        pytest.skip("the worker processes read no store: one backend proves them")
+    since, until = period_bounds(info.period)
+    request = ExportRequest(info.period, since, until)
+    monkeypatch.setattr(build, "PROCESS_FROM", 1)
+    with opened(location) as store:
+        export_bundle(store, request, Signer(keys[0]), tmp_path / "one.zip", processes=0)
+        export_bundle(store, request, Signer(keys[0]), tmp_path / "two.zip", processes=2)
+    assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()

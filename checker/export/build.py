@@ -10,9 +10,11 @@ One consistent snapshot of the store is read (records appended meanwhile are not
    records the export includes go into records.jsonl as their exact canonical JSON, the others
    (another scope's, with --scope) as stubs that keep the chain linked: seq, kind, time, prev,
    hash;
-3. every included run's report, streamed: the stored zlib data is inflated in worker threads
-   (zlib and hashlib release the GIL) to check its SHA-256 against the record and to feed the
-   period summary, and goes into the zip as the DEFLATE data it already is (zipout.py);
+3. every included run's report, streamed: its stored bytes are inflated, checked against the
+   SHA-256 its record names and reduced to what the period summary needs (digest.py) — in
+   worker processes when the caller asks for them (`processes`: parsing a report holds
+   Python's GIL, so threads would not share the work) — and go into the zip as the DEFLATE
+   data the store already keeps (zipout.py), never compressed a second time;
 4. the summary (period.json, assessment-results.json, summary.html, README.txt), SHA256SUMS,
    the in-toto Statement naming every file, and its DSSE envelope signed with the key.
 
@@ -25,11 +27,12 @@ beyond the ones read (`dxguard store verify` checks every blob of the store).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +42,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from checker import __version__
-from checker.errors import StoreError
+from checker.errors import DxguardError, StoreError
 from checker.export import manifest as mf
+from checker.export.digest import StoredReport, read_stored_report
 from checker.export.html import render_summary
 from checker.export.oscal import render_period_oscal
 from checker.export.period import REPORT_KINDS, ControlMeta, Period, PeriodBuilder
@@ -55,7 +59,8 @@ from checker.store.schema import records
 from checker.store.store import Store
 
 BATCH = 24  # blobs fetched per query
-IN_FLIGHT = 12  # reports being inflated at once (each ~1 MB for a 100-resource run)
+IN_FLIGHT = 16  # reports being read at once (each ~150 kB stored, ~1 MB inflated)
+PROCESS_FROM = 48  # fewer reports than this are read in the caller: no worker start-up
 
 
 @dataclass(frozen=True)
@@ -98,14 +103,16 @@ def export_bundle(
     *,
     catalog_controls: Iterable[ControlMeta] = (),
     progress: Callable[[int, int], None] | None = None,
-    workers: int = 2,
+    processes: int = 0,
 ) -> ExportResult:
     """Write the bundle for `request` to `out` (see the module doc)."""
     tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         with store.snapshot() as conn, BundleWriter(tmp) as zw:
-            result = _export(conn, store, request, signer, zw, catalog_controls, progress, workers)
+            result = _export(
+                conn, store, request, signer, zw, catalog_controls, progress, processes
+            )
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -127,7 +134,7 @@ def _export(
     zw: BundleWriter,
     catalog_controls: Iterable[ControlMeta],
     progress: Callable[[int, int], None] | None,
-    workers: int,
+    processes: int,
 ) -> ExportResult:
     since, until = request.since, request.until
     period_rows = _rows(conn, records.c.recorded_at >= since, records.c.recorded_at < until)
@@ -197,26 +204,26 @@ def _export(
 
     digests: dict[str, str] = {}
     total = len(reports)
-    for done, (rec, data, stored) in enumerate(_read_blobs(conn, store, reports, workers), 1):
-        path = mf.report_path(rec.seq)
-        try:
-            report = orjson.loads(data)
-        except orjson.JSONDecodeError as err:
-            raise StoreError(f"record {rec.seq}'s report is not JSON: {err}") from None
-        builder.add_report(
-            rec, report, path=path, size=len(data), baseline=rec.seq in baseline_seqs
-        )
-        _add_blob(zw, path, data, stored)
-        digests[path] = rec.blobs["report"].sha256
-        if progress is not None:
-            progress(done, total)
+    with _executor(processes if total >= PROCESS_FROM else 0) as pool:
+        for done, (rec, got, stored) in enumerate(
+            _read_reports(conn, store, reports, pool, request.frameworks), 1
+        ):
+            path = mf.report_path(rec.seq)
+            assert got.digest is not None
+            builder.add_run(
+                rec, got.digest, path=path, size=got.size, baseline=rec.seq in baseline_seqs
+            )
+            _add_stored(zw, path, stored, got.size, got.crc)
+            digests[path] = rec.blobs["report"].sha256
+            if progress is not None:
+                progress(done, total)
     for rec in evidence:
         ev = Evidence.from_record(rec)
         if request.frameworks and ev.framework not in request.frameworks:
             continue
         path = mf.evidence_path(rec.seq, ev.file_name)
-        data, stored = _blob(conn, store, rec, "file")
-        _add_blob(zw, path, data, stored)
+        data = _blob(conn, store, rec, "file")
+        zw.add(path, data)
         digests[path] = rec.blobs["file"].sha256
         builder.add_evidence(ev, path)
 
@@ -367,65 +374,79 @@ def _check_segment(segment: list[_Row], first: int, last: int, store: Store) -> 
         )
 
 
-def _inflate(encoding: str, stored: bytes) -> bytes:
-    return decode_blob(encoding, stored)
+class _Inline(Executor):
+    """Runs each task at once in the caller (small exports; and what `processes=0` asks)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
 
 
-def _checked(rec: Record, name: str, encoding: str, stored: bytes) -> tuple[bytes, tuple]:
-    """(bytes, (encoding, stored, crc)) of a blob, its SHA-256 checked against the record."""
-    ref = rec.blobs[name]
-    try:
-        data = _inflate(encoding, stored)
-    except (zlib.error, ValueError) as err:
-        raise StoreError(f"record {rec.seq}'s {name} cannot be read: {err}") from None
-    if hashlib.sha256(data).hexdigest() != ref.sha256:
-        raise StoreError(
-            f"record {rec.seq}'s {name} (sha256:{ref.sha256[:16]}…) no longer matches its "
-            "digest: it was altered in the store; the bundle was not written",
-            hint="`dxguard store verify` lists every record affected",
-        )
-    return data, (encoding, stored, zlib.crc32(data))
+def _executor(processes: int) -> Executor:
+    if processes < 2:
+        return _Inline()
+    # forkserver: workers start from a clean interpreter, never a fork of this process's
+    # threads and open database connections.
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("forkserver"))
 
 
-def _read_blobs(
-    conn: Connection, store: Store, reports: list[tuple[Record, bool]], workers: int
-) -> Iterator[tuple[Record, bytes, tuple]]:
-    """Each report's bytes, in order, inflated and checked in worker threads while the caller
-    summarises the previous ones."""
-    with ThreadPoolExecutor(
-        max_workers=max(1, workers), thread_name_prefix="dxguard-export"
-    ) as pool:
-        pending: deque[tuple[Record, Future]] = deque()
-        for start in range(0, len(reports), BATCH):
-            chunk = [rec for rec, _ in reports[start : start + BATCH]]
-            wanted = sorted({rec.blobs["report"].sha256 for rec in chunk})
-            found = {
-                row.sha256: (row.encoding, bytes(row.data))
-                for row in conn.execute(
-                    sa.select(blobs_t.c.sha256, blobs_t.c.encoding, blobs_t.c.data).where(
-                        blobs_t.c.sha256.in_(wanted)
-                    )
+def _read_reports(
+    conn: Connection,
+    store: Store,
+    reports: list[tuple[Record, bool]],
+    pool: Executor,
+    frameworks: tuple[str, ...],
+) -> Iterator[tuple[Record, StoredReport, tuple[str, bytes]]]:
+    """Each report, in chain order, read and summarised by the pool while the caller adds
+    the previous ones to the bundle; a report that is missing or altered stops the export."""
+    pending: deque[tuple[Record, tuple[str, bytes], Future]] = deque()
+
+    def finish() -> tuple[Record, StoredReport, tuple[str, bytes]]:
+        rec, stored, fut = pending.popleft()
+        try:
+            got = fut.result()
+        except BrokenProcessPool as err:
+            raise DxguardError(
+                f"the export's worker processes stopped ({err}); the bundle was not written",
+                hint="run it again, or with --jobs 1 to read the reports in one process",
+            ) from None
+        if got.problem:
+            raise StoreError(
+                f"{got.problem}; the bundle was not written",
+                hint="`dxguard store verify` lists every record affected",
+            )
+        return rec, got, stored
+
+    for start in range(0, len(reports), BATCH):
+        chunk = [rec for rec, _ in reports[start : start + BATCH]]
+        wanted = sorted({rec.blobs["report"].sha256 for rec in chunk})
+        found = {
+            row.sha256: (row.encoding, bytes(row.data))
+            for row in conn.execute(
+                sa.select(blobs_t.c.sha256, blobs_t.c.encoding, blobs_t.c.data).where(
+                    blobs_t.c.sha256.in_(wanted)
                 )
-            }
-            for rec in chunk:
-                got = found.get(rec.blobs["report"].sha256)
-                if got is None:
-                    raise StoreError(
-                        f"record {rec.seq}'s report (sha256:{rec.blobs['report'].sha256[:16]}…) "
-                        f"is missing from the store {store.location.display}; the bundle was "
-                        "not written",
-                        hint="`dxguard store verify` lists every record affected",
-                    )
-                pending.append((rec, pool.submit(_checked, rec, "report", *got)))
-                while len(pending) > IN_FLIGHT:
-                    done_rec, fut = pending.popleft()
-                    yield done_rec, *fut.result()
-        while pending:
-            done_rec, fut = pending.popleft()
-            yield done_rec, *fut.result()
+            )
+        }
+        for rec in chunk:
+            ref = rec.blobs["report"]
+            got = found.get(ref.sha256)
+            if got is None:
+                raise StoreError(
+                    f"record {rec.seq}'s report (sha256:{ref.sha256[:16]}…) is missing from "
+                    f"the store {store.location.display}; the bundle was not written",
+                    hint="`dxguard store verify` lists every record affected",
+                )
+            fut = pool.submit(read_stored_report, rec.seq, ref.sha256, *got, frameworks)
+            pending.append((rec, got, fut))
+            while len(pending) > IN_FLIGHT:
+                yield finish()
+    while pending:
+        yield finish()
 
 
-def _blob(conn: Connection, store: Store, rec: Record, name: str) -> tuple[bytes, tuple]:
+def _blob(conn: Connection, store: Store, rec: Record, name: str) -> bytes:
     ref = rec.blobs[name]
     row = conn.execute(
         sa.select(blobs_t.c.encoding, blobs_t.c.data).where(blobs_t.c.sha256 == ref.sha256)
@@ -436,13 +457,23 @@ def _blob(conn: Connection, store: Store, rec: Record, name: str) -> tuple[bytes
             f"{store.location.display}; the bundle was not written",
             hint="`dxguard store verify` lists every record affected",
         )
-    return _checked(rec, name, row.encoding, bytes(row.data))
+    data = decode_blob(row.encoding, bytes(row.data))
+    if hashlib.sha256(data).hexdigest() != ref.sha256:
+        raise StoreError(
+            f"record {rec.seq}'s {name} (sha256:{ref.sha256[:16]}…) no longer matches its "
+            "digest: it was altered in the store; the bundle was not written",
+            hint="`dxguard store verify` lists every record affected",
+        )
+    return data
 
 
-def _add_blob(zw: BundleWriter, name: str, data: bytes, stored: tuple) -> None:
-    encoding, raw, crc = stored
+def _add_stored(
+    zw: BundleWriter, name: str, stored: tuple[str, bytes], size: int, crc: int
+) -> None:
+    """A blob into the zip as it is stored: zlib data as the DEFLATE stream it holds."""
+    encoding, raw = stored
     deflated = raw_deflate(raw) if encoding == "zlib" else None
     if deflated is not None:
-        zw.add_deflated(name, deflated, size=len(data), crc=crc)
+        zw.add_deflated(name, deflated, size=size, crc=crc)
     else:
-        zw.add(name, data)
+        zw.add(name, decode_blob(encoding, raw))

@@ -147,6 +147,13 @@ def _catalog_controls(config: Any, controls: tuple[str, ...]) -> list:
 @click.option("--controls", "controls", multiple=True, metavar="DIR", help="Also these catalogs.")
 @click.option("-c", "--config", metavar="FILE", help="dxguard.yaml (its `store` and catalogs).")
 @click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Worker processes reading the reports (default: one per CPU core).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 def export(
     quarter: str | None,
@@ -162,6 +169,7 @@ def export(
     controls: tuple[str, ...],
     config: str | None,
     store_location: str | None,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Export a period's evidence as one signed bundle (zip) for an auditor.
@@ -200,7 +208,13 @@ def export(
     with _open(store_location, cfg) as store:
         where = store.location.display
         result = export_bundle(
-            store, request, signer, target, catalog_controls=catalog, progress=progress
+            store,
+            request,
+            signer,
+            target,
+            catalog_controls=catalog,
+            progress=progress,
+            processes=jobs or os.cpu_count() or 1,
         )
     p = result.period
     s = p.summary()

@@ -29,7 +29,7 @@ from checker.controls import NOT_SATISFIED, SATISFIED, SATISFIED_WITH_WAIVERS, S
 from checker.store.chain import Record
 from checker.store.drift import STATES, DriftEntry, RunFindings, Timeline
 from checker.store.evidence import Evidence, manual_evidence_section
-from checker.store.store import INDEX_COLUMNS, index_tuples
+from checker.store.store import index_tuples
 
 FORMAT = "dxguard-period/1"
 REPORT_KINDS = ("run", "audit")
@@ -346,6 +346,66 @@ def last_moment(until: str) -> str:
     return timestamp(moment)
 
 
+@dataclass(frozen=True)
+class ControlStatus:
+    """A control as one report states it."""
+
+    framework: str
+    control: str
+    status: str
+    title: str
+    evidence_kind: str
+    manual_evidence_required: bool
+    evidence_to_attach: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportDigest:
+    """What the period needs of one run's report: small enough to pass between processes."""
+
+    as_of: str
+    result: str
+    bundle_sha256: str
+    dxguard_version: str | None
+    opa_version: str | None
+    frameworks: tuple[str, ...]
+    controls: tuple[ControlStatus, ...]
+    waivers: tuple[dict[str, Any], ...]
+    findings: tuple[tuple[str, ...], ...]  # the findings index entries (INDEX_COLUMNS order)
+
+
+def digest_report(report: Mapping[str, Any], frameworks: Iterable[str] = ()) -> ReportDigest:
+    """The ReportDigest of a parsed report, its controls limited to `frameworks` (all: none
+    given). Pure."""
+    wanted = set(frameworks)
+    run = report.get("run", {})
+    controls = tuple(
+        ControlStatus(
+            fw["id"],
+            c["id"],
+            c["status"],
+            c.get("title", ""),
+            c.get("evidence", ""),
+            bool(c.get("manual_evidence_required")),
+            tuple(c.get("evidence_to_attach", ())),
+        )
+        for fw in report.get("frameworks", [])
+        if not wanted or fw["id"] in wanted
+        for c in fw.get("controls", [])
+    )
+    return ReportDigest(
+        as_of=str(run.get("as_of", "")),
+        result=str(report.get("summary", {}).get("result", "")),
+        bundle_sha256=str(run.get("bundle", {}).get("sha256", "")),
+        dxguard_version=run.get("dxguard_version"),
+        opa_version=run.get("opa_version"),
+        frameworks=tuple(run.get("frameworks_selected", [])),
+        controls=controls,
+        waivers=tuple(report.get("waivers", [])),
+        findings=tuple(index_tuples(report)),
+    )
+
+
 class PeriodBuilder:
     """Feed records in chain order (see the module doc), then `build()`."""
 
@@ -365,7 +425,7 @@ class PeriodBuilder:
         self.warning_days = warning_days
         self.runs: list[RunInfo] = []
         self.controls: dict[tuple[str, str], ControlMeta] = {}
-        self.control_src: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self.control_src: dict[tuple[str, str], ControlStatus] = {}
         self.by_scope: dict[tuple[str, str], dict[str | None, ScopeControl]] = {}
         self.last_status: dict[str | None, dict[tuple[str, str], tuple[str, int]]] = {}
         self.regressions: list[Regression] = []
@@ -386,30 +446,24 @@ class PeriodBuilder:
         """A finding some run of the scope listed before the period (first by run `first`)."""
         self.timeline(scope).seen(fingerprint, first)
 
-    def add_report(
-        self,
-        rec: Record,
-        report: Mapping[str, Any],
-        *,
-        path: str,
-        size: int,
-        baseline: bool = False,
+    def add_run(
+        self, rec: Record, digest: ReportDigest, *, path: str, size: int, baseline: bool = False
     ) -> RunInfo:
+        """A run or audit record and the digest of its report (`digest_report`)."""
         scope = rec.scope
-        run = report.get("run", {})
         info = RunInfo(
             seq=rec.seq,
             hash=rec.hash,
             kind=rec.kind,
             scope=scope,
             recorded_at=rec.recorded_at,
-            as_of=str(run.get("as_of", rec.meta.get("as_of", ""))),
-            result=str(report.get("summary", {}).get("result", rec.meta.get("result", ""))),
-            bundle_sha256=str(run.get("bundle", {}).get("sha256", "")),
-            dxguard_version=run.get("dxguard_version"),
-            opa_version=run.get("opa_version"),
-            frameworks=tuple(run.get("frameworks_selected", [])),
-            findings=len(report.get("findings", [])),
+            as_of=digest.as_of or str(rec.meta.get("as_of", "")),
+            result=digest.result or str(rec.meta.get("result", "")),
+            bundle_sha256=digest.bundle_sha256,
+            dxguard_version=digest.dxguard_version,
+            opa_version=digest.opa_version,
+            frameworks=digest.frameworks,
+            findings=len(digest.findings),
             report_path=path,
             report_sha256=rec.blobs["report"].sha256,
             report_size=size,
@@ -418,42 +472,42 @@ class PeriodBuilder:
         self.runs.append(info)
         if baseline:
             self.baselines[scope] = rec.seq
-        self._controls(rec, report, scope, baseline)
+        self._controls(rec, digest, scope, baseline)
         if not baseline:
-            self._waivers(rec, report, scope)
-        entries = {t[0]: dict(zip(INDEX_COLUMNS, t, strict=True)) for t in index_tuples(report)}
+            self._waivers(rec, digest, scope)
+        entries = {t[0]: t for t in digest.findings}
         self.timeline(scope).add(RunFindings(rec.seq, rec.recorded_at, entries), before=baseline)
         return info
 
+    def add_report(self, rec: Record, report: Mapping[str, Any], **kw: Any) -> RunInfo:
+        """add_run with the parsed report itself."""
+        return self.add_run(rec, digest_report(report, self.frameworks_filter), **kw)
+
     def _controls(
-        self, rec: Record, report: Mapping[str, Any], scope: str | None, baseline: bool
+        self, rec: Record, digest: ReportDigest, scope: str | None, baseline: bool
     ) -> None:
         last = self.last_status.setdefault(scope, {})
-        for fw in report.get("frameworks", []):
-            if not self.wants_framework(fw["id"]):
-                continue
-            for c in fw.get("controls", []):
-                key = (fw["id"], c["id"])
-                status = c["status"]
-                self.control_src[key] = c  # the latest run's word on the control (no copy)
-                sc = self.by_scope.setdefault(key, {}).setdefault(scope, ScopeControl())
-                before = last.get(key)
-                if baseline:
-                    sc.at_start = status
-                else:
-                    sc.at_end, sc.last_run = status, rec.seq
-                    sc.runs[status] = sc.runs.get(status, 0) + 1
-                    if before and before[0] in SATISFIED_STATES and status == NOT_SATISFIED:
-                        self.regressions.append(
-                            Regression(
-                                scope, key[0], key[1], before[0], before[1], rec.seq,
-                                rec.recorded_at,
-                            )
-                        )  # fmt: skip
-                last[key] = (status, rec.seq)
+        for c in digest.controls:
+            key = (c.framework, c.control)
+            status = c.status
+            self.control_src[key] = c  # the latest run's word on the control
+            sc = self.by_scope.setdefault(key, {}).setdefault(scope, ScopeControl())
+            before = last.get(key)
+            if baseline:
+                sc.at_start = status
+            else:
+                sc.at_end, sc.last_run = status, rec.seq
+                sc.runs[status] = sc.runs.get(status, 0) + 1
+                if before and before[0] in SATISFIED_STATES and status == NOT_SATISFIED:
+                    self.regressions.append(
+                        Regression(
+                            scope, key[0], key[1], before[0], before[1], rec.seq, rec.recorded_at
+                        )
+                    )
+            last[key] = (status, rec.seq)
 
-    def _waivers(self, rec: Record, report: Mapping[str, Any], scope: str | None) -> None:
-        for w in report.get("waivers", []):
+    def _waivers(self, rec: Record, digest: ReportDigest, scope: str | None) -> None:
+        for w in digest.waivers:
             key = (scope, str(w.get("id")))
             use = self.waivers.get(key)
             if use is None:
@@ -495,15 +549,11 @@ class PeriodBuilder:
     def build(self, catalog_controls: Iterable[ControlMeta] = ()) -> Period:
         """The period. `catalog_controls` fill in the manual and partial controls of the
         selected frameworks when no run of the period reported on them."""
-        for (fw, cid), c in self.control_src.items():
-            self.controls[(fw, cid)] = ControlMeta(
-                fw,
-                cid,
-                c.get("title", ""),
-                c.get("evidence", ""),
-                bool(c.get("manual_evidence_required")),
-                tuple(c.get("evidence_to_attach", [])),
-            )
+        for key, c in self.control_src.items():
+            self.controls[key] = ControlMeta(
+                c.framework, c.control, c.title, c.evidence_kind, c.manual_evidence_required,
+                c.evidence_to_attach,
+            )  # fmt: skip
         for meta in catalog_controls:
             key = (meta.framework, meta.control)
             needs_documents = meta.evidence_kind in ("manual", "partial")

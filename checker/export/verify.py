@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import zipfile
 import zlib
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,8 +104,9 @@ def verify_bundle(
     with zf:
         infos = zf.infolist()
         names = [i.filename for i in infos]
-        for name in sorted({n for n in names if names.count(n) > 1}):
-            result.add(name, "extra", f"the zip holds {names.count(name)} members named {name}")
+        for name, n in sorted(Counter(names).items()):
+            if n > 1:
+                result.add(name, "extra", f"the zip holds {n} members named {name}")
         statement = _signature(zf, set(names), result, public_key, fingerprint)
         if statement is None:
             return result

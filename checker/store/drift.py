@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from checker.store.schema import findings as findings_t
 from checker.store.schema import records
+from checker.store.store import INDEX_COLUMNS
 
 if TYPE_CHECKING:
     from checker.store.store import Store
@@ -41,7 +42,7 @@ class RunFindings:
 
     seq: int
     recorded_at: str
-    findings: Mapping[str, Mapping[str, Any]]
+    findings: Mapping[str, Mapping[str, Any] | tuple[str, ...]]  # tuples: INDEX_COLUMNS order
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class Timeline:
         # fingerprint → (seq, recorded_at) of the first run that listed it, ever
         self.first: dict[str, tuple[int, str]] = {}
         # fingerprint → (seq, recorded_at, entry) of the last run that listed it
-        self.last: dict[str, tuple[int, str, Mapping[str, Any]]] = {}
+        self.last: dict[str, tuple[int, str, Any]] = {}
         self.seen_before: set[str] = set()
         self.at_start: set[str] = set()
         self.at_end: set[str] = set()
@@ -152,6 +153,8 @@ class Timeline:
             else:
                 state = REGRESSED
             seq, when, entry = self.last[fp]
+            if isinstance(entry, tuple):  # an index entry as a tuple, in INDEX_COLUMNS order
+                entry = dict(zip(INDEX_COLUMNS, entry, strict=True))
             out.append(
                 DriftEntry(
                     fingerprint=fp,
