@@ -409,13 +409,14 @@ def test_the_summary_renders_in_headless_chromium_with_every_section(filled, key
 
 
 def test_reading_the_reports_in_worker_processes_gives_the_same_bundle(
-    filled, keys, tmp_path, monkeypatch
+    reports, keys, tmp_path, monkeypatch
 ):
+    """The worker processes read no store (the caller hands them bytes): one backend shows it."""
     import checker.export.build as build
 
-    location, info, _, _ = filled
-    if location.startswith("postgresql://"):
-        pytest.skip("the worker processes read no store: one backend proves them")
+    catalogs, s = reports
+    location = str(tmp_path / "evidence.sqlite")
+    info = fill(location, s, catalogs)
     since, until = period_bounds(info.period)
     request = ExportRequest(info.period, since, until)
     monkeypatch.setattr(build, "PROCESS_FROM", 1)
