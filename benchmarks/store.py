@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from run import AS_OF, TOOLS, corpus, machine, timed  # noqa: E402
 
-from checker.report.json_format import render_json  # noqa: E402
+from checker.report.json_format import json_text  # noqa: E402
 from checker.store import opened  # noqa: E402
 from checker.store.drift import drift  # noqa: E402
 from checker.store.runs import record_run  # noqa: E402
@@ -163,7 +163,7 @@ def measure_many(
             "ci": {"commit": f"{i:040x}", "source": "GIT_COMMIT"},
         }
         rep["findings"] = [f for j, f in enumerate(findings) if (i + j) % 17]
-        reports.append((rep, render_json(rep)))
+        reports.append((rep, json_text(rep)))
     results: dict[str, Any] = {
         "resources": base["summary"]["resources"]["loaded"],
         "findings": len(findings),

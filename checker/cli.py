@@ -364,10 +364,12 @@ def cli() -> None:
 )
 @click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
 @click.option(
-    "--scope",
+    "--record-scope",
+    "record_scope",
     metavar="NAME",
-    help="What the recorded run looked at, for drift between periods (default: the CI's "
-    "repository name, else the git checkout's folder name).",
+    help="With --record: what the recorded run looked at, for drift between periods (default: "
+    "the CI's repository name, else the git checkout's folder name). Not the config's "
+    "`scope` (platform or application), which decides which checks apply.",
 )
 def scan(
     paths: tuple[str, ...],
@@ -391,7 +393,7 @@ def scan(
     record: bool = False,
     record_inputs: bool = False,
     store_location: str | None = None,
-    scope: str | None = None,
+    record_scope: str | None = None,
 ) -> None:
     """Scan manifests (files, folders, or - for stdin) and report control by control.
 
@@ -412,7 +414,7 @@ def scan(
     if record or record_inputs:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
-        recorder = Recorder(store_location, config, scope, record_inputs)
+        recorder = Recorder(store_location, config, record_scope, record_inputs)
         if record_inputs and "-" in paths:
             stdin = recorder.keep_stdin()
     install_signal_handlers()
@@ -459,7 +461,7 @@ def scan(
         _write(rendered[fmt], output)
     if recorder is not None:
         recorder.record(
-            report,
+            report.to_json(),
             rendered.get("json"),
             paths=paths,
             frameworks=frameworks,
@@ -479,7 +481,7 @@ def scan(
             click.echo(f"dxguard: warning: {text}", err=True)
         for level, _, text in waiver_notes(report):
             click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
-        skipped = report["summary"]["skipped_inputs"]
+        skipped = report.summary.skipped_inputs
         if skipped:
             click.echo(
                 f"dxguard: note: {skipped} input(s) skipped (not manifests or not "
@@ -489,7 +491,7 @@ def scan(
         for fmt, output in plan:
             if output:
                 click.echo(f"dxguard: {fmt} report written to {output}", err=True)
-    sys.exit(EXIT_FAIL if report["summary"]["result"] == "fail" else EXIT_OK)
+    sys.exit(EXIT_FAIL if report.summary.result == "fail" else EXIT_OK)
 
 
 def _engine_options(f: Any) -> Any:

@@ -29,7 +29,7 @@ from checker.errors import DxguardError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
 from checker.model import Framework, LoadResult
-from checker.report import RunInfo, build_report
+from checker.report import Report, RunInfo, build_report
 from checker.timing import report_ready, stage
 from checker.waivers import DEFAULT_WARNING_DAYS, WaiverFile, apply_waivers, load_waivers
 
@@ -115,7 +115,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_scan(opts: ScanOptions) -> dict[str, Any]:
+def run_scan(opts: ScanOptions) -> Report:
     if not opts.paths:
         raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
     as_of = parse_as_of(opts.as_of)
@@ -182,7 +182,7 @@ def _evaluate_and_report(
     selected: list[Framework],
     waiver_file: WaiverFile | None,
     loading: _InBackground,
-) -> dict[str, Any]:
+) -> Report:
     config = prepared.config
     with open_bundle(prepared) as bundle:
         loaded: LoadResult = loading.result()

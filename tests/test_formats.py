@@ -19,6 +19,7 @@ import xmlschema
 from checker.cli import SCAN_FORMATS
 from checker.report.github import render_github
 from checker.report.markdown import render_markdown
+from checker.report.model import Report
 from checker.report.oscal import control_token
 from checker.report.render import RENDERERS
 from checker.report.sarif import MAX_RESULTS_PER_RUN, render_sarif
@@ -471,14 +472,14 @@ def test_markdown_puts_the_verdict_first_and_folds_the_details(rendered, report)
 
 def test_markdown_is_bounded_and_says_what_was_cut(report):
     for limit in (6000, 9000):
-        text = render_markdown(report, max_chars=limit)
+        text = render_markdown(Report.from_json(report), max_chars=limit)
         assert len(text) <= limit
         assert text.startswith("### ❌ dxguard compliance evidence: FAIL")
         assert regex.search(r"more failures \(([0-9]+ [a-z]+(, )?)+\) cut to keep this", text)
         assert "Not shown to keep this comment short: " in text
         assert "524B applies to" in " ".join(text.split())  # scope notes are never cut
         assert text.count("<details>") == text.count("</details>")
-    full = render_markdown(report)
+    full = render_markdown(Report.from_json(report))
     assert "cut to keep this comment short" not in full
 
 
@@ -487,7 +488,7 @@ def test_markdown_escapes_input_text(report):
     fid = evil["frameworks"][0]["controls"][1]["failures"][0]
     f = next(x for x in evil["findings"] if x["id"] == fid)
     f["message"] = "a | b <img src=x> *bold* `code`"
-    text = render_markdown(evil)
+    text = render_markdown(Report.from_json(evil))
     assert (
         "<img" not in text and "a &#124; b &lt;img src=x&gt; &#42;bold&#42; &#96;code&#96;" in text
     )
@@ -520,7 +521,7 @@ def test_github_annotation_values_cannot_inject_commands(report):
     f = next(x for x in evil["findings"] if x["id"] == fid)
     f["message"] = "100% broken\n::error::injected"
     f["file"] = "dir,with:odd.yaml"
-    text = render_github(evil)
+    text = render_github(Report.from_json(evil))
     assert "\n::error::injected" not in text
     assert "100%25 broken%0A::error::injected" in text
     assert "file=dir%2Cwith%3Aodd.yaml," in text
@@ -590,7 +591,7 @@ def test_github_annotations_come_severity_first_and_stop_where_github_stops_show
     critical = [f for f in failed if f["severity"] == "critical"]
     lapsed = [f for f in failed if _lapsed(f)]
     assert len(critical) >= 5 and lapsed and len(failed) > 100
-    lines = render_github(demo_report).splitlines()
+    lines = render_github(Report.from_json(demo_report)).splitlines()
     annotations = [line for line in lines if line.startswith("::")]
     for level in ("error", "warning", "notice"):  # GitHub shows 10 of each per step
         assert len([a for a in annotations if a.startswith(f"::{level} ")]) <= 10
@@ -621,7 +622,7 @@ def test_github_annotations_come_severity_first_and_stop_where_github_stops_show
 
 def test_github_annotation_limit_is_a_parameter_and_nothing_is_lost_below_it(demo_report):
     failed = _failed(demo_report)
-    lines = render_github(demo_report, per_level=1000).splitlines()
+    lines = render_github(Report.from_json(demo_report), per_level=1000).splitlines()
     assert len([a for a in lines if a.startswith("::") and "title=DXG-" in a]) == len(failed)
     assert not any("more error(s) in the log" in line for line in lines)
 
@@ -630,7 +631,7 @@ def test_markdown_lists_failures_severity_first_so_criticals_reach_the_comment(d
     failed = _failed(demo_report)
     urgent = [f for f in failed if f["severity"] == "critical" or _lapsed(f)]
     for limit in (60_000, 12_000):
-        text = render_markdown(demo_report, max_chars=limit)
+        text = render_markdown(Report.from_json(demo_report), max_chars=limit)
         assert len(text) <= limit
         rows = [line for line in text.splitlines() if line.startswith("| <code>")]
         for f in urgent:
@@ -673,10 +674,10 @@ def test_sarif_over_the_cap_keeps_the_most_severe_and_says_what_was_left_out(cor
     failed = _failed(corpus_report)
     cap = 1000
     assert len(failed) > 2 * cap
-    full = json.loads(render_sarif(corpus_report))
+    full = json.loads(render_sarif(Report.from_json(corpus_report)))
     assert len(full["runs"][0]["results"]) == len(corpus_report["findings"])
     assert "omittedResults" not in full["runs"][0]["properties"]
-    doc = json.loads(render_sarif(corpus_report, max_results=cap))
+    doc = json.loads(render_sarif(Report.from_json(corpus_report), max_results=cap))
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
     (run,) = doc["runs"]
     assert len(run["results"]) == cap

@@ -19,6 +19,7 @@ import pypdf
 import pytest
 
 from checker.report.html import render_html
+from checker.report.model import Report
 
 from conftest import AS_OF, dxguard
 from screenshot_png import read_png
@@ -145,7 +146,7 @@ def test_html_escapes_input_text(html_file, tmp_path):
     f = next(x for x in report["findings"] if x["id"] == fid)
     f["message"] = '<script>alert("x")</script>'
     f["resource"]["name"] = "<b>bold</b>"
-    text = render_html(report)
+    text = render_html(Report.from_json(report))
     assert "<script>" not in text and "<b>bold</b>" not in text
     # Long tokens get break opportunities (<wbr>) between their escaped parts.
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in text.replace("<wbr>", "")
@@ -307,7 +308,7 @@ def test_a_large_scan_lists_findings_up_to_the_cap_and_says_how_many_more(demo, 
     _, report = demo
     monkeypatch.setattr(html_report, "MAX_FINDINGS_PER_CHECK", 3)
     monkeypatch.setattr(html_report, "MAX_RESOURCE_ROWS", 10)
-    text = html_report.render_html(report)
+    text = html_report.render_html(Report.from_json(report))
     per_check: dict[str, int] = {}
     for f in report["findings"]:
         if f["status"] == "failed":

@@ -52,7 +52,7 @@ def _scan(work: Path, store: str, *extra: str, stdin: str | None = None):
 
 
 def test_a_recorded_run_holds_exactly_the_report_it_wrote(store_location, workdir):
-    run = _scan(workdir, store_location, "--record", "--scope", "clinical-repo", "deploy")
+    run = _scan(workdir, store_location, "--record", "--record-scope", "clinical-repo", "deploy")
     assert run.code == 1, run.stderr  # the fixtures fail on purpose; recording keeps the exit
     assert "recorded run 1" in run.stderr
     written = (workdir / "out" / "report.json").read_bytes()
@@ -347,7 +347,7 @@ def test_a_report_shows_attached_manual_evidence_per_control(store_location, wor
 
 
 def test_store_list_show_and_verify_name_a_tampered_record(store_location, workdir):
-    assert _scan(workdir, store_location, "--record", "--scope", "repo", "deploy").code == 1
+    assert _scan(workdir, store_location, "--record", "--record-scope", "repo", "deploy").code == 1
     listed = dxguard(
         "store", "list", "--kind", "run", "--format", "json", "--store", store_location
     )

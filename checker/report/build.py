@@ -1,4 +1,5 @@
-"""Build the evidence report: a plain, deterministic dict that every renderer starts from.
+"""Build the evidence report: the typed records of checker/report/model.py, deterministic, that
+every renderer, the store and the export start from.
 
 Pure: no I/O, no clocks, no OPA. Everything is sorted, so the same inputs, bundle, waivers and
 as-of time give the same report byte for byte once serialised. The report also decides the run's
@@ -27,7 +28,40 @@ from checker.controls import (
 from checker.identity import SEP, finding_digest, finding_id, occurrence_key
 from checker.model import CheckMeta, CheckResult, Framework, LoadResult
 from checker.report.image_evidence import image_evidence
-from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome
+from checker.report.model import (
+    BundleInfo,
+    CatalogFile,
+    CheckEntry,
+    CitedBy,
+    ConfigInfo,
+    ControlCheck,
+    ControlResult,
+    CustomPolicy,
+    ExcludedFramework,
+    Finding,
+    FrameworkResult,
+    Gate,
+    InputFileInfo,
+    Reason,
+    ReasonOnly,
+    Report,
+    ResourceCounts,
+    ResourceEntry,
+    ResourceRef,
+    ResourceSource,
+    ResultCounts,
+    RunMeta,
+    SkippedInput,
+    SubjectCounts,
+    Summary,
+    Tool,
+    WaiverCounts,
+    WaiverEntry,
+    WaiverFileInfo,
+    WaiverRef,
+    from_json,
+)
+from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome, WaiverStatus
 
 REPORT_VERSION = "3.0"
 
@@ -83,7 +117,7 @@ def build_report(
     line_of: LineOf,
     waivers: WaiverOutcome | None = None,
     passes: Mapping[tuple[str, str], int] | None = None,
-) -> dict[str, Any]:
+) -> Report:
     """The evidence report. `results` are the failures and waived failures; `passes` counts the
     passing subjects per (check, resource)."""
     passes = passes or {}
@@ -93,7 +127,7 @@ def build_report(
 
     # Every failure (and waived failure) once, with its location and a stable id; controls refer
     # to findings by id, so a failure that serves twenty controls is still written once.
-    findings: list[dict[str, Any]] = []
+    findings: list[Finding] = []
     prefetch = getattr(line_of, "prefetch", None)
     # A resource that is one part of a larger document (a resource in a Terraform plan, a Packer
     # builder) starts at its own line, not the document's: the Locator finds it from its pointer.
@@ -109,35 +143,33 @@ def build_report(
             continue
         res = resources[r.resource]
         digest = finding_digest(r.check, res, r.path, r.subject)
-        entry: dict[str, Any] = {
-            "id": finding_id(digest),
-            "fingerprint": digest,
-            "status": "waived" if r.status == "waived" else "failed",
-            "check": r.check,
-            "severity": by_check[r.check].severity,
-            "resource": {
-                "id": res.id,
-                "kind": res.kind,
-                "name": res.name,
-                "namespace": res.namespace,
-            },
-            "file": res.source.file,
-            "line": line_of(res.id, r.path),
-            "path": r.path,
-            "message": r.message,
-        }
-        if r.subject is not None:
-            entry["subject"] = r.subject
-        if r.waiver is not None and waivers is not None:
-            entry["waiver"] = _waiver_ref(waivers, r.waiver)
-        findings.append(entry)
+        findings.append(
+            Finding(
+                id=finding_id(digest),
+                fingerprint=digest,
+                status="waived" if r.status == "waived" else "failed",
+                check=r.check,
+                severity=by_check[r.check].severity,
+                resource=ResourceRef(res.id, res.kind, res.name, res.namespace),
+                file=res.source.file,
+                line=line_of(res.id, r.path),
+                path=r.path,
+                message=r.message or "",
+                subject=r.subject,
+                waiver=(
+                    _waiver_ref(waivers, r.waiver)
+                    if r.waiver is not None and waivers is not None
+                    else None
+                ),
+            )
+        )
     _distinguish_copies(findings, resources)
-    findings.sort(key=_failure_key)
-    by_id = {f["id"]: f for f in findings}
+    findings.sort(key=lambda f: f.order_key)
+    by_id = {f.id: f for f in findings}
     ids_by_check: dict[str, dict[str, list[str]]] = {"failed": {}, "waived": {}}
     for f in findings:  # in report order, so every id list below is in report order too
-        ids_by_check[f["status"]].setdefault(f["check"], []).append(f["id"])
-    rank = {f["id"]: i for i, f in enumerate(findings)}
+        ids_by_check[f.status].setdefault(f.check, []).append(f.id)
+    rank = {f.id: i for i, f in enumerate(findings)}
 
     framework_entries = [
         _framework(
@@ -155,12 +187,9 @@ def build_report(
     ]
     # The findings the selected frameworks' controls refer to (a framework selection scopes them).
     cited_ids = {
-        fid
-        for fw in framework_entries
-        for c in fw["controls"]
-        for fid in (*c["failures"], *c["waived"])
+        fid for fw in framework_entries for c in fw.controls for fid in (*c.failures, *c.waived)
     }
-    findings = [f for f in findings if f["id"] in cited_ids]
+    findings = [f for f in findings if f.id in cited_ids]
     gate = _gate(run.fail_on, findings)
 
     per_resource: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
@@ -171,82 +200,90 @@ def build_report(
     resource_entries = []
     for res in load.resources:
         checks_of = per_resource.get(res.id, {})
+        src = res.source
         resource_entries.append(
-            {
-                "id": res.id,
-                "family": res.family,
-                "kind": res.kind,
-                "apiVersion": res.api_version,
-                "name": res.name,
-                "namespace": res.namespace,
-                "source": {**res.source.to_json(), "line": own_line.get(res.id, res.source.line)},
-                "examined": bool(checks_of),
-                "checks": {
-                    cid: {"passed": cnt["pass"], "failed": cnt["fail"], "waived": cnt["waived"]}
+            ResourceEntry(
+                id=res.id,
+                family=res.family,
+                kind=res.kind,
+                api_version=res.api_version,
+                name=res.name,
+                namespace=res.namespace,
+                source=ResourceSource(
+                    src.file, src.document, own_line.get(res.id, src.line), src.item
+                ),
+                examined=bool(checks_of),
+                checks={
+                    cid: ResultCounts(cnt["pass"], cnt["fail"], cnt["waived"])
                     for cid, cnt in sorted(checks_of.items())
                 },
-            }
+                image=(
+                    image_evidence(res.normalized, run.as_of)
+                    if res.family == "image" and res.normalized is not None
+                    else None
+                ),
+            )
         )
-        if res.family == "image" and res.normalized is not None:
-            resource_entries[-1]["image"] = image_evidence(res.normalized, run.as_of)
     resource_entries.sort(
-        key=lambda e: (e["source"]["file"], e["source"]["document"], e["source"].get("item", -1))
+        key=lambda e: (
+            e.source.file,
+            e.source.document,
+            e.source.item if e.source.item is not None else -1,
+        )
     )
-    examined = sum(1 for e in resource_entries if e["examined"])
-    not_examined_kinds = Counter(e["kind"] for e in resource_entries if not e["examined"])
+    examined = sum(1 for e in resource_entries if e.examined)
+    not_examined_kinds = Counter(e.kind for e in resource_entries if not e.examined)
 
     passed = sum(s.passed for s in stats.values())
     failed = sum(s.failed for s in stats.values())
     waived = sum(s.waived for s in stats.values())
     statuses = waivers.statuses if waivers is not None else []
     cov = coverage(frameworks, all_frameworks, [c.id for c in checks])
-    return {
-        "report_version": REPORT_VERSION,
-        "tool": {"name": "dxguard", "version": __version__},
-        "run": _run(run, all_frameworks, frameworks, load, waivers, cov),
-        "scope_notes": [
+    return Report(
+        report_version=REPORT_VERSION,
+        tool=Tool("dxguard", __version__),
+        run=_run(run, all_frameworks, frameworks, load, waivers, cov),
+        scope_notes=[
             GENERAL_SCOPE_NOTE,
             *_repository_scope_notes(run),
             *coverage_notes(cov, [*run.disabled_checks, *run.out_of_scope_checks]),
         ],
-        "summary": {
-            "result": "fail" if gate["failing"] or gate["lapsed_waivers"] else "pass",
-            "gate": gate,
-            "frameworks": {fw["id"]: fw["summary"] for fw in framework_entries},
-            "resources": {
-                "loaded": len(resource_entries),
-                "examined": examined,
-                "not_examined": len(resource_entries) - examined,
-                "not_examined_kinds": dict(sorted(not_examined_kinds.items())),
-            },
-            "subjects": {
-                "examined": passed + failed + waived,
-                "passed": passed,
-                "failed": failed,
-                "waived": waived,
-            },
-            "waivers": {
-                "total": len(statuses),
-                ACTIVE: sum(1 for s in statuses if s.state == ACTIVE),
-                EXPIRED: sum(1 for s in statuses if s.state == EXPIRED),
-                PENDING: sum(1 for s in statuses if s.state == PENDING),
-                "unused": sum(1 for s in statuses if s.unused),
-                "expiring": sum(1 for s in statuses if s.expiring),
-            },
-            "skipped_inputs": len(load.skipped),
-        },
-        "frameworks": framework_entries,
-        "findings": findings,
-        "checks": [
-            _check(c, stats.get(c.id), run.parameters, ids_by_check, run, cov) for c in checks
-        ],
-        "resources": resource_entries,
-        "waivers": [s.to_json() for s in statuses],
-        "skipped": sorted(
-            (s.to_json() for s in load.skipped),
-            key=lambda s: (s["file"], s.get("document", -1)),
+        summary=Summary(
+            result="fail" if gate.failing or gate.lapsed_waivers else "pass",
+            gate=gate,
+            frameworks={fw.id: fw.summary for fw in framework_entries},
+            resources=ResourceCounts(
+                loaded=len(resource_entries),
+                examined=examined,
+                not_examined=len(resource_entries) - examined,
+                not_examined_kinds=dict(sorted(not_examined_kinds.items())),
+            ),
+            subjects=SubjectCounts(passed + failed + waived, passed, failed, waived),
+            waivers=WaiverCounts(
+                total=len(statuses),
+                active=sum(1 for s in statuses if s.state == ACTIVE),
+                expired=sum(1 for s in statuses if s.state == EXPIRED),
+                pending=sum(1 for s in statuses if s.state == PENDING),
+                unused=sum(1 for s in statuses if s.unused),
+                expiring=sum(1 for s in statuses if s.expiring),
+            ),
+            skipped_inputs=len(load.skipped),
         ),
-    }
+        frameworks=framework_entries,
+        findings=findings,
+        checks=[_check(c, stats.get(c.id), run.parameters, ids_by_check, run, cov) for c in checks],
+        resources=resource_entries,
+        waivers=[waiver_entry(s) for s in statuses],
+        skipped=sorted(
+            (SkippedInput(s.file, s.reason, s.document, s.line) for s in load.skipped),
+            key=lambda s: (s.file, s.document if s.document is not None else -1),
+        ),
+    )
+
+
+def waiver_entry(status: WaiverStatus) -> WaiverEntry:
+    """A waiver's record and state as the report lists it."""
+    return from_json(WaiverEntry, status.to_json())
 
 
 def _repository_scope_notes(run: RunInfo) -> list[str]:
@@ -262,22 +299,19 @@ def _repository_scope_notes(run: RunInfo) -> list[str]:
     ]
 
 
-def _waiver_ref(waivers: WaiverOutcome, waiver_id: str) -> dict[str, Any]:
+def _waiver_ref(waivers: WaiverOutcome, waiver_id: str) -> WaiverRef:
     """What a failure says about the waiver that selected it (the full record is listed once)."""
     st = waivers.status_of(waiver_id)
-    ref: dict[str, Any] = {
-        "id": waiver_id,
-        "state": st.state,
-        "expires": st.waiver.expires.isoformat(),
-    }
-    if st.expired_since is not None:
-        ref["expired_since"] = st.expired_since.isoformat()
-    if st.state == PENDING:
-        ref["approved"] = st.waiver.approved.isoformat()
-    return ref
+    return WaiverRef(
+        id=waiver_id,
+        state=st.state,
+        expires=st.waiver.expires.isoformat(),
+        expired_since=st.expired_since.isoformat() if st.expired_since is not None else None,
+        approved=st.waiver.approved.isoformat() if st.state == PENDING else None,
+    )
 
 
-def _gate(fail_on: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+def _gate(fail_on: str, findings: list[Finding]) -> Gate:
     """Which unwaived failures, among the selected frameworks' findings, fail the run.
 
     A failure at or above the --fail-on severity fails it; so does any failure that only an
@@ -285,32 +319,28 @@ def _gate(fail_on: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
     Waived failures never do. "none" reports without failing.
     """
     threshold = SEVERITIES.index(fail_on) if fail_on in SEVERITIES else None
-    failed = [f for f in findings if f["status"] == "failed"] if threshold is not None else []
-    return {
-        "fail_on": fail_on,
-        "failing": sum(1 for f in failed if SEVERITIES.index(f["severity"]) >= threshold),
-        "lapsed_waivers": sum(1 for f in failed if f.get("waiver", {}).get("state") == EXPIRED),
-    }
+    failed = [f for f in findings if f.status == "failed"] if threshold is not None else []
+    return Gate(
+        fail_on=fail_on,
+        failing=sum(1 for f in failed if SEVERITIES.index(f.severity) >= threshold),
+        lapsed_waivers=sum(1 for f in failed if f.waiver is not None and f.waiver.state == EXPIRED),
+    )
 
 
-def _distinguish_copies(findings: list[dict[str, Any]], resources: dict[str, Any]) -> None:
+def _distinguish_copies(findings: list[Finding], resources: dict[str, Any]) -> None:
     """Finding ids are unique in a report. Two findings share an identity only when one object
     (kind, namespace, name) is written twice in the inputs; the first copy keeps the id, the
     others get the copy's number (by file real path and document), so ids stay stable."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+    groups: dict[str, list[Finding]] = {}
     for f in findings:
-        groups.setdefault(f["fingerprint"], []).append(f)
+        groups.setdefault(f.fingerprint, []).append(f)
     for same in groups.values():
         if len(same) < 2:
             continue
-        same.sort(key=lambda f: occurrence_key(resources[f["resource"]["id"]]))
+        same.sort(key=lambda f: occurrence_key(resources[f.resource.id]))
         for n, f in enumerate(same[1:], start=2):
-            f["fingerprint"] = hashlib.sha256(f"{f['fingerprint']}{SEP}{n}".encode()).hexdigest()
-            f["id"] = finding_id(f["fingerprint"])
-
-
-def _failure_key(f: dict[str, Any]) -> tuple:
-    return (f["file"], f["line"], f["check"], f["path"], f["resource"]["id"], f.get("subject", ""))
+            f.fingerprint = hashlib.sha256(f"{f.fingerprint}{SEP}{n}".encode()).hexdigest()
+            f.id = finding_id(f.fingerprint)
 
 
 def _run(
@@ -320,77 +350,48 @@ def _run(
     load: LoadResult,
     waivers: WaiverOutcome | None,
     cov: Coverage,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "as_of": run.as_of,
-        "dxguard_version": __version__,
-        "opa_version": run.opa_version,
-        "engine": run.engine,
-        "bundle": {"sha256": run.bundle_sha256, "modules": run.bundle_modules},
-        "catalogs": _catalog_files(all_frameworks),
-        "frameworks_selected": [fw.id for fw in selected],
-        "frameworks_not_selected": [
-            {"framework": fw.id, "file": fw.file, "origin": fw.origin} for fw in cov.excluded
+) -> RunMeta:
+    return RunMeta(
+        as_of=run.as_of,
+        dxguard_version=__version__,
+        opa_version=run.opa_version,
+        engine=run.engine,
+        bundle=BundleInfo(run.bundle_sha256, run.bundle_modules),
+        catalogs=_catalog_files(all_frameworks),
+        frameworks_selected=[fw.id for fw in selected],
+        frameworks_not_selected=[
+            ExcludedFramework(fw.id, fw.file, fw.origin) for fw in cov.excluded
         ],
-        "config": {
-            "file": run.config_file,
-            "file_sha256": run.config_file_sha256,
-            "sha256": run.config_sha256,
-        },
-        "inputs": [
-            {
-                "path": i.path,
-                "sha256": i.sha256,
-                "size": i.size,
-                "documents": i.documents,
-                "resources": i.resources,
-            }
-            for i in load.inputs
+        config=ConfigInfo(run.config_file, run.config_file_sha256, run.config_sha256),
+        inputs=[
+            InputFileInfo(i.path, i.sha256, i.size, i.documents, i.resources) for i in load.inputs
         ],
-    }
-    out["fail_on"] = run.fail_on
-    if waivers is not None:
-        out["waivers"] = {
-            "file": waivers.file,
-            "sha256": waivers.sha256,
-            "expiry_warning_days": waivers.warning_days,
-        }
-    out["disabled_checks"] = [
-        {"id": cid, "reason": reason} for cid, reason in sorted(run.disabled_checks.items())
-    ]
-    out["custom_policies"] = sorted(run.custom_policies, key=lambda p: p["file"])
-    out["repository_scope"] = run.repository_scope
-    out["out_of_scope_checks"] = [
-        {"id": cid, "reason": reason} for cid, reason in sorted(run.out_of_scope_checks.items())
-    ]
-    if run.ci:
-        out["ci"] = dict(sorted(run.ci.items()))
-    return out
+        fail_on=run.fail_on,
+        waivers=(
+            WaiverFileInfo(waivers.file, waivers.sha256, waivers.warning_days)
+            if waivers is not None
+            else None
+        ),
+        disabled_checks=[Reason(cid, why) for cid, why in sorted(run.disabled_checks.items())],
+        custom_policies=[
+            CustomPolicy(p["file"], p["sha256"], p["package"])
+            for p in sorted(run.custom_policies, key=lambda p: p["file"])
+        ],
+        repository_scope=run.repository_scope,
+        out_of_scope_checks=[
+            Reason(cid, why) for cid, why in sorted(run.out_of_scope_checks.items())
+        ],
+        ci=dict(sorted(run.ci.items())),
+    )
 
 
-def _catalog_files(frameworks: list[Framework]) -> list[dict[str, Any]]:
+def _catalog_files(frameworks: list[Framework]) -> list[CatalogFile]:
     """Every catalog file the run used, built-in and custom (overlays after their framework)."""
     out = []
     for fw in sorted(frameworks, key=lambda f: f.id):
-        out.append(
-            {
-                "framework": fw.id,
-                "version": fw.version,
-                "file": fw.file,
-                "sha256": fw.sha256,
-                "origin": fw.origin,
-            }
-        )
+        out.append(CatalogFile(fw.id, fw.version, fw.file, fw.sha256, fw.origin))
         for file, version, sha in fw.overlays:
-            out.append(
-                {
-                    "framework": fw.id,
-                    "version": version,
-                    "file": file,
-                    "sha256": sha,
-                    "origin": "custom",
-                }
-            )
+            out.append(CatalogFile(fw.id, version, file, sha, "custom"))
     return out
 
 
@@ -400,11 +401,11 @@ def _framework(
     by_check: dict[str, CheckMeta],
     ids_by_check: dict[str, dict[str, list[str]]],
     rank: dict[str, int],
-    by_id: dict[str, dict[str, Any]],
+    by_id: dict[str, Finding],
     waivers: WaiverOutcome | None,
     disabled: dict[str, str],
     out_of_scope: dict[str, str],
-) -> dict[str, Any]:
+) -> FrameworkResult:
     controls = []
     for control in fw.controls:
         status = control_status(control, stats, disabled)
@@ -414,74 +415,67 @@ def _framework(
         for cid in control.checks:
             s = stats.get(cid, CheckStats())
             check_rows.append(
-                {
-                    "id": cid,
-                    "title": by_check[cid].title,
-                    "severity": by_check[cid].severity,
-                    "examined": s.examined,
-                    "passed": s.passed,
-                    "failed": s.failed,
-                    "waived": s.waived,
-                    "resources_examined": len(s.resources),
-                }
+                ControlCheck(
+                    id=cid,
+                    title=by_check[cid].title,
+                    severity=by_check[cid].severity,
+                    examined=s.examined,
+                    passed=s.passed,
+                    failed=s.failed,
+                    waived=s.waived,
+                    resources_examined=len(s.resources),
+                    disabled=True if cid in disabled else None,
+                    out_of_scope=True if cid in out_of_scope else None,
+                )
             )
-            if cid in disabled:
-                check_rows[-1]["disabled"] = True
-            if cid in out_of_scope:
-                check_rows[-1]["out_of_scope"] = True
         failures = _ids_of(control.checks, ids_by_check["failed"], rank)
         waived = _ids_of(control.checks, ids_by_check["waived"], rank)
-        cited = sorted(
-            {by_id[i]["waiver"]["id"] for i in (*failures, *waived) if "waiver" in by_id[i]}
-        )
-        entry: dict[str, Any] = {
-            "id": control.id,
-            "title": control.title,
-            "requirement": control.requirement,
-            "evidence": control.evidence,
-            "citation": control.citation,
-            "status": status,
-            "manual_evidence_required": control.evidence != "automated",
-            "checks": check_rows,
-            "subjects": {
-                "examined": sum(r["examined"] for r in check_rows),
-                "passed": sum(r["passed"] for r in check_rows),
-                "failed": sum(r["failed"] for r in check_rows),
-                "waived": sum(r["waived"] for r in check_rows),
-            },
-            "failures": failures,
-            "waived": waived,
-            "waivers": [waivers.status_of(w).to_json() for w in cited] if waivers else [],
-        }
-        if control.notes:
-            entry["notes"] = control.notes
-        if control.evidence_to_attach:
-            entry["evidence_to_attach"] = list(control.evidence_to_attach)
-        if control.sources:
-            entry["sources"] = list(control.sources)
-        if off:
-            if len(off) == len(control.checks):
-                entry["manual_evidence_required"] = True
-            entry["disabled_checks"] = off
+        cited = sorted({w.id for i in (*failures, *waived) if (w := by_id[i].waiver) is not None})
+        manual = control.evidence != "automated"
+        if off and len(off) == len(control.checks):
+            manual = True
         if elsewhere:
             # Part (or all) of its automated evidence comes from the platform repository's scan:
             # the control is judged here on the rest (all out of scope: nothing examined, so
             # not-applicable), and its evidence must be completed from there.
-            entry["out_of_scope_checks"] = elsewhere
-            entry["manual_evidence_required"] = True
-        if control.catalog:
-            entry["catalog"] = control.catalog
-        controls.append(entry)
-    counts = Counter(c["status"] for c in controls)
-    return {
-        "id": fw.id,
-        "title": fw.title,
-        "version": fw.version,
-        "description": fw.description,
-        "scope_notes": list(fw.scope_notes),
-        "summary": {s: counts.get(s, 0) for s in STATUS_ORDER},
-        "controls": controls,
-    }
+            manual = True
+        controls.append(
+            ControlResult(
+                id=control.id,
+                title=control.title,
+                requirement=control.requirement,
+                evidence=control.evidence,
+                citation=control.citation,
+                status=status,
+                manual_evidence_required=manual,
+                checks=check_rows,
+                subjects=SubjectCounts(
+                    examined=sum(r.examined for r in check_rows),
+                    passed=sum(r.passed for r in check_rows),
+                    failed=sum(r.failed for r in check_rows),
+                    waived=sum(r.waived for r in check_rows),
+                ),
+                failures=failures,
+                waived=waived,
+                waivers=[waiver_entry(waivers.status_of(w)) for w in cited] if waivers else [],
+                notes=control.notes or None,
+                evidence_to_attach=list(control.evidence_to_attach),
+                sources=list(control.sources),
+                disabled_checks=off,
+                out_of_scope_checks=elsewhere,
+                catalog=control.catalog or None,
+            )
+        )
+    counts = Counter(c.status for c in controls)
+    return FrameworkResult(
+        id=fw.id,
+        title=fw.title,
+        version=fw.version,
+        description=fw.description,
+        scope_notes=list(fw.scope_notes),
+        summary={s: counts.get(s, 0) for s in STATUS_ORDER},
+        controls=controls,
+    )
 
 
 def _ids_of(checks: tuple[str, ...], ids: dict[str, list[str]], rank: dict[str, int]) -> list[str]:
@@ -497,32 +491,31 @@ def _check(
     ids_by_check: dict[str, dict[str, list[str]]],
     run: RunInfo,
     cov: Coverage,
-) -> dict[str, Any]:
+) -> CheckEntry:
     s = s or CheckStats()
     custom_packages = {p["package"] for p in run.custom_policies}
-    entry = {
-        "id": c.id,
-        "title": c.title,
-        "family": c.family,
-        "severity": c.severity,
-        "description": c.description,
-        "package": c.package,
-        "targets": c.targets,
-        "remediation": c.remediation,
-        "parameters": {p: parameters.get(p) for p in c.parameters},
-        "examined": s.examined,
-        "passed": s.passed,
-        "failed": s.failed,
-        "waived": s.waived,
-        "resources_examined": len(s.resources),
-        "resources_failed": len(s.failed_resources),
-        "failures": len(ids_by_check["failed"].get(c.id, [])),
-        "waived_failures": len(ids_by_check["waived"].get(c.id, [])),
-        "origin": "custom" if c.package in custom_packages else "builtin",
-        "controls_cited_by": {"selected": cov.selected[c.id], "loaded": cov.loaded[c.id]},
-    }
-    if c.id in run.disabled_checks:
-        entry["disabled"] = {"reason": run.disabled_checks[c.id]}
-    if c.id in run.out_of_scope_checks:
-        entry["out_of_scope"] = {"reason": run.out_of_scope_checks[c.id]}
-    return entry
+    return CheckEntry(
+        id=c.id,
+        title=c.title,
+        family=c.family,
+        severity=c.severity,
+        description=c.description,
+        package=c.package,
+        targets=c.targets,
+        remediation=c.remediation,
+        parameters={p: parameters.get(p) for p in c.parameters},
+        examined=s.examined,
+        passed=s.passed,
+        failed=s.failed,
+        waived=s.waived,
+        resources_examined=len(s.resources),
+        resources_failed=len(s.failed_resources),
+        failures=len(ids_by_check["failed"].get(c.id, [])),
+        waived_failures=len(ids_by_check["waived"].get(c.id, [])),
+        origin="custom" if c.package in custom_packages else "builtin",
+        controls_cited_by=CitedBy(selected=cov.selected[c.id], loaded=cov.loaded[c.id]),
+        disabled=(ReasonOnly(run.disabled_checks[c.id]) if c.id in run.disabled_checks else None),
+        out_of_scope=(
+            ReasonOnly(run.out_of_scope_checks[c.id]) if c.id in run.out_of_scope_checks else None
+        ),
+    )

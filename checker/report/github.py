@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from checker.report.model import Report
 from checker.report.views import (
     STATUS_MEANING,
-    Finding,
+    Listed,
     finding_line,
     findings,
     gate_level,
@@ -48,33 +49,33 @@ def _command(kind: str, message: str, **props: Any) -> str:
     return f"::{kind} {args}::{_data(message)}" if args else f"::{kind}::{_data(message)}"
 
 
-def render_github(report: dict[str, Any], *, per_level: int = ANNOTATIONS_PER_LEVEL) -> str:
+def render_github(report: Report, *, per_level: int = ANNOTATIONS_PER_LEVEL) -> str:
     """per_level: annotations of one level GitHub shows in a step (10); a level with more gets
     per_level - 1 annotations and one that names what was left out."""
     items = severity_first(findings(report, "failures"))
-    fail_on = report["summary"]["gate"]["fail_on"]
+    fail_on = report.summary.gate.fail_on
     waiver_items = waiver_notes(report)
     # Per level, (annotation, finding or None, log line) in the order a reader needs them;
     # waiver problems lead their level.
-    by_level: dict[str, list[tuple[str, Finding | None, str]]] = {lvl: [] for lvl in LEVELS}
+    by_level: dict[str, list[tuple[str, Listed | None, str]]] = {lvl: [] for lvl in LEVELS}
     for level, w, text in waiver_items:
         by_level[level].append(
             (
                 _command(
                     level,
                     text,
-                    file=w["source"]["file"],
-                    line=w["source"]["line"],
-                    title=f"dxguard waiver {w['id']}",
+                    file=w.source.file,
+                    line=w.source.line,
+                    title=f"dxguard waiver {w.id}",
                 ),
                 None,
-                f"{level} {w['source']['file']}:{w['source']['line']} {text}",
+                f"{level} {w.source.file}:{w.source.line} {text}",
             )
         )
     for item in items:
         f = item.failure
         level = "error" if lapsed(f) else gate_level(f, fail_on, COMMAND)
-        log = f"{f['severity']} {f['check']} {finding_line(f)}"
+        log = f"{f.severity} {f.check} {finding_line(f)}"
         by_level[level].append((_annotation(item, level), item, log))
     lines: list[str] = []
     unannotated: list[str] = []
@@ -110,17 +111,17 @@ def render_github(report: dict[str, Any], *, per_level: int = ANNOTATIONS_PER_LE
     waived = findings(report, "waived")
     if waived:
         lines.append(f"dxguard: {len(waived)} failure(s) waived by waivers in force")
-    for fw in report["frameworks"]:
-        counts = ", ".join(f"{n} {s}" for s, n in fw["summary"].items() if n)
-        lines.append(f"dxguard: {fw['id']}: {counts}")
-    used = {s for fw in report["frameworks"] for s, n in fw["summary"].items() if n}
+    for fw in report.frameworks:
+        counts = ", ".join(f"{n} {s}" for s, n in fw.summary.items() if n)
+        lines.append(f"dxguard: {fw.id}: {counts}")
+    used = {s for fw in report.frameworks for s, n in fw.summary.items() if n}
     for status in ("passed-manual-pending", "manual", "not-applicable"):
         if status in used:
             lines.append(f"dxguard: {status}: {STATUS_MEANING[status]}")
-    run = report["run"]
+    run = report.run
     lines.append(
-        f"dxguard: as of {run['as_of']} · dxguard {run['dxguard_version']} · OPA "
-        f"{run['opa_version']} · bundle sha256:{run['bundle']['sha256']}"
+        f"dxguard: as of {run.as_of} · dxguard {run.dxguard_version} · OPA "
+        f"{run.opa_version} · bundle sha256:{run.bundle.sha256}"
     )
     lines.append(f"dxguard: result: {result_sentence(report)}")
     for note in scope_notes(report):
@@ -128,16 +129,14 @@ def render_github(report: dict[str, Any], *, per_level: int = ANNOTATIONS_PER_LE
     return "\n".join(lines) + "\n"
 
 
-def _annotation(item: Finding, level: str) -> str:
+def _annotation(item: Listed, level: str) -> str:
     f = item.failure
-    subject = f" [{f['subject']}]" if f.get("subject") else ""
+    subject = f" [{f.subject}]" if f.subject else ""
     message = (
-        f"{f['message']}\n{resource_label(f['resource'])} · {f['path']}{subject}\n"
+        f"{f.message}\n{resource_label(f.resource)} · {f.path}{subject}\n"
         f"affects: {', '.join(f'{fw}: {c}' for fw, c in item.controls)}"
     )
-    waiver = f.get("waiver")
-    if waiver and waiver["state"] == "expired":
-        message += f"\nwaiver {waiver['id']} expired since {waiver['expired_since']}"
-    return _command(
-        level, message, file=f["file"], line=f["line"], title=f"{f['check']} ({f['severity']})"
-    )
+    waiver = f.waiver
+    if waiver and waiver.state == "expired":
+        message += f"\nwaiver {waiver.id} expired since {waiver.expired_since}"
+    return _command(level, message, file=f.file, line=f.line, title=f"{f.check} ({f.severity})")

@@ -11,54 +11,59 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from checker.report.model import (
+    ImageEvidence,
+    ProvenanceInfo,
+    SbomInfo,
+    ScanInfo,
+    SignatureInfo,
+)
+
 SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NEGLIGIBLE", "UNKNOWN")
 
 
-def image_evidence(record: dict[str, Any], as_of: str) -> dict[str, Any]:
+def image_evidence(record: dict[str, Any], as_of: str) -> ImageEvidence:
     by_severity: dict[str, set[str]] = {}
     for v in record["vulnerabilities"]:
         by_severity.setdefault(v["severity"], set()).add(v["id"])
     os_info = record["os"]
-    return {
-        "digest": record["digest"],
-        "repository": record["repository"],
-        "tags": list(record["tags"]),
-        "files": sorted({s["file"] for s in record["sources"]}),
-        "scans": [
-            {
-                "scanner": s["scanner"],
-                "version": s["version"],
-                "time": s["time"],
-                "age_days": _age_days(s["time"], as_of),
-                "file": s["file"],
-            }
+    return ImageEvidence(
+        digest=record["digest"],
+        repository=record["repository"],
+        tags=list(record["tags"]),
+        files=sorted({s["file"] for s in record["sources"]}),
+        scans=[
+            ScanInfo(
+                scanner=s["scanner"],
+                version=s["version"],
+                time=s["time"],
+                age_days=_age_days(s["time"], as_of),
+                file=s["file"],
+            )
             for s in record["scans"]
         ],
-        "vulnerabilities": {
+        vulnerabilities={
             sev: sorted(by_severity[sev]) for sev in SEVERITY_ORDER if sev in by_severity
         },
-        "sboms": [
-            {
-                "format": s["format"],
-                "spec_version": s["spec_version"],
-                "components": len(s["components"]),
-                "file": s["file"],
-            }
+        sboms=[
+            SbomInfo(
+                format=s["format"],
+                spec_version=s["spec_version"],
+                components=len(s["components"]),
+                file=s["file"],
+            )
             for s in record["sboms"]
         ],
-        "signatures": [
-            {
-                "tool": s["tool"],
-                "verified": s["verified"],
-                "signer": _signer(s),
-                "file": s["file"],
-            }
+        signatures=[
+            SignatureInfo(tool=s["tool"], verified=s["verified"], signer=_signer(s), file=s["file"])
             for s in record["signatures"]
         ],
-        "provenance": [{"builder": p["builder"], "file": p["file"]} for p in record["provenance"]],
-        "os": f"{os_info['family']} {os_info['name']}".strip() if os_info else None,
-        "user": record["user"],
-    }
+        provenance=[
+            ProvenanceInfo(builder=p["builder"], file=p["file"]) for p in record["provenance"]
+        ],
+        os=f"{os_info['family']} {os_info['name']}".strip() if os_info else None,
+        user=record["user"],
+    )
 
 
 def _age_days(time: str | None, as_of: str) -> int | None:

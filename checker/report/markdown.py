@@ -15,6 +15,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+from checker.report.model import Report
 from checker.report.views import (
     findings,
     not_satisfied_below_gate,
@@ -52,13 +53,13 @@ def _code(value: Any) -> str:
     return "<code>" + html.escape(str(value), quote=False).replace("|", "&#124;") + "</code>"
 
 
-def render_markdown(report: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     head = _head(report)
     notes = _notes(report)
     budget = max_chars - len(head) - len(notes) - OMITTED_RESERVE
     sections: dict[str, str] = {}
     omitted: list[str] = []
-    builders: list[tuple[str, Callable[[dict[str, Any], int, list[str]], str]]] = [
+    builders: list[tuple[str, Callable[[Report, int, list[str]], str]]] = [
         ("failures", _failures),
         ("waivers", _waivers),
         ("controls", _controls),
@@ -80,39 +81,40 @@ def render_markdown(report: dict[str, Any], *, max_chars: int = DEFAULT_MAX_CHAR
     return head + body + notes
 
 
-def _head(report: dict[str, Any]) -> str:
-    summary = report["summary"]
-    run = report["run"]
-    icon = "❌" if summary["result"] == "fail" else "✅"
+def _head(report: Report) -> str:
+    summary = report.summary
+    run = report.run
+    icon = "❌" if summary.result == "fail" else "✅"
     if icon == "✅" and not_satisfied_below_gate(report):
         icon = "⚠️"  # the gate passed, yet controls are not satisfied
-    subj = summary["subjects"]
-    res = summary["resources"]
+    subj = summary.subjects
+    res = summary.resources
     lines = [
         f"### {icon} dxguard compliance evidence: {_text(result_sentence(report))}",
         "",
-        f"As of {_text(run['as_of'])} · {res['examined']} of {res['loaded']} resource(s) "
-        f"examined · subjects: {subj['examined']} examined, {subj['passed']} passed, "
-        f"{subj['failed']} failed, {subj['waived']} waived",
+        f"As of {_text(run.as_of)} · {res.examined} of {res.loaded} resource(s) "
+        f"examined · subjects: {subj.examined} examined, {subj.passed} passed, "
+        f"{subj.failed} failed, {subj.waived} waived",
         "",
         "| Framework | ❌ not satisfied | ☑️ with waivers | ✅ satisfied "
         "| ⏳ checks passed, manual evidence pending | ➖ not applicable | 📝 manual |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for fw in report["frameworks"]:
-        s = fw["summary"]
+    for fw in report.frameworks:
+        s = fw.summary
         lines.append(
-            f"| {_text(fw['title'])} (<code>{_text(fw['id'])}</code>) | {s['not-satisfied']} | "
+            f"| {_text(fw.title)} (<code>{_text(fw.id)}</code>) | {s['not-satisfied']} | "
             f"{s['satisfied-with-waivers']} | {s['satisfied']} | {s['passed-manual-pending']} | "
             f"{s['not-applicable']} | {s['manual']} |"
         )
-    w = summary["waivers"]
-    if w["total"]:
+    w = summary.waivers
+    if w.total:
+        warning_days = run.waivers.expiry_warning_days if run.waivers else 0
         lines += [
             "",
-            f"**Waivers:** {w['active']} in force ({subj['waived']} failure(s) waived), "
-            f"{w['expired']} expired, {w['pending']} pending approval, {w['unused']} unused, "
-            f"{w['expiring']} expiring within {run['waivers']['expiry_warning_days']} day(s)",
+            f"**Waivers:** {w.active} in force ({subj.waived} failure(s) waived), "
+            f"{w.expired} expired, {w.pending} pending approval, {w.unused} unused, "
+            f"{w.expiring} expiring within {warning_days} day(s)",
         ]
         notes = waiver_notes(report)
         for level, _, text in notes[:MAX_WAIVER_NOTES]:
@@ -123,7 +125,7 @@ def _head(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
-def _notes(report: dict[str, Any]) -> str:
+def _notes(report: Report) -> str:
     lines = ["> **Scope.** " + _text(n) for n in scope_notes(report)]
     return "\n>\n".join(lines) + "\n"
 
@@ -166,23 +168,21 @@ def _folded(
     return "".join(out)
 
 
-def _failures(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
+def _failures(report: Report, budget: int, omitted: list[str]) -> str:
     items = severity_first(findings(report, "failures"))
     if not items:
         return ""
     rows = []
     for item in items:
         f = item.failure
-        subject = f" ({_text(f['subject'])})" if f.get("subject") else ""
+        subject = f" ({_text(f.subject)})" if f.subject else ""
         waiver = ""
-        if f.get("waiver", {}).get("state") == "expired":
-            waiver = (
-                f" — waiver {_text(f['waiver']['id'])} expired since {f['waiver']['expired_since']}"
-            )
+        if f.waiver is not None and f.waiver.state == "expired":
+            waiver = f" — waiver {_text(f.waiver.id)} expired since {f.waiver.expired_since}"
         rows.append(
-            f"| {_code(f['file'] + ':' + str(f['line']))} | {_text(f['check'])} "
-            f"({f['severity']}) | {_text(resource_label(f['resource']))}{subject} | "
-            f"{_code(f['path'])} | {_text(f['message'])}{waiver} |"
+            f"| {_code(f.location)} | {_text(f.check)} "
+            f"({f.severity}) | {_text(resource_label(f.resource))}{subject} | "
+            f"{_code(f.path)} | {_text(f.message)}{waiver} |"
         )
     header = ["| Location | Check | Resource | Field | What to fix |", "|---|---|---|---|---|"]
     counts = severity_counts(items)
@@ -197,39 +197,39 @@ def _failures(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     )
 
 
-def _controls(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
+def _controls(report: Report, budget: int, omitted: list[str]) -> str:
     out = []
-    for fw in report["frameworks"]:
+    for fw in report.frameworks:
         rows = [
-            f"| {_text(c['id'])} | {STATUS_ICON[c['status']]} {c['status']} | "
-            f"{c['subjects']['examined']} | {c['subjects']['failed']} | "
-            f"{c['subjects']['waived']} | {c['evidence']} |"
-            for c in fw["controls"]
+            f"| {_text(c.id)} | {STATUS_ICON[c.status]} {c.status} | "
+            f"{c.subjects.examined} | {c.subjects.failed} | "
+            f"{c.subjects.waived} | {c.evidence} |"
+            for c in fw.controls
         ]
         header = [
             "| Control | Status | Examined | Failed | Waived | Evidence |",
             "|---|---|---:|---:|---:|---|",
         ]
         left = budget - sum(map(len, out))
-        block = _folded(f"{_text(fw['id'])} controls", header, rows, left, "controls", omitted)
+        block = _folded(f"{_text(fw.id)} controls", header, rows, left, "controls", omitted)
         out.append(block)
     return "".join(out)
 
 
-def _waivers(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
-    if not report["waivers"]:
+def _waivers(report: Report, budget: int, omitted: list[str]) -> str:
+    if not report.waivers:
         return ""
     rows = []
-    for w in report["waivers"]:
-        state = w["state"] + (" (unused)" if w["unused"] else "")
-        if w["state"] == "expired":
-            state += f", since {w['expired_since']}"
-        elif w["expiring"]:
-            state += f", {w['days_left']} day(s) left"
+    for w in report.waivers:
+        state = w.state + (" (unused)" if w.unused else "")
+        if w.state == "expired":
+            state += f", since {w.expired_since}"
+        elif w.expiring:
+            state += f", {w.days_left} day(s) left"
         rows.append(
-            f"| {_text(w['id'])} | {_text(waiver_selector(w))} | {_text(state)} | "
-            f"{w['waived']} | {_text(w['justification'])} | {_text(w['approver'])}, "
-            f"{w['approved']} | {_text(w['ticket'])} | {w['expires']} |"
+            f"| {_text(w.id)} | {_text(waiver_selector(w))} | {_text(state)} | "
+            f"{w.waived} | {_text(w.justification)} | {_text(w.approver)}, "
+            f"{w.approved} | {_text(w.ticket)} | {w.expires} |"
         )
     header = [
         "| Waiver | Covers | State | Waived | Justification | Approved | Ticket | Expires |",
@@ -238,23 +238,20 @@ def _waivers(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
     return _folded(f"Waivers ({len(rows)})", header, rows, budget, "waivers", omitted)
 
 
-def _run(report: dict[str, Any], budget: int, omitted: list[str]) -> str:
-    run = report["run"]
+def _run(report: Report, budget: int, omitted: list[str]) -> str:
+    run = report.run
     rows = [
-        f"| dxguard | {_text(run['dxguard_version'])} |",
-        f"| OPA | {_text(run['opa_version'])} |",
-        f"| Policy bundle | {_code('sha256:' + run['bundle']['sha256'])} |",
-        f"| Config | {_code('sha256:' + run['config']['sha256'])} |",
-        f"| Fail on | {_text(run['fail_on'])} |",
+        f"| dxguard | {_text(run.dxguard_version)} |",
+        f"| OPA | {_text(run.opa_version)} |",
+        f"| Policy bundle | {_code('sha256:' + run.bundle.sha256)} |",
+        f"| Config | {_code('sha256:' + run.config.sha256)} |",
+        f"| Fail on | {_text(run.fail_on)} |",
     ]
-    if "waivers" in run:
-        waivers = run["waivers"]
+    if run.waivers is not None:
         rows.append(
-            f"| Waivers | {_code(waivers['file'])} {_code('sha256:' + waivers['sha256'])} |"
+            f"| Waivers | {_code(run.waivers.file)} {_code('sha256:' + run.waivers.sha256)} |"
         )
-    if "ci" in run:
-        rows.append(f"| Commit | {_code(run['ci']['commit'])} |")
-    rows += [
-        f"| Input | {_code(i['path'])} {_code('sha256:' + i['sha256'])} |" for i in run["inputs"]
-    ]
+    if run.ci:
+        rows.append(f"| Commit | {_code(run.ci['commit'])} |")
+    rows += [f"| Input | {_code(i.path)} {_code('sha256:' + i.sha256)} |" for i in run.inputs]
     return _folded("Run metadata", ["| | |", "|---|---|"], rows, budget, "rows", omitted)

@@ -4,18 +4,18 @@ one evaluation can be written in several formats at once and they cannot disagre
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from checker.report.github import render_github
 from checker.report.html import render_html
 from checker.report.json_format import render_json
 from checker.report.junit import render_junit
 from checker.report.markdown import render_markdown
+from checker.report.model import Report
 from checker.report.oscal import render_oscal
 from checker.report.sarif import render_sarif
 from checker.report.table import render_table
 
-Renderer = Callable[[dict[str, Any]], str]
+Renderer = Callable[[Report], str]
 
 RENDERERS: dict[str, Renderer] = {
     "table": render_table,
@@ -30,7 +30,7 @@ RENDERERS: dict[str, Renderer] = {
 SCAN_FORMATS = tuple(RENDERERS)
 
 
-def render(report: dict[str, Any], fmt: str, *, width: int = 80, color: bool = False) -> str:
+def render(report: Report, fmt: str, *, width: int = 80, color: bool = False) -> str:
     if fmt == "table":
         return render_table(report, width=width, color=color)
     return RENDERERS[fmt](report)

@@ -20,8 +20,9 @@ import json
 import re
 from typing import Any
 
+from checker.report.model import CheckEntry, Report, WaiverEntry, to_json
 from checker.report.views import (
-    Finding,
+    Listed,
     findings,
     gate_level,
     path_uri,
@@ -41,9 +42,9 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 MAX_RESULTS_PER_RUN = 25_000
 
 
-def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_RUN) -> str:
-    checks = report["checks"]
-    rule_index = {c["id"]: i for i, c in enumerate(checks)}
+def render_sarif(report: Report, *, max_results: int = MAX_RESULTS_PER_RUN) -> str:
+    checks = report.checks
+    rule_index = {c.id: i for i, c in enumerate(checks)}
     controls_of = _controls_of_checks(report)
     artifacts, artifact_index = _artifacts(report)
     failures = severity_first(findings(report, "failures"))
@@ -58,10 +59,10 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
     left_waived = waived[len(kept_waived) :]
     invocation: dict[str, Any] = {
         "executionSuccessful": True,
-        "endTimeUtc": report["run"]["as_of"],
+        "endTimeUtc": report.run.as_of,
         "properties": {
-            "result": report["summary"]["result"],
-            "gate": report["summary"]["gate"],
+            "result": report.summary.result,
+            "gate": to_json(report.summary.gate),
         },
     }
     omitted: dict[str, Any] | None = None
@@ -89,7 +90,7 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
                 },
             }
         ]
-    run = report["run"]
+    run = report.run
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -98,8 +99,8 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
                 "tool": {
                     "driver": {
                         "name": "dxguard",
-                        "version": report["tool"]["version"],
-                        "rules": [_rule(c, controls_of.get(c["id"], [])) for c in checks],
+                        "version": report.tool.version,
+                        "rules": [_rule(c, controls_of.get(c.id, [])) for c in checks],
                     }
                 },
                 "invocations": [invocation],
@@ -107,18 +108,18 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
                 "results": results,
                 "columnKind": "unicodeCodePoints",
                 "properties": {
-                    "asOf": run["as_of"],
-                    "opaVersion": run["opa_version"],
-                    "bundleSha256": run["bundle"]["sha256"],
-                    "frameworks": run["frameworks_selected"],
+                    "asOf": run.as_of,
+                    "opaVersion": run.opa_version,
+                    "bundleSha256": run.bundle.sha256,
+                    "frameworks": run.frameworks_selected,
                     # Control statuses per framework (SARIF results are findings; a control
                     # whose checks passed has none, so its status is stated here).
                     "controlStatuses": {
-                        fw["id"]: {
-                            "summary": fw["summary"],
-                            "controls": {c["id"]: c["status"] for c in fw["controls"]},
+                        fw.id: {
+                            "summary": fw.summary,
+                            "controls": {c.id: c.status for c in fw.controls},
                         }
-                        for fw in report["frameworks"]
+                        for fw in report.frameworks
                     },
                     "result": result_sentence(report),
                     "scopeNotes": scope_notes(report),
@@ -131,37 +132,37 @@ def render_sarif(report: dict[str, Any], *, max_results: int = MAX_RESULTS_PER_R
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _controls_of_checks(report: dict[str, Any]) -> dict[str, list[str]]:
+def _controls_of_checks(report: Report) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for fw in report["frameworks"]:
-        for c in fw["controls"]:
-            for chk in c["checks"]:
-                out.setdefault(chk["id"], []).append(f"{fw['id']}: {c['id']}")
+    for fw in report.frameworks:
+        for c in fw.controls:
+            for chk in c.checks:
+                out.setdefault(chk.id, []).append(f"{fw.id}: {c.id}")
     return out
 
 
-def _rule(check: dict[str, Any], controls: list[str]) -> dict[str, Any]:
+def _rule(check: CheckEntry, controls: list[str]) -> dict[str, Any]:
     # The remediation is written with `code` spans: Markdown for viewers that render it, plain
     # text without the backticks for the rest.
-    help_md = check["remediation"]
+    help_md = check.remediation
     help_text = re.sub(r"`([^`]+)`", r"\1", help_md)
     if controls:
         help_md += "\n\nGives evidence for: " + "; ".join(controls)
         help_text += "\n\nGives evidence for: " + "; ".join(controls)
     return {
-        "id": check["id"],
-        "name": _pascal(check["title"]),
-        "shortDescription": {"text": check["title"]},
-        "fullDescription": {"text": check["description"] or check["title"]},
+        "id": check.id,
+        "name": _pascal(check.title),
+        "shortDescription": {"text": check.title},
+        "fullDescription": {"text": check.description or check.title},
         "help": {"text": help_text, "markdown": help_md},
-        "defaultConfiguration": {"level": LEVEL[check["severity"]]},
+        "defaultConfiguration": {"level": LEVEL[check.severity]},
         "properties": {
-            "tags": ["compliance", "security", check["family"]],
-            "severity": check["severity"],
-            "security-severity": SECURITY_SEVERITY[check["severity"]],
-            "family": check["family"],
+            "tags": ["compliance", "security", check.family],
+            "severity": check.severity,
+            "security-severity": SECURITY_SEVERITY[check.severity],
+            "family": check.family,
             "controls": controls,
-            "parameters": check["parameters"],
+            "parameters": check.parameters,
         },
     }
 
@@ -171,81 +172,81 @@ def _pascal(title: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words) or "Check"
 
 
-def _artifacts(report: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _artifacts(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
     artifacts, index = [], {}
-    for i in report["run"]["inputs"]:
-        index[i["path"]] = len(artifacts)
+    for i in report.run.inputs:
+        index[i.path] = len(artifacts)
         artifacts.append(
             {
-                "location": {"uri": path_uri(i["path"])},
-                "length": i["size"],
-                "hashes": {"sha-256": i["sha256"]},
+                "location": {"uri": path_uri(i.path)},
+                "length": i.size,
+                "hashes": {"sha-256": i.sha256},
             }
         )
     return artifacts, index
 
 
 def _result(
-    item: Finding,
+    item: Listed,
     rule_index: dict[str, int],
     artifact_index: dict[str, int],
-    report: dict[str, Any],
+    report: Report,
     *,
     suppressed: bool,
 ) -> dict[str, Any]:
     f = item.failure
-    res = f["resource"]
-    artifact: dict[str, Any] = {"uri": path_uri(f["file"])}
-    if f["file"] in artifact_index:
-        artifact["index"] = artifact_index[f["file"]]
+    res = f.resource
+    artifact: dict[str, Any] = {"uri": path_uri(f.file)}
+    if f.file in artifact_index:
+        artifact["index"] = artifact_index[f.file]
     props: dict[str, Any] = {
-        "severity": f["severity"],
-        "field": f["path"],
-        "resource": res["id"],
+        "severity": f.severity,
+        "field": f.path,
+        "resource": res.id,
         "controls": [f"{fw}: {c}" for fw, c in item.controls],
     }
-    if "subject" in f:
-        props["subject"] = f["subject"]
+    if f.subject is not None:
+        props["subject"] = f.subject
     out: dict[str, Any] = {
-        "ruleId": f["check"],
-        "ruleIndex": rule_index[f["check"]],
-        "level": gate_level(f, report["summary"]["gate"]["fail_on"], LEVEL),
-        "message": {"text": f["message"]},
+        "ruleId": f.check,
+        "ruleIndex": rule_index[f.check],
+        "level": gate_level(f, report.summary.gate.fail_on, LEVEL),
+        "message": {"text": f.message},
         "locations": [
             {
                 "physicalLocation": {
                     "artifactLocation": artifact,
-                    "region": {"startLine": f["line"]},
+                    "region": {"startLine": f.line},
                 },
                 "logicalLocations": [
                     {
-                        "name": res.get("name") or res["id"],
-                        "fullyQualifiedName": res["id"],
+                        "name": res.name or res.id,
+                        "fullyQualifiedName": res.id,
                         "kind": "object",
                     }
                 ],
             }
         ],
-        "partialFingerprints": {"dxguardFinding/v2": f["fingerprint"]},
+        "partialFingerprints": {"dxguardFinding/v2": f.fingerprint},
         "properties": props,
     }
-    waiver = f.get("waiver")
+    waiver = f.waiver
     if suppressed and waiver:
-        w = _waiver(report, waiver["id"])
+        w = _waiver(report, waiver.id)
         out["suppressions"] = [
             {
                 "kind": "external",
                 "status": "accepted",
-                "justification": w["justification"],
+                "justification": w.justification,
                 "properties": {
-                    k: w[k] for k in ("id", "approver", "approved", "ticket", "expires")
+                    k: getattr(w, k) for k in ("id", "approver", "approved", "ticket", "expires")
                 },
             }
         ]
     elif waiver:
-        props["waiver"] = waiver  # a lapsed waiver: the failure stands
+        props["waiver"] = to_json(waiver)  # a lapsed waiver: the failure stands
     return out
 
 
-def _waiver(report: dict[str, Any], waiver_id: str) -> dict[str, Any]:
-    return next(w for w in report["waivers"] if w["id"] == waiver_id)
+def _waiver(report: Report, waiver_id: str) -> WaiverEntry:
+    return next(w for w in report.waivers if w.id == waiver_id)

@@ -113,7 +113,7 @@ class Recorder:
         self, report: dict[str, Any], report_json: str | None, *, quiet: bool, **command: Any
     ) -> None:
         from checker.errors import StoreError
-        from checker.report.json_format import render_json
+        from checker.report.json_format import json_text
         from checker.store.runs import ScanCommand, default_scope, record_run
 
         cmd = ScanCommand(
@@ -134,7 +134,7 @@ class Recorder:
                 rec = record_run(
                     self.store,
                     report,
-                    report_json if report_json is not None else render_json(report),
+                    report_json if report_json is not None else json_text(report),
                     scope=self.scope or default_scope(),
                     command=cmd,
                     with_files=self.inputs,
