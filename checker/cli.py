@@ -362,7 +362,13 @@ def cli() -> None:
     help="As --record, and keep every file the run read (inputs or stdin, config, waivers, "
     "custom checks and catalogs, the policy bundle) so `dxguard reproduce` can re-run it.",
 )
-@click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--store",
+    "store_location",
+    metavar="PATH|URL",
+    help=STORE_HELP + " Given (or with --record), the report lists, per control that needs "
+    "manual evidence, the documents the store holds for it.",
+)
 @click.option(
     "--record-scope",
     "record_scope",
@@ -411,7 +417,7 @@ def scan(
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     recorder = None
     stdin = None
-    if record or record_inputs:  # the store opens while the scan runs
+    if record or record_inputs or store_location:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
         recorder = Recorder(store_location, config, record_scope, record_inputs)
@@ -453,13 +459,16 @@ def scan(
         )
     if recorder is not None:
         recorder.ready()  # a store that cannot be opened: exit 2, nothing written
+        recorder.add_manual_evidence(report)  # per control: documents attached, or missing
     rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
         rendered[fmt] = render(report, fmt, width=width, color=color)
         _write(rendered[fmt], output)
-    if recorder is not None:
+    if recorder is not None and not (record or record_inputs):
+        recorder.close()  # --store alone: read for its manual evidence, nothing recorded
+    elif recorder is not None:
         recorder.record(
             report.to_json(),
             rendered.get("json"),
