@@ -229,6 +229,10 @@ def cli() -> None:
                                                 attach a document to a manual control
       dxguard reproduce 42                      re-evaluate recorded run 42
       dxguard store verify                      check the evidence store's hash chain
+      dxguard export --quarter 2026Q3 --key qa.key
+                                                the quarter's signed evidence bundle
+      dxguard verify BUNDLE.zip --public-key qa.pub
+                                                check a bundle's signature, files and chain
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -373,7 +377,13 @@ def cli() -> None:
     help="As --record, and keep every file the run read (inputs or stdin, config, waivers, "
     "custom checks and catalogs, the policy bundle) so `dxguard reproduce` can re-run it.",
 )
-@click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--store",
+    "store_location",
+    metavar="PATH|URL",
+    help=STORE_HELP + " Given (or with --record), the report lists, per control that needs "
+    "manual evidence, the documents the store holds for it.",
+)
 @click.option(
     "--record-scope",
     "record_scope",
@@ -422,7 +432,7 @@ def scan(
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     recorder = None
     stdin = None
-    if record or record_inputs:  # the store opens while the scan runs
+    if record or record_inputs or store_location:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
         recorder = Recorder(store_location, config, record_scope, record_inputs)
@@ -464,13 +474,16 @@ def scan(
         )
     if recorder is not None:
         recorder.ready()  # a store that cannot be opened: exit 2, nothing written
+        recorder.add_manual_evidence(report)  # per control: documents attached, or missing
     rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
         rendered[fmt] = render(report, fmt, width=width, color=color)
         _write(rendered[fmt], output)
-    if recorder is not None:
+    if recorder is not None and not (record or record_inputs):
+        recorder.close()  # --store alone: read for its manual evidence, nothing recorded
+    elif recorder is not None:
         recorder.record(
             report.to_json(),
             rendered.get("json"),
@@ -895,9 +908,10 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
 
 
 def _add_store_commands() -> None:
+    from checker.export.commands import COMMANDS as EXPORT_COMMANDS
     from checker.store.commands import COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *EXPORT_COMMANDS):
         cli.add_command(command)
 
 
