@@ -8,13 +8,14 @@ PY     := $(VENV)/bin/python
 TOOLS  := .tools/bin
 OPA    := $(TOOLS)/opa
 CONFTEST := $(TOOLS)/conftest
+VEGETA := $(TOOLS)/vegeta
 K8SYAML := $(TOOLS)/k8syaml
 STAMP  := $(VENV)/.dxguard-installed
 
 export DXGUARD_OPA := $(CURDIR)/$(OPA)
 export DXGUARD_K8SYAML := $(CURDIR)/$(K8SYAML)
 
-.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke bench-store clean
+.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke bench-store bench-webhook clean
 
 all: setup
 
@@ -47,6 +48,16 @@ $(CONFTEST): benchmarks/peers/conftest/go.mod benchmarks/peers/conftest/go.sum
 	@mkdir -p $(TOOLS)
 	cd benchmarks/peers/conftest && go build -trimpath -o $(CURDIR)/$(CONFTEST) github.com/open-policy-agent/conftest
 
+# The open-loop load generator for the webhook benchmark, built from its Go module like OPA.
+$(VEGETA): benchmarks/peers/vegeta/go.mod benchmarks/peers/vegeta/go.sum
+	@mkdir -p $(TOOLS)
+	cd benchmarks/peers/vegeta && go build -trimpath -o $(CURDIR)/$(VEGETA) github.com/tsenart/vegeta/v12
+
+# The admission webhook at 100, 500 and 1,000 requests per second beside the raw OPA
+# (docs/benchmarks-webhook.md; about 5 minutes).
+bench-webhook: setup $(VEGETA)
+	$(PY) benchmarks/webhook.py --out docs/benchmarks-webhook.md
+
 # Benchmarks (not a test): the table in docs/benchmarks.md, measured in one run.
 bench: setup $(CONFTEST)
 	$(PY) benchmarks/run.py --sizes 1000,10000,100000 --out docs/benchmarks.md --append benchmarks/changes.md
@@ -57,9 +68,10 @@ bench-store: setup
 	$(PY) benchmarks/store.py --out docs/benchmarks-store.md
 
 # The harnesses on their smallest sizes only, to prove they work (part of `make test`).
-bench-smoke: setup $(CONFTEST)
+bench-smoke: setup $(CONFTEST) $(VEGETA)
 	$(PY) benchmarks/run.py --sizes 1000 --repeat 1 --out $$(mktemp -d)/benchmarks.md > /dev/null
 	$(PY) benchmarks/store.py --quick --out $$(mktemp -d)/benchmarks-store.md > /dev/null
+	$(PY) benchmarks/webhook.py --quick --out $$(mktemp -d)/benchmarks-webhook.md 2> /dev/null
 
 # The main job on the bundled fixtures: Kubernetes manifests, VM templates and image evidence,
 # with the example organisation's config and waivers. Prints the table and writes the HTML, JSON

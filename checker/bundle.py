@@ -226,6 +226,7 @@ def open_bundle(prepared: Prepared) -> Iterator[Bundle]:
             verify_loaded(custom, *engine.check_packages(), set(prepared.config.disabled_checks))
         prepared.catalogs.validate_references({c.id for c in checks})
         validate_disabled(prepared.config, checks)
+        engine.load_index(checks, set(prepared.config.disabled_checks))
         if spec.opa_url and engine.config_data() != prepared.config.policy_data():
             raise EngineError(
                 f"the OPA at {spec.opa_url} holds different dxguard parameters "

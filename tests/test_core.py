@@ -326,3 +326,15 @@ def test_an_object_query_never_evaluates_a_cluster_check_or_rebuilds_a_constant_
     # a Deployment), reading the generated tables, never building them (~27,000 steps per query
     # for any object before they were generated).
     assert 0 < steps["rego/k8s/api_fields.rego"] < 2_000, steps
+
+
+def test_the_check_index_the_engine_loads_is_the_one_the_bundle_derives_itself():
+    """data.dxguard.index (put by the engine so that no query reads every check's metadata) must
+    name exactly the checks rego/main.rego would choose without it, disabled ones left out."""
+    config = load_config("fixtures/dxguard.yaml")
+    with open_bundle(prepare(config)) as bundle:
+        loaded = bundle.engine._query({}, "index", "index")  # noqa: SLF001
+        derived = bundle.engine._query({}, "derived index", "derived_index")  # noqa: SLF001
+    assert loaded == derived
+    enabled = {c.id for c in bundle.checks if c.scope == "object"} - set(config.disabled_checks)
+    assert {e["id"] for e in loaded["object"]} == enabled
