@@ -114,7 +114,10 @@ class Webhook:
     def decisions(self) -> list[dict[str, Any]]:
         if not self.log.exists():
             return []
-        return [orjson.loads(line) for line in self.log.read_text().splitlines() if line]
+        # Only whole lines: the webhook may be writing the next record while we read.
+        text = self.log.read_bytes()
+        complete = text[: text.rfind(b"\n") + 1]
+        return [orjson.loads(line) for line in complete.splitlines() if line]
 
     def wait_for(self, predicate: Any, timeout: float = 30.0) -> Any:
         end = time.monotonic() + timeout
