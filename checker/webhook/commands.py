@@ -28,13 +28,13 @@ def webhook_group() -> None:
 @click.option(
     "--cert",
     required=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="TLS certificate (PEM), reloaded when the file changes.",
 )
 @click.option(
     "--key",
     required=True,
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="TLS private key (PEM), reloaded with the certificate.",
 )
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
@@ -42,12 +42,12 @@ def webhook_group() -> None:
 @click.option(
     "-c",
     "--config",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="dxguard.yaml: tiers, parameters, admission enforcement, frameworks.",
 )
 @click.option(
     "--waivers",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="Waiver file: applied at admission exactly as in a scan (an expired waiver "
     "covers nothing).",
 )
@@ -62,7 +62,7 @@ def webhook_group() -> None:
     "--inventory",
     "inventory_dirs",
     multiple=True,
-    type=click.Path(exists=True),
+    type=click.Path(),
     help="A folder of manifests and image evidence the checks read about other "
     "objects (namespaces, RBAC, image scans), merged with what the cluster lists.",
 )
@@ -79,7 +79,7 @@ def webhook_group() -> None:
 )
 @click.option(
     "--kubeconfig",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="Kubeconfig to list and watch with (default: $KUBECONFIG or ~/.kube/config).",
 )
 @click.option("--context", "kube_context", help="Kubeconfig context to use.")
@@ -113,7 +113,7 @@ def webhook_group() -> None:
 )
 @click.option(
     "--opa-binary",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(dir_okay=False),
     help="The OPA binary to manage (default: $DXGUARD_OPA, then PATH).",
 )
 @click.option(
@@ -184,8 +184,11 @@ def _serve(
     cert_reload_seconds: float,
     as_of: str | None,
 ) -> None:
+    import ssl
+
     from checker.bundle import EngineSpec
     from checker.config import load_config
+    from checker.errors import UsageError
     from checker.scan import parse_as_of
     from checker.waivers import load_waivers
     from checker.webhook.decisions import DecisionSink
@@ -195,7 +198,14 @@ def _serve(
     from checker.webhook.server import TlsFiles, Webhook, describe, run
 
     cfg = load_config(config)
-    tls = TlsFiles(cert, key, poll_seconds=cert_reload_seconds)
+    try:
+        tls = TlsFiles(cert, key, poll_seconds=cert_reload_seconds)
+    except (OSError, ssl.SSLError) as err:
+        raise UsageError(
+            f"--cert {cert} / --key {key}: cannot serve TLS with them: {err}",
+            hint="give the PEM certificate and its private key (docs/webhook.md shows how to make "
+            "a pair with openssl, or let cert-manager mount one)",
+        ) from None
     judge = Judge(
         JudgeOptions(
             cfg,
