@@ -214,6 +214,7 @@ def cli() -> None:
                                                 attach a document to a manual control
       dxguard reproduce 42                      re-evaluate recorded run 42
       dxguard store verify                      check the evidence store's hash chain
+      dxguard audit --context prod              judge what a live cluster runs
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -887,6 +888,15 @@ def _add_store_commands() -> None:
 
 
 _add_store_commands()
+
+
+def _add_audit_command() -> None:
+    from checker.audit.command import audit
+
+    cli.add_command(audit)
+
+
+_add_audit_command()
 
 
 def main() -> None:
