@@ -250,6 +250,9 @@ class ControlPlane:
                 f"--tls-private-key-file={serving.key}",
                 f"--client-ca-file={self.ca.cert}",
                 "--authorization-mode=RBAC",
+                # As kubeadm and every managed cluster run it: privileged containers are
+                # admitted by the API server and judged by dxguard (and Pod Security).
+                "--allow-privileged=true",
                 "--service-account-issuer=https://kubernetes.default.svc",
                 f"--service-account-key-file={sa.cert}",
                 f"--service-account-signing-key-file={sa.key}",

@@ -6,6 +6,7 @@ through discovery, as kubectl does) and over the dxguard command line, run as a 
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -21,10 +22,23 @@ DXGUARD = [sys.executable, "-m", "checker"]
 
 
 def create(dynamic: Any, manifest: dict[str, Any]) -> Any:
-    """Create one object as `kubectl create` does (its kind found through discovery)."""
+    """Create one object as `kubectl create` does (its kind found through discovery).
+
+    A Pod's ephemeral containers cannot be set on create: they are added afterwards through
+    the pod's ephemeralcontainers subresource, as `kubectl debug` adds them."""
     api = dynamic.resources.get(api_version=manifest["apiVersion"], kind=manifest["kind"])
     namespace = (manifest.get("metadata") or {}).get("namespace")
-    return api.create(body=manifest, namespace=namespace if api.namespaced else None)
+    ephemeral = (manifest.get("spec") or {}).get("ephemeralContainers")
+    if manifest["kind"] != "Pod" or not ephemeral:
+        return api.create(body=manifest, namespace=namespace if api.namespaced else None)
+    body = copy.deepcopy(manifest)
+    del body["spec"]["ephemeralContainers"]
+    api.create(body=body, namespace=namespace)
+    from kubernetes import client
+
+    return client.CoreV1Api(dynamic.client).patch_namespaced_pod_ephemeralcontainers(
+        manifest["metadata"]["name"], namespace, {"spec": {"ephemeralContainers": ephemeral}}
+    )
 
 
 def documents(*paths: Path) -> list[dict[str, Any]]:
@@ -48,16 +62,21 @@ class Run:
     stderr: str
 
 
+def run_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
+    env.setdefault("DXGUARD_OPA", str(ROOT / ".tools" / "bin" / "opa"))
+    return env
+
+
 def dxguard(*args: str, timeout: float = 600, env: dict[str, str] | None = None) -> Run:
-    full_env = {**os.environ, **(env or {})}
-    full_env.setdefault("DXGUARD_OPA", str(ROOT / ".tools" / "bin" / "opa"))
+    """`dxguard ARGS` as a user runs it, from the checkout, with no terminal."""
     proc = subprocess.run(
         [*DXGUARD, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=ROOT,
-        env=full_env,
+        env=run_env(env),
         stdin=subprocess.DEVNULL,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
