@@ -64,6 +64,8 @@ cluster or engine error (never reported as a pass)."""
 @click.option(
     "--cluster-name",
     metavar="NAME",
+    envvar="DXGUARD_CLUSTER_NAME",
+    show_envvar=True,
     help="What the report and the store call this cluster (default: the kubeconfig's cluster "
     "name; in a pod, cluster-<kube-system UID>). Listed objects are named NAME/<API path>.",
 )
