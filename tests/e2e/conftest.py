@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from e2e_cluster import ControlPlane, ControlPlaneError
+from e2e_cluster import ControlPlane, ControlPlaneError, pid_alive
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,11 @@ def control_plane() -> Iterator[ControlPlane]:
     try:
         yield plane
     finally:
+        pids = [p.pid for p in plane.processes]
         plane.stop()
+        # Proof, at the end of every e2e session, that nothing the suite started outlives it.
+        left = [pid for pid in pids if pid_alive(pid)]
+        assert not left, f"control plane processes still running after stop(): {left}"
 
 
 @pytest.fixture(scope="session")
