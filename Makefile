@@ -77,7 +77,7 @@ $(ETCD): tools/etcd/go.mod tools/etcd/go.sum tools/etcd/main.go
 
 # The end-to-end suite (tests/e2e/): etcd and kube-apiserver on loopback, the webhook and the audit
 # against them. Not part of `make test`, which needs no control plane; .ci/run runs both.
-e2e: setup $(K8SYAML) control-plane
+e2e: setup control-plane
 	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
 # Benchmarks (not a test): the table in docs/benchmarks.md, measured in one run.
