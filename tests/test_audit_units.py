@@ -131,3 +131,44 @@ def test_a_refused_list_names_each_kind_and_the_rule_that_would_allow_it():
         err.message
     )
     assert 'apiGroups: ["apps"], resources: [deployments], verbs: [get, list]' in err.hint
+
+
+def _audit(*args: str, env: dict[str, str] | None = None):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", "checker", "audit", *args],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def test_kubeconfig_problems_are_clear_errors_before_anything_connects(tmp_path):
+    missing = _audit("--kubeconfig", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "--kubeconfig" in missing.stderr
+    assert "no such file" in missing.stderr
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("clusters: [\n")
+    broken = _audit("--kubeconfig", str(bad))
+    assert broken.returncode == 2 and f"{bad}:2: the kubeconfig is not valid YAML" in broken.stderr
+    none = _audit(env={"HOME": str(tmp_path), "KUBECONFIG": "", "KUBERNETES_SERVICE_HOST": ""})
+    assert none.returncode == 2 and "no kubeconfig found" in none.stderr
+    for run in (missing, broken, none):
+        assert run.stdout == "" and "internal error" not in run.stderr
+
+
+def test_an_unknown_context_is_a_clear_error(tmp_path):
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: a\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: a, context: {cluster: c, user: u}}]\n"
+    )
+    run = _audit("--kubeconfig", str(config), "--context", "prod")
+    assert run.returncode == 2 and "cannot use the kubeconfig" in run.stderr
+    assert "prod" in run.stderr and "--context picks a context" in run.stderr

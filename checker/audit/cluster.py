@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import yaml
 
 from checker.audit.kinds import ApiResource, discovered
 from checker.errors import DxguardError
@@ -113,6 +114,18 @@ class Cluster:
             raise ClusterError(
                 f"cannot use the kubeconfig {files or ''}: {err}".replace("  ", " "),
                 hint="check it with `kubectl config view`; --context picks a context",
+            ) from None
+        except yaml.YAMLError as err:
+            mark = getattr(err, "problem_mark", None)
+            where = f"{files}:{mark.line + 1}" if mark is not None else str(files)
+            raise ClusterError(
+                f"{where}: the kubeconfig is not valid YAML ({getattr(err, 'problem', err)})",
+                hint="fix the file, or point --kubeconfig at the one kubectl uses",
+            ) from None
+        except OSError as err:
+            raise ClusterError(
+                f"cannot read the kubeconfig {files}: {err.strerror or err}",
+                hint="give a kubeconfig file you can read",
             ) from None
         cfg.retries = 1
         self.connection = Connection(cfg.host, cluster_name, ctx_name, source)
