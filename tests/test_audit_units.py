@@ -4,6 +4,8 @@ a real API server.)"""
 
 from __future__ import annotations
 
+import hashlib
+
 import orjson
 
 from checker.audit.kinds import KUBEVIRT_CONTEXT, ApiResource, discovered, plan, wanted_kinds
@@ -92,7 +94,8 @@ def test_a_listed_item_reads_like_its_manifest_without_managed_fields():
 def test_a_listed_object_loads_like_a_file_and_names_its_cluster_and_path():
     listed = listed_object("prod", ITEM, DEPLOYMENTS)
     assert listed.name == "prod/apis/apps/v1/namespaces/clinical/deployments/web"
-    assert listed.data == orjson.dumps(listed.value, option=orjson.OPT_SORT_KEYS)
+    data = orjson.dumps(listed.value, option=orjson.OPT_SORT_KEYS)
+    assert (listed.sha256, listed.size) == (hashlib.sha256(data).hexdigest(), len(data))
     loaded = load([], objects=[listed])
     (res,) = loaded.resources
     assert (res.kind, res.namespace, res.name, res.api_version) == (
@@ -101,7 +104,7 @@ def test_a_listed_object_loads_like_a_file_and_names_its_cluster_and_path():
     assert res.object is listed.value
     assert res.source.file == listed.name
     (inp,) = loaded.inputs
-    assert (inp.path, inp.resources, inp.size) == (listed.name, 1, len(listed.data))
+    assert (inp.path, inp.resources, inp.sha256) == (listed.name, 1, listed.sha256)
 
 
 def test_a_findings_line_is_the_fields_line_in_the_rendered_object():

@@ -15,6 +15,7 @@ report points into (those with failures), when the report asks for a line.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -45,9 +46,12 @@ def source_name(cluster: str, resource: ApiResource, obj: dict[str, Any]) -> str
 
 
 def listed_object(cluster: str, item: dict[str, Any], resource: ApiResource) -> ListedObject:
+    """The object as the run's input: its digest is of its JSON with sorted keys, as judged."""
     obj = as_manifest(item, resource)
     data = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
-    return ListedObject(source_name(cluster, resource, obj), obj, data)
+    return ListedObject(
+        source_name(cluster, resource, obj), obj, hashlib.sha256(data).hexdigest(), len(data)
+    )
 
 
 def render(obj: dict[str, Any]) -> str:

@@ -311,11 +311,12 @@ def _load_text(
 @dataclass(frozen=True)
 class ListedObject:
     """An object with no file: its name in reports (e.g. the API path it was listed at), the
-    object, and the bytes that stand for it in the run's inputs (digest and size)."""
+    object, and the SHA-256 and size of the bytes that stand for it in the run's inputs."""
 
     name: str
     value: dict[str, Any]
-    data: bytes
+    sha256: str
+    size: int
 
 
 def _load_object(listed: ListedObject, result: LoadResult) -> None:
@@ -327,8 +328,8 @@ def _load_object(listed: ListedObject, result: LoadResult) -> None:
     result.inputs.append(
         InputFile(
             path=listed.name,
-            sha256=hashlib.sha256(listed.data).hexdigest(),
-            size=len(listed.data),
+            sha256=listed.sha256,
+            size=listed.size,
             documents=1,
             resources=len(result.resources) - before,
         )
