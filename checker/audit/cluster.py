@@ -180,6 +180,8 @@ class Cluster:
             raise ForbiddenError(Forbidden(path, message))
         if status == 410:
             raise _Expired(message)
+        if status == 404:
+            raise NotFoundError(f"{server}{path}: not found: {message}")
         raise ClusterError(f"{server}{path}: {status} {resp.reason or ''}: {message}".strip())
 
     def identity(self) -> str | None:
@@ -258,6 +260,10 @@ class Cluster:
 
     def close(self) -> None:
         self._api.close()
+
+
+class NotFoundError(ClusterError):
+    """404: no such object (or no such API path) on this server."""
 
 
 class _Expired(ClusterError):

@@ -21,7 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from checker.audit.cluster import PAGE_SIZE, Cluster, ClusterError, ForbiddenError
+from checker.audit.cluster import (
+    PAGE_SIZE,
+    Cluster,
+    ClusterError,
+    ForbiddenError,
+    NotFoundError,
+)
 from checker.audit.kinds import (
     KUBEVIRT_CONTEXT,
     KUBEVIRT_VMS,
@@ -170,7 +176,13 @@ def _list(cluster: Cluster, res: ApiResource, opts: AuditOptions) -> list[dict]:
     if res.namespaced or not opts.namespace:
         items = cluster.list(res, opts.namespace, page, opts.chunk_size)
     elif res.kind == "Namespace":  # --namespace: that namespace's own object, for its tier
-        items = [cluster.get(res.path(None, opts.namespace))]
+        try:
+            items = [cluster.get(res.path(None, opts.namespace))]
+        except NotFoundError:
+            raise ClusterError(
+                f"--namespace {opts.namespace}: no such namespace at {cluster.connection.server}",
+                hint="`kubectl get namespaces` lists them",
+            ) from None
     else:
         items = cluster.list(
             res, None, page, opts.chunk_size

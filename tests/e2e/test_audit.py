@@ -238,6 +238,12 @@ def test_audit_of_one_namespace_lists_only_its_objects(workload, control_plane):
     assert report["run"]["cluster"]["namespace"] == ns
 
 
+def test_a_namespace_the_cluster_does_not_have_is_a_clear_error(control_plane):
+    run = dxguard("audit", "--kubeconfig", str(control_plane.admin_kubeconfig), "-n", "nope")
+    assert run.code == 2 and run.stdout == ""
+    assert "--namespace nope: no such namespace at https://127.0.0.1:" in run.stderr
+
+
 def test_audit_is_recorded_with_the_clusters_identity(workload, control_plane, tmp_path):
     store = tmp_path / "evidence.sqlite"
     run = dxguard(
