@@ -358,3 +358,35 @@ def test_the_audit_judges_no_process_it_started_left_running(control_plane):
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
     ours = [line for line in out.splitlines() if f"{ROOT}/.tools/bin/opa run" in line]
     assert ours == [], ours
+
+
+def test_every_report_format_renders_an_audit_within_its_published_schema(audited):
+    """A listed object has no file: its source is the cluster and API path, its line the
+    field's line in the object rendered as YAML. Every format carries that and stays valid."""
+    import jsonschema
+    import xmlschema
+
+    from checker.report.model import Report
+    from checker.report.render import RENDERERS, render
+
+    data = ROOT / "tests" / "data"
+    schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(audited)
+    report = Report.from_json(audited)
+    assert report.to_json() == audited  # an audit's report reads back as it was written
+    out = {fmt: render(report, fmt, width=100) for fmt in ("table", *RENDERERS)}
+    assert all(text.strip() for text in out.values())
+    sarif = json.loads(out["sarif"])
+    jsonschema.Draft4Validator(json.loads((data / "sarif-schema-2.1.0.json").read_text())).validate(
+        sarif
+    )
+    locations = [r["locations"][0]["physicalLocation"] for r in sarif["runs"][0]["results"]]
+    uris = {loc["artifactLocation"]["uri"] for loc in locations}
+    assert "dxguard-e2e/apis/apps/v1/namespaces/research-ml/deployments/tile-cache" in uris
+    assert all(uri.startswith("dxguard-e2e/api") for uri in uris)
+    assert max(loc["region"]["startLine"] for loc in locations) > 10  # a field's own line
+    xmlschema.XMLSchema10(data / "junit-10.xsd").validate(out["junit"])
+    assert "cluster: dxguard-e2e at https://127.0.0.1:" in out["table"]
+    assert "object(s) listed from cluster dxguard-e2e" in out["table"]
+    assert "Cluster dxguard-e2e at https://127.0.0.1:" in out["html"]
+    assert "::error file=dxguard-e2e/api" in out["github"]
