@@ -226,6 +226,7 @@ def audit(
                 cluster_name=cluster_name,
                 chunk_size=chunk_size,
                 on_list=shown.update if shown is not None else None,
+                on_listed=shown.close if shown is not None else None,
             )
         )
     finally:
@@ -303,7 +304,8 @@ class _ListingProgress:
         self._say = say
         self._tasks: dict[str, Any] = {}
         self._bar: Any = None
-        if sys.stderr.isatty():
+        self._tty = sys.stderr.isatty()
+        if self._tty:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -322,9 +324,10 @@ class _ListingProgress:
             if task is None:
                 task = self._tasks[kind] = self._bar.add_task(kind, total=total)
             self._bar.update(task, completed=count, total=total if total is not None else count)
-        elif done:
+        elif done and not self._tty:
             self._say(f"listed {count:,} {kind}")
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
+            self._bar = None

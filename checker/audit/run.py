@@ -56,6 +56,7 @@ class AuditOptions:
     chunk_size: int = PAGE_SIZE  # objects per page of a list (kubectl's --chunk-size)
     # Progress of the listing, per page: (kind, objects so far, estimated total or None, done).
     on_list: Callable[[str, int, int | None, bool], None] | None = None
+    on_listed: Callable[[], None] | None = None  # the listing is over (a progress bar ends)
 
 
 @dataclass
@@ -75,7 +76,11 @@ def run_audit(opts: AuditOptions) -> Report:
     def read(bundle: Bundle) -> LoadResult:
         nonlocal listing
         kinds = wanted_kinds(bundle.checks, [*bundle.disabled, *bundle.out_of_scope])
-        listing = list_cluster(cluster, kinds, opts)
+        try:
+            listing = list_cluster(cluster, kinds, opts)
+        finally:
+            if opts.on_listed is not None:
+                opts.on_listed()
         start = time.perf_counter()
         with stage("load"):
             loaded = load(
