@@ -43,6 +43,12 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
         return
     target = Path(output)
+    if target.exists() and not target.is_file() and not target.is_dir():
+        # A device or a FIFO (-o /dev/null, -o /dev/stderr, a named pipe): written to as it is.
+        # Replacing it would put a regular file in its place (as root, /dev/null itself).
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     umask = os.umask(0)

@@ -315,13 +315,13 @@ def test_a_missing_permission_stops_the_audit_naming_each_kind(control_plane, ku
     assert 'apiGroups: ["networking.k8s.io"], resources: [networkpolicies]' in run.stderr
 
 
-def test_progress_on_a_terminal_shows_a_bar_per_kind(workload, control_plane):
+def test_progress_on_a_terminal_shows_a_bar_per_kind(workload, control_plane, tmp_path):
     """Run under a pseudo-terminal, as a person at a shell would."""
     primary, secondary = pty.openpty()
     env = run_env({"COLUMNS": "100"})
     proc = subprocess.Popen(
         [*_dxguard_argv(), "audit", "--kubeconfig", str(control_plane.admin_kubeconfig),
-         "--format", "json", "-o", os.devnull],
+         "--format", "json", "-o", str(tmp_path / "audit.json")],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=secondary, cwd=ROOT, env=env,
     )  # fmt: skip
     os.close(secondary)
