@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ import click
 
 from checker import __version__
 from checker.config import Config
-from checker.errors import DxguardError
+from checker.errors import DxguardError, UsageError
 from checker.loaders import DEFAULT_MAX_FILE_BYTES
 from checker.store.commands import STORE_HELP
 
@@ -43,9 +44,17 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
         return
     target = Path(output)
-    if target.exists() and not target.is_file() and not target.is_dir():
-        # A device or a FIFO (-o /dev/null, -o /dev/stderr, a named pipe): written to as it is.
-        # Replacing it would put a regular file in its place (as root, /dev/null itself).
+    if target.is_symlink():
+        target = target.resolve()  # write where the link points; the link stays
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # A device, FIFO or socket (-o /dev/null, -o /dev/stderr, a pipe): written to as it is,
+        # never replaced by a file.
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"-o {output}: is a folder", hint="name a file, e.g. report.html")
         with open(target, "w", encoding="utf-8") as fh:
             fh.write(text)
         return
@@ -220,6 +229,10 @@ def cli() -> None:
                                                 attach a document to a manual control
       dxguard reproduce 42                      re-evaluate recorded run 42
       dxguard store verify                      check the evidence store's hash chain
+      dxguard export --quarter 2026Q3 --key qa.key
+                                                the quarter's signed evidence bundle
+      dxguard verify BUNDLE.zip --public-key qa.pub
+                                                check a bundle's signature, files and chain
       dxguard audit --context prod              judge what a live cluster runs
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
@@ -365,7 +378,13 @@ def cli() -> None:
     help="As --record, and keep every file the run read (inputs or stdin, config, waivers, "
     "custom checks and catalogs, the policy bundle) so `dxguard reproduce` can re-run it.",
 )
-@click.option("--store", "store_location", metavar="PATH|URL", help=STORE_HELP)
+@click.option(
+    "--store",
+    "store_location",
+    metavar="PATH|URL",
+    help=STORE_HELP + " Given (or with --record), the report lists, per control that needs "
+    "manual evidence, the documents the store holds for it.",
+)
 @click.option(
     "--record-scope",
     "record_scope",
@@ -414,7 +433,7 @@ def scan(
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
     recorder = None
     stdin = None
-    if record or record_inputs:  # the store opens while the scan runs
+    if record or record_inputs or store_location:  # the store opens while the scan runs
         from checker.store.commands import Recorder
 
         recorder = Recorder(store_location, config, record_scope, record_inputs)
@@ -456,13 +475,16 @@ def scan(
         )
     if recorder is not None:
         recorder.ready()  # a store that cannot be opened: exit 2, nothing written
+        recorder.add_manual_evidence(report)  # per control: documents attached, or missing
     rendered: dict[str, str] = {}
     for fmt, output in plan:
         color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         width = _terminal_width() if output is None else 80
         rendered[fmt] = render(report, fmt, width=width, color=color)
         _write(rendered[fmt], output)
-    if recorder is not None:
+    if recorder is not None and not (record or record_inputs):
+        recorder.close()  # --store alone: read for its manual evidence, nothing recorded
+    elif recorder is not None:
         recorder.record(
             report.to_json(),
             rendered.get("json"),
@@ -887,9 +909,10 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
 
 
 def _add_store_commands() -> None:
+    from checker.export.commands import COMMANDS as EXPORT_COMMANDS
     from checker.store.commands import COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *EXPORT_COMMANDS):
         cli.add_command(command)
 
 

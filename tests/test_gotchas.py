@@ -175,3 +175,36 @@ def test_junit_sarif_and_annotation_errors_are_exactly_what_fails_the_run(tmp_pa
     assert sarif["runs"][0]["properties"]["result"].startswith("PASS" if run.code == 0 else "FAIL")
     annotations = Path(outs["github"]).read_text().splitlines()
     assert any(a.startswith("::error file=") for a in annotations) == bool(errors)
+
+
+def test_an_output_that_is_a_device_a_fifo_or_a_link_is_written_to_never_replaced(tmp_path):
+    """-o json=/dev/null must not turn /dev/null into a file (an atomic replace would), a FIFO
+    gets the report, and a link keeps pointing at the report it names."""
+    import os
+    import stat
+    import threading
+
+    run = dxguard(
+        "scan", "fixtures/k8s/compliant", "-q", "--format", "json", "-o", "json=/dev/null"
+    )
+    assert run.code in (0, 1), run.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null was replaced by a file"
+
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    run = dxguard("scan", "fixtures/k8s/compliant", "-q", "-o", f"json={fifo}")
+    reader.join(timeout=60)
+    assert run.code in (0, 1), run.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and '"report_version"' in got[0]
+
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    run = dxguard("scan", "fixtures/k8s/compliant", "-q", "-o", str(link))
+    assert run.code in (0, 1), run.stderr
+    assert link.is_symlink() and '"report_version"' in real.read_text()

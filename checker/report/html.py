@@ -266,6 +266,7 @@ def render_html(report: Report) -> str:
     out += _register(report, waived, checks, control_anchor, "waived")
     out += _examined(report)
     out += _waiver_register(report)
+    out += _manual_evidence(report)
     out += _checks(report)
     out += _run_metadata(report)
     out.append(
@@ -705,6 +706,40 @@ def _waiver_register(report: Report) -> list[str]:
     if report.waivers:
         out += _waiver_table(report.waivers)
     out.append("</section>")
+    return out
+
+
+def _manual_evidence(report: Report) -> list[str]:
+    """The documents the evidence store holds per control that needs them (a scan given a
+    store only)."""
+    section = report.manual_evidence
+    if section is None:
+        return []
+    n = section.summary
+    out = [
+        '<section id="manual-evidence"><h2>Manual evidence</h2>',
+        f"<p>{n.controls} control(s) need documents no check can read: {n.attached} have "
+        f"documents in the evidence store dated by {_e(section.as_of[:10])}, {n.missing} still "
+        "lack them. An attached document does not change a control's status; it is the "
+        "evidence to read beside it.</p>",
+        "<table><thead><tr><th>Framework</th><th>Control</th><th>Status</th>"
+        "<th>Documents (newest first), or what is expected</th></tr></thead><tbody>",
+    ]
+    for c in section.controls:
+        if c.evidence:
+            docs = "<br>".join(
+                f"{_e(d.file.name)}, dated {_e(d.date)}, attached by {_e(d.by)} (record "
+                f"{d.record}, sha256 <code>{_e(d.file.sha256[:16])}…</code>)"
+                + (f" — {_e(d.note)}" if d.note else "")
+                for d in c.evidence
+            )
+        else:
+            docs = "expected: " + "; ".join(_e(x) for x in c.expected) if c.expected else "—"
+        out.append(
+            f"<tr><td>{_e(c.framework)}</td><td>{_e(c.control)}</td><td>{_e(c.status)}</td>"
+            f"<td>{docs}</td></tr>"
+        )
+    out.append("</tbody></table></section>")
     return out
 
 

@@ -492,6 +492,57 @@ class Tool:
 
 
 @dataclass
+class EvidenceFile:
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+
+
+@dataclass
+class AttachedDocument:
+    """A document attached to a control in the evidence store (checker/store/evidence.py)."""
+
+    record: int
+    hash: str
+    recorded_at: str
+    framework: str
+    control: str
+    file: EvidenceFile
+    by: str
+    date: str
+    note: str | None = _opt()
+
+
+@dataclass
+class ControlEvidence:
+    """A control that needs manual evidence (or has some): what is attached, or missing."""
+
+    framework: str
+    control: str
+    evidence_kind: str
+    status: str  # attached | missing
+    expected: list[str]
+    evidence: list[AttachedDocument]
+
+
+@dataclass
+class EvidenceCounts:
+    controls: int = 0
+    attached: int = 0
+    missing: int = 0
+
+
+@dataclass
+class ManualEvidence:
+    """The manual evidence the store held as of the run: present only when a store was given."""
+
+    as_of: str
+    controls: list[ControlEvidence]
+    summary: EvidenceCounts
+
+
+@dataclass
 class Report:
     report_version: str
     tool: Tool
@@ -504,6 +555,7 @@ class Report:
     resources: list[ResourceEntry]
     waivers: list[WaiverEntry]
     skipped: list[SkippedInput]
+    manual_evidence: ManualEvidence | None = _opt()
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document (checker/schemas/report.schema.json)."""

@@ -185,6 +185,13 @@ def _footer(console: Console, report: Report) -> None:
         _say(console, f"skipped {where}: {s.reason}")
     if len(report.skipped) > 10:
         _say(console, f"… and {len(report.skipped) - 10} more skipped (see the JSON report)")
+    if report.manual_evidence is not None:
+        n = report.manual_evidence.summary
+        _say(
+            console,
+            f"manual evidence in the store: {n.attached} of {n.controls} control(s) that need "
+            f"documents have them, {n.missing} still lack them (dxguard evidence status)",
+        )
     for d in report.run.disabled_checks:
         _say(console, f"disabled by the config (not evaluated): {d.id} — {d.reason}")
     out_of_scope = [d.id for d in report.run.out_of_scope_checks]

@@ -101,6 +101,17 @@ class Recorder:
                 raise StoreError(f"{err.message}; no report was written", hint=err.hint)
             raise err
 
+    def add_manual_evidence(self, report: Any) -> None:
+        """Put the store's manual evidence, as of the report's as-of time, into the report."""
+        from checker.store.evidence import report_section
+
+        self.ready()
+        report.manual_evidence = report_section(self.store, report)
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
     def keep_stdin(self) -> Any:
         """Read standard input now, keep its bytes for the record, hand the scan a copy."""
         import io

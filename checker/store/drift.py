@@ -17,7 +17,7 @@ one state:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from checker.store.schema import findings as findings_t
 from checker.store.schema import records
+from checker.store.store import INDEX_COLUMNS
 
 if TYPE_CHECKING:
     from checker.store.store import Store
@@ -41,7 +42,7 @@ class RunFindings:
 
     seq: int
     recorded_at: str
-    findings: dict[str, dict[str, Any]]
+    findings: Mapping[str, Mapping[str, Any] | tuple[str, ...]]  # tuples: INDEX_COLUMNS order
 
 
 @dataclass(frozen=True)
@@ -101,50 +102,88 @@ class Drift:
         }
 
 
+class Timeline:
+    """The drift rule for one scope, fed run by run in chain order: the runs before the period
+    (`add(..., before=True)`, or their summary through `seen`) and then the period's runs.
+    Memory grows with the distinct findings, not with the runs, so an export can stream a
+    quarter of reports through it. `entries()` gives each finding's state (module doc)."""
+
+    def __init__(self) -> None:
+        # fingerprint → (seq, recorded_at) of the first run that listed it, ever
+        self.first: dict[str, tuple[int, str]] = {}
+        # fingerprint → (seq, recorded_at, entry) of the last run that listed it
+        self.last: dict[str, tuple[int, str, Any]] = {}
+        self.seen_before: set[str] = set()
+        self.at_start: set[str] = set()
+        self.at_end: set[str] = set()
+        self.in_period: dict[str, int] = {}  # fingerprint → how many of the period's runs
+        self.runs = 0  # the period's runs
+
+    def seen(self, fingerprint: str, first: tuple[int, str]) -> None:
+        """A finding listed by some run before the period, first by the run `first` names
+        (the history in summary, when the runs themselves are not read one by one)."""
+        self.first[fingerprint] = min(first, self.first.get(fingerprint, first))
+        self.seen_before.add(fingerprint)
+
+    def add(self, run: RunFindings, *, before: bool = False) -> None:
+        for fp, entry in run.findings.items():
+            if fp not in self.first or (run.seq, run.recorded_at) < self.first[fp]:
+                self.first[fp] = (run.seq, run.recorded_at)
+            self.last[fp] = (run.seq, run.recorded_at, entry)
+        if before:
+            self.seen_before.update(run.findings)
+            self.at_start = set(run.findings)
+            return
+        for fp in run.findings:
+            self.in_period[fp] = self.in_period.get(fp, 0) + 1
+        self.at_end = set(run.findings)
+        self.runs += 1
+
+    def entries(self) -> list[DriftEntry]:
+        if not self.runs:
+            return []
+        out = []
+        for fp in sorted(self.in_period.keys() | self.at_start):
+            if fp not in self.at_end:
+                state = RESOLVED
+            elif fp not in self.seen_before:
+                state = NEW
+            elif fp in self.at_start and self.in_period.get(fp) == self.runs:
+                state = STILL_OPEN
+            else:
+                state = REGRESSED
+            seq, when, entry = self.last[fp]
+            if isinstance(entry, tuple):  # an index entry as a tuple, in INDEX_COLUMNS order
+                entry = dict(zip(INDEX_COLUMNS, entry, strict=True))
+            out.append(
+                DriftEntry(
+                    fingerprint=fp,
+                    finding_id=entry["finding_id"],
+                    check=entry["check_id"],
+                    severity=entry["severity"],
+                    resource=entry["resource"],
+                    state=state,
+                    status=entry["status"],
+                    first_seen=self.first[fp],
+                    last_seen=(seq, when),
+                    open_at_start=fp in self.at_start,
+                    open_at_end=fp in self.at_end,
+                )
+            )
+        order = {s: i for i, s in enumerate(STATES)}
+        out.sort(key=lambda e: (order[e.state], e.check, e.resource, e.fingerprint))
+        return out
+
+
 def classify(before: list[RunFindings], during: list[RunFindings]) -> list[DriftEntry]:
     """The drift of one scope: `before` are its runs before the period, `during` those in it,
     both in chain order. Pure."""
-    if not during:
-        return []
-    first: dict[str, tuple[int, str]] = {}
-    last: dict[str, tuple[int, str, dict[str, Any]]] = {}
-    for run in (*before, *during):
-        for fp, entry in run.findings.items():
-            first.setdefault(fp, (run.seq, run.recorded_at))
-            last[fp] = (run.seq, run.recorded_at, entry)
-    seen_before = {fp for run in before for fp in run.findings}
-    at_start = set(before[-1].findings) if before else set()
-    at_end = set(during[-1].findings)
-    in_period = {fp for run in during for fp in run.findings}
-    out = []
-    for fp in sorted(in_period | at_start):
-        if fp not in at_end:
-            state = RESOLVED
-        elif fp not in seen_before:
-            state = NEW
-        elif fp in at_start and all(fp in run.findings for run in during):
-            state = STILL_OPEN
-        else:
-            state = REGRESSED
-        seq, when, entry = last[fp]
-        out.append(
-            DriftEntry(
-                fingerprint=fp,
-                finding_id=entry["finding_id"],
-                check=entry["check_id"],
-                severity=entry["severity"],
-                resource=entry["resource"],
-                state=state,
-                status=entry["status"],
-                first_seen=first[fp],
-                last_seen=(seq, when),
-                open_at_start=fp in at_start,
-                open_at_end=fp in at_end,
-            )
-        )
-    order = {s: i for i, s in enumerate(STATES)}
-    out.sort(key=lambda e: (order[e.state], e.check, e.resource, e.fingerprint))
-    return out
+    timeline = Timeline()
+    for run in before:
+        timeline.add(run, before=True)
+    for run in during:
+        timeline.add(run)
+    return timeline.entries()
 
 
 def drift(

@@ -300,3 +300,31 @@ def evidence_file(store: Store, ref: str) -> tuple[Evidence, bytes]:
     if rec.kind != KIND:
         raise StoreError(f"record {rec.seq} is a {rec.kind} record, not evidence")
     return Evidence.from_record(rec), store.blob(rec.blobs["file"])
+
+
+def report_section(store: Store, report: Any) -> Any:
+    """The typed manual evidence section (checker.report.model.ManualEvidence) of a built
+    report: manual_evidence_section over the evidence the store holds, dated by the report's
+    as-of day."""
+    from checker.report.model import ManualEvidence, from_json
+
+    view = {
+        "run": {"as_of": report.run.as_of},
+        "frameworks": [
+            {
+                "id": fw.id,
+                "controls": [
+                    {
+                        "id": c.id,
+                        "evidence": c.evidence,
+                        "manual_evidence_required": c.manual_evidence_required,
+                        "evidence_to_attach": list(c.evidence_to_attach),
+                    }
+                    for c in fw.controls
+                ],
+            }
+            for fw in report.frameworks
+        ],
+    }
+    found = evidence_records(store, as_of=report.run.as_of)
+    return from_json(ManualEvidence, manual_evidence_section(view, found))
