@@ -390,3 +390,53 @@ def test_every_report_format_renders_an_audit_within_its_published_schema(audite
     assert "object(s) listed from cluster dxguard-e2e" in out["table"]
     assert "Cluster dxguard-e2e at https://127.0.0.1:" in out["html"]
     assert "::error file=dxguard-e2e/api" in out["github"]
+
+
+def test_a_list_whose_continue_token_expired_starts_again_from_the_first_page():
+    """etcd compacts its history; a paginated list whose continue token points into compacted
+    history gets 410 Gone. Here etcd is compacted for real between the first and second page
+    (on an API server without its watch cache, which otherwise serves the next pages from a
+    snapshot of its own): the list starts again and ends with every object, once."""
+    import base64
+    import urllib.request
+
+    from kubernetes import client, config
+
+    from checker.audit.cluster import Cluster
+    from checker.audit.kinds import ApiResource
+
+    with ControlPlane(apiserver_args=("--watch-cache=false",)) as plane:
+
+        def etcd(path: str, body: dict) -> dict:
+            req = urllib.request.Request(
+                f"{plane.etcd.url}{path}", data=json.dumps(body).encode(), method="POST"
+            )
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+
+        api = client.CoreV1Api(config.new_client_from_config(str(plane.admin_kubeconfig)))
+        for i in range(5):
+            api.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=f"n{i}")))
+        pages: list[int] = []
+
+        def on_page(count: int, remaining: int | None) -> None:
+            pages.append(count)
+            if len(pages) == 1:  # after the first page: new history, then compact all of it
+                api.create_namespace(
+                    client.V1Namespace(metadata=client.V1ObjectMeta(name="compaction-marker"))
+                )
+                key = base64.b64encode(b"/").decode()
+                head = etcd("/v3/kv/range", {"key": key, "limit": 1})["header"]["revision"]
+                etcd("/v3/kv/compaction", {"revision": int(head), "physical": True})
+
+        namespaces = ApiResource("v1", "Namespace", "namespaces", False, ("list",))
+        cluster = Cluster(str(plane.admin_kubeconfig))
+        try:
+            items = cluster.list(namespaces, on_page=on_page, page_size=2)
+        finally:
+            cluster.close()
+    names = [i["metadata"]["name"] for i in items]
+    assert len(names) == len(set(names))  # every object once
+    assert {"compaction-marker", "kube-system", "n0", "n4"} <= set(names)
+    assert pages[:2] == [2, 2]  # the second page was the first page again: a fresh list
+    assert pages[-1] == len(names)
