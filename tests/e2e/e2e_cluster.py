@@ -139,10 +139,29 @@ def wait_until(what: str, ready, timeout: float, proc: Process | None = None) ->
         time.sleep(0.25)
 
 
+# A free port is found by binding port 0 and closing it; another process on the machine can take
+# it before the server binds it. Such a start is tried again on fresh ports, twice at most.
+_PORT_TRIES = (1, 2, 3)
+_READY = "the API server was ready (/readyz)"
+
+
+def _started(wait, proc: Process, attempt: int) -> bool:
+    """Wait for a started process; False (after stopping it) when it lost its port to another
+    process and may try again, else its error."""
+    try:
+        wait()
+        return True
+    except ControlPlaneError:
+        if attempt < _PORT_TRIES[-1] and "address already in use" in proc.tail(200):
+            proc.stop()
+            return False
+        raise
+
+
 class Etcd:
     """etcd on two free loopback ports (client and peer), its data in `folder`."""
 
-    def __init__(self, folder: Path, etcd: Path):
+    def __init__(self, folder: Path, etcd: Path, data: str = "etcd"):
         if not etcd.is_file():
             raise ControlPlaneError(f"etcd is required at {etcd}: {BUILD_HINT}")
         self.client_port, peer = free_port(), free_port()
@@ -153,7 +172,7 @@ class Etcd:
             [
                 str(etcd),
                 "--name=e2e",
-                f"--data-dir={folder / 'etcd'}",
+                f"--data-dir={folder / data}",
                 f"--listen-client-urls={self.url}",
                 f"--advertise-client-urls={self.url}",
                 f"--listen-peer-urls={peer_url}",
@@ -163,7 +182,7 @@ class Etcd:
                 "--unsafe-no-fsync",  # a throwaway store: durability buys nothing here
                 "--log-level=warn",
             ],
-            folder / "etcd.log",
+            folder / f"{data}.log",
         )
 
     def healthy(self) -> bool:
@@ -234,8 +253,25 @@ class ControlPlane:
         )
         self._admin = self.ca.issue("admin", common=ADMIN_USER, orgs=("system:masters",))
         sa = signing_key_pair(pki, "service-account")
-        self.etcd = Etcd(self.folder, self.etcd_binary)
-        self.etcd.wait()
+        for attempt in _PORT_TRIES:
+            self.etcd = Etcd(self.folder, self.etcd_binary, f"etcd-{attempt}")
+            if _started(lambda: self.etcd.wait(), self.etcd.process, attempt):
+                break
+        for attempt in _PORT_TRIES:
+            self._start_apiserver(serving, sa)
+            if _started(
+                lambda: wait_until(_READY, self._ready, START_TIMEOUT, self.apiserver),
+                self.apiserver,
+                attempt,
+            ):
+                break
+        self.admin_kubeconfig = self.kubeconfig("admin", self._admin)
+        # The API server creates default, kube-system, kube-public at start; wait for them so
+        # that every test sees a cluster as a cluster has it.
+        wait_until("the kube-system namespace existed", self._has_kube_system, 60, self.apiserver)
+
+    def _start_apiserver(self, serving: KeyPair, sa: KeyPair) -> None:
+        assert self.ca is not None and self.etcd is not None
         self.port = free_port()
         self.apiserver = Process(
             "kube-apiserver",
@@ -265,11 +301,6 @@ class ControlPlane:
             ],
             self.folder / "kube-apiserver.log",
         )
-        wait_until("the API server was ready (/readyz)", self._ready, START_TIMEOUT, self.apiserver)
-        self.admin_kubeconfig = self.kubeconfig("admin", self._admin)
-        # The API server creates default, kube-system, kube-public at start; wait for them so
-        # that every test sees a cluster as a cluster has it.
-        wait_until("the kube-system namespace existed", self._has_kube_system, 60, self.apiserver)
 
     def _ssl(self, pair: KeyPair | None = None) -> ssl.SSLContext:
         assert self.ca is not None
