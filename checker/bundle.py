@@ -171,6 +171,11 @@ class Bundle:
         """One batch of objects under review, judged by every enabled object-scope check."""
         return self.engine.evaluate([r.to_input() for r in resources], {"as_of": as_of})
 
+    def review(self, resources: list[Resource], as_of: str) -> tuple[Evaluation, dict[str, str]]:
+        """As evaluate, with the tier of each object (clinical, research or other): what the
+        admission webhook needs to decide how a failure is enforced."""
+        return self.engine.review([r.to_input() for r in resources], {"as_of": as_of})
+
     def evaluate_cluster(self, as_of: str, known: set[str]) -> Evaluation:
         """The inventory as a whole, judged by every enabled cluster-scope check."""
         return self.engine.evaluate_cluster({"as_of": as_of}, known)

@@ -911,8 +911,9 @@ def version(opa_url: str | None, opa_binary: str | None) -> None:
 def _add_store_commands() -> None:
     from checker.export.commands import COMMANDS as EXPORT_COMMANDS
     from checker.store.commands import COMMANDS
+    from checker.webhook.commands import webhook_group
 
-    for command in (*COMMANDS, *EXPORT_COMMANDS):
+    for command in (*COMMANDS, *EXPORT_COMMANDS, webhook_group):
         cli.add_command(command)
 
 

@@ -85,6 +85,16 @@ class Config:
         return tiers
 
     @property
+    def admission(self) -> dict[str, dict[str, str]]:
+        """What the webhook does per tier (config `admission`, defaults filled in): enforce
+        (deny | warn | dryrun) and engine_failure (deny | allow; clinical always denies)."""
+        default = config_schema()["properties"]["admission"]["default"]
+        given = self.data.get("admission", {})
+        return {
+            key: {**default[key], **given.get(key, {})} for key in ("enforce", "engine_failure")
+        }
+
+    @property
     def parameters(self) -> dict[str, Any]:
         """Effective parameters: the defaults, overridden by the config's values."""
         return {**parameter_defaults(), **self.data.get("parameters", {})}
@@ -147,6 +157,8 @@ class Config:
         for key in ("policies", "controls"):
             if self.data.get(key):
                 effective[key] = self.data[key]
+        if self.data.get("admission"):
+            effective["admission"] = self.admission
         canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -63,6 +63,13 @@ def render_starter() -> str:
         for key, value in spec.items():
             out.append(f"    {key}: {_value(value)}")
     out.append("")
+    out += _comment(props["admission"]["description"], "")
+    out.append("admission:")
+    for key, spec in props["admission"]["default"].items():
+        out.append(f"  {key}:")
+        for tier, value in spec.items():
+            out.append(f"    {tier}: {value}")
+    out.append("")
     out += _comment(props["parameters"]["description"], "")
     out.append("parameters:")
     for name, spec in sorted(props["parameters"]["properties"].items()):

@@ -14,6 +14,7 @@
 package dxguard.main
 
 import data.lib.check
+import data.lib.tier
 
 # Metadata of every check, taken from the check package's own METADATA block.
 checks := [meta |
@@ -47,3 +48,8 @@ cluster_results := [row |
 	some s in data.dxguard.checks[family][name].subjects
 	row := check.row(meta, s)
 ]
+
+# What the admission webhook asks for one object: its rows (as object_results) and the tier of
+# each object under review (clinical, research or other, from data.dxguard.config.tiers and the
+# inventory's Namespace labels), which decides how a failure is enforced. One query.
+review := {"results": object_results, "tiers": tier.of}

@@ -28,6 +28,7 @@ from checker.schema_util import first_error, load_schema
 from checker.timing import stage
 
 ENTRY_PACKAGE = "dxguard/main"
+TIERS = ("clinical", "research", "other")
 
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -276,6 +277,28 @@ class Engine:
             return self._read_rows(
                 _rows(result), {r["id"] for r in resources}, known_checks, "the batch"
             )
+
+    def review(
+        self, resources: list[dict[str, Any]], context: dict[str, Any]
+    ) -> tuple[Evaluation, dict[str, str]]:
+        """As evaluate, and the tier of each object (the admission webhook enforces by tier):
+        one query (data.dxguard.main.review). Every object must have a tier of its own."""
+        known_checks = {c.id for c in self.checks() if c.scope == "object"}
+        ids = {r["id"] for r in resources}
+        result = self._query({"resources": resources, "context": context}, "review", "review")
+        if not isinstance(result, dict) or not isinstance(result.get("tiers"), dict):
+            raise EngineError(
+                "OPA's answer to the review has no tiers (data.dxguard.main.review)",
+                hint="the loaded bundle is not this dxguard's, or rego/main.rego was changed",
+            )
+        tiers = result["tiers"]
+        if set(tiers) != ids or not all(t in TIERS for t in tiers.values()):
+            raise EngineError(f"OPA's answer to the review names unexpected tiers: {tiers!r}")
+        with stage("engine.rows"):
+            evaluation = self._read_rows(
+                _rows(result.get("results")), ids, known_checks, "the batch"
+            )
+        return evaluation, tiers
 
     def evaluate_cluster(self, context: dict[str, Any], known_resources: set[str]) -> Evaluation:
         """Judge the inventory as a whole with every check of scope `cluster` (once per run).

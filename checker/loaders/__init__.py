@@ -11,6 +11,9 @@ Extension points (a format module registers itself here, nowhere else):
 - TEXT_LOADERS: formats that are not YAML or JSON (e.g. Packer HCL2), by file-name suffix.
 - FINALIZERS: steps that run once after every input is loaded, to merge or link records across
   files (e.g. scan reports and SBOMs of the same image digest).
+- JOINERS: (resources, context) → None, completing records that name others (a KubeVirt VM's
+  instancetype) from a context of already loaded records: what a door that loads one object at
+  a time (the webhook) calls with its inventory, so the object reads as it would in a scan.
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ TextLoader = Callable[[LoadContext], "list[Resource]"]
 DOCUMENT_LOADERS: list[DocumentLoader] = []
 TEXT_LOADERS: dict[str, TextLoader] = {}  # lower-case file-name suffix → loader
 FINALIZERS: list[Callable[[LoadResult], None]] = []
+JOINERS: list[Callable[[list[Resource], list[Resource]], None]] = []
+JOIN_KINDS: set[str] = set()  # the kinds joiners read from their context
+
+
+def join(resources: list[Resource], context: list[Resource]) -> None:
+    """Complete `resources` (loaded alone) from `context`, as loading them together would."""
+    for joiner in JOINERS:
+        joiner(resources, context)
+
 
 MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -8,7 +8,7 @@ the input holds; rego/vm judges it.
 
 from __future__ import annotations
 
-from checker.loaders import DOCUMENT_LOADERS, FINALIZERS, TEXT_LOADERS
+from checker.loaders import DOCUMENT_LOADERS, FINALIZERS, JOIN_KINDS, JOINERS, TEXT_LOADERS
 from checker.loaders.vm import cloudinit, kubevirt, packer, terraform
 
 
@@ -25,6 +25,8 @@ def _register() -> None:
     TEXT_LOADERS[".pkr.hcl"] = packer.load_hcl
     TEXT_LOADERS[".hcl"] = packer.load_hcl
     FINALIZERS.extend([packer.finalize, kubevirt.finalize])
+    JOINERS.append(kubevirt.join)
+    JOIN_KINDS.update(kubevirt.JOIN_KINDS)
 
 
 _register()

@@ -343,10 +343,23 @@ def finalize(result: LoadResult) -> None:
     """Resolve instancetypes, preferences and storage classes that VMs refer to by name."""
     if EXTRAS_KEY not in result.extras:
         return
+    join(result.resources, result.resources)
+
+
+# The kinds a VM's model is completed from (by name): what `join` reads from its context.
+JOIN_KINDS = frozenset(
+    {*INSTANCETYPES, *PREFERENCES, "StorageClass", "PersistentVolumeClaim", "DataVolume"}
+)
+
+
+def join(resources: list[Resource], context: list[Resource]) -> None:
+    """Complete the KubeVirt VMs among `resources` from the instancetypes, preferences, storage
+    classes and claims in `context` (the rest of a scan's inputs; the webhook's inventory), as a
+    scan of them together would. Copies facts only; rego/vm judges them."""
     by_ref: dict[tuple[str, str | None, str], Resource] = {}
     storage_classes: dict[str, dict[str, Any]] = {}
     claims: dict[tuple[str | None, str], str | None] = {}
-    for res in result.resources:
+    for res in context:
         if res.name is None:
             continue
         if res.family == "vm" and (res.kind in INSTANCETYPES or res.kind in PREFERENCES):
@@ -358,7 +371,7 @@ def finalize(result: LoadResult) -> None:
             spec = res.object.get("spec") if isinstance(res.object.get("spec"), dict) else {}
             sc = spec.get("storageClassName") or _get(spec, "storage.storageClassName")
             claims[(res.namespace, res.name)] = sc or _get(spec, "pvc.storageClassName")
-    for res in result.resources:
+    for res in resources:
         model = res.normalized
         if res.family != "vm" or not model or model.get("role") not in ("vm", "template"):
             continue
