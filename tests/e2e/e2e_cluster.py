@@ -72,12 +72,14 @@ class ControlPlaneError(RuntimeError):
 class Process:
     """A child process in its own process group, its output in a log file."""
 
-    def __init__(self, name: str, argv: list[str], log: Path):
+    def __init__(self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None):
         self.name = name
         self.log = log
         with open(log, "wb") as out:
             self.popen = subprocess.Popen(
                 argv,
+                env=env,
+                cwd=ROOT,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
