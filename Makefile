@@ -15,7 +15,8 @@ STAMP  := $(VENV)/.dxguard-installed
 export DXGUARD_OPA := $(CURDIR)/$(OPA)
 export DXGUARD_K8SYAML := $(CURDIR)/$(K8SYAML)
 
-.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke bench-store bench-webhook clean
+.PHONY: all setup demo test test-rego test-python lint fmt opa conftest bench bench-smoke bench-store bench-webhook clean \
+  e2e control-plane
 
 all: setup
 
@@ -57,6 +58,38 @@ $(VEGETA): benchmarks/peers/vegeta/go.mod benchmarks/peers/vegeta/go.sum
 # (docs/benchmarks-webhook.md; about 5 minutes).
 bench-webhook: setup $(VEGETA)
 	$(PY) benchmarks/webhook.py --out docs/benchmarks-webhook.md
+
+# A real Kubernetes control plane for the end-to-end tests (docs/e2e.md): kube-apiserver from the
+# published k8s.io/kubernetes module and etcd from go.etcd.io/etcd/server/v3, each pinned in its
+# own small module under tools/, rebuilt only when that module's go.mod, go.sum or main.go change.
+# The first build takes long (docs/e2e.md has the measured times); later ones reuse the Go cache.
+KUBE_APISERVER := $(TOOLS)/kube-apiserver
+ETCD := $(TOOLS)/etcd
+export DXGUARD_KUBE_APISERVER := $(CURDIR)/$(KUBE_APISERVER)
+export DXGUARD_ETCD := $(CURDIR)/$(ETCD)
+
+control-plane: $(KUBE_APISERVER) $(ETCD)
+
+# The version the binary reports is the pinned release's (a build outside Kubernetes' own scripts
+# would say v0.0.0-master otherwise).
+$(KUBE_APISERVER): tools/kube-apiserver/go.mod tools/kube-apiserver/go.sum tools/kube-apiserver/main.go
+	@mkdir -p $(TOOLS)
+	@echo "Building kube-apiserver from tools/kube-apiserver (the first build is long: see docs/e2e.md)"
+	cd tools/kube-apiserver && v=$$(go list -m -f '{{.Version}}' k8s.io/kubernetes) && \
+	  p=k8s.io/component-base/version && \
+	  go build -trimpath -o $(CURDIR)/$(KUBE_APISERVER) \
+	    -ldflags "-X $$p.gitVersion=$$v -X $$p.gitTreeState=clean" .
+	@$(KUBE_APISERVER) --version
+
+$(ETCD): tools/etcd/go.mod tools/etcd/go.sum tools/etcd/main.go
+	@mkdir -p $(TOOLS)
+	cd tools/etcd && go build -trimpath -o $(CURDIR)/$(ETCD) .
+	@$(ETCD) --version | head -n 1
+
+# The end-to-end suite (tests/e2e/): etcd and kube-apiserver on loopback, the webhook and the audit
+# against them. Not part of `make test`, which needs no control plane; .ci/run runs both.
+e2e: setup control-plane
+	$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
 # Benchmarks (not a test): the table in docs/benchmarks.md, measured in one run.
 bench: setup $(CONFTEST)

@@ -233,6 +233,7 @@ def cli() -> None:
                                                 the quarter's signed evidence bundle
       dxguard verify BUNDLE.zip --public-key qa.pub
                                                 check a bundle's signature, files and chain
+      dxguard audit --context prod              judge what a live cluster runs
 
     Exit codes: 0 no unwaived failure at or above --fail-on, 1 such a failure (or one an
     expired waiver no longer covers), 2 usage, input, catalog, config, waiver or engine error
@@ -917,6 +918,15 @@ def _add_store_commands() -> None:
 
 
 _add_store_commands()
+
+
+def _add_audit_command() -> None:
+    from checker.audit.command import audit
+
+    cli.add_command(audit)
+
+
+_add_audit_command()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from checker.bundle import EngineSpec, Prepared, open_bundle, prepare
+from checker.bundle import Bundle, EngineSpec, Prepared, open_bundle, prepare
 from checker.config import load_config
 from checker.controls import select_frameworks
 from checker.engine import DEFAULT_TIMEOUT
@@ -30,6 +30,7 @@ from checker.loaders import DEFAULT_MAX_FILE_BYTES, load
 from checker.loaders.locate import Locator
 from checker.model import Framework, LoadResult
 from checker.report import Report, RunInfo, build_report
+from checker.report.model import ClusterInfo
 from checker.timing import report_ready, stage
 from checker.waivers import DEFAULT_WARNING_DAYS, WaiverFile, apply_waivers, load_waivers
 
@@ -115,9 +116,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run_scan(opts: ScanOptions) -> Report:
-    if not opts.paths:
-        raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
+@dataclass
+class PreparedRun:
+    """What a run needs before it reads its resources: the as-of time, the bundle prepared
+    (config, catalogs, custom policies, all validated), the frameworks selected, the waivers."""
+
+    as_of: str
+    prepared: Prepared
+    selected: list[Framework]
+    waiver_file: WaiverFile | None
+
+
+def prepare_run(opts: ScanOptions) -> PreparedRun:
+    """Everything a scan or an audit checks before OPA starts and before any input is read."""
     as_of = parse_as_of(opts.as_of)
     config = load_config(opts.config)
     prepared = prepare(
@@ -128,6 +139,13 @@ def run_scan(opts: ScanOptions) -> Report:
     )
     selected = select_frameworks(prepared.catalogs.frameworks, opts.frameworks or config.frameworks)
     waiver_file = load_waivers(opts.waivers) if opts.waivers else None
+    return PreparedRun(as_of, prepared, selected, waiver_file)
+
+
+def run_scan(opts: ScanOptions) -> Report:
+    if not opts.paths:
+        raise UsageError("no input given", hint="pass manifest files or folders, or - for stdin")
+    run = prepare_run(opts)
 
     def read_inputs() -> LoadResult:
         start = time.perf_counter()
@@ -147,7 +165,7 @@ def run_scan(opts: ScanOptions) -> Report:
     # The inputs are read while OPA starts and compiles the bundle in its own process.
     loading = _InBackground(read_inputs)
     try:
-        return _evaluate_and_report(opts, as_of, prepared, selected, waiver_file, loading)
+        return evaluate_and_report(opts, run, lambda _bundle: loading.result())
     except DxguardError:
         loading.result()  # when the inputs are bad too, their error is the one to fix first
         raise
@@ -175,17 +193,23 @@ class _InBackground:
         return self._value
 
 
-def _evaluate_and_report(
+def evaluate_and_report(
     opts: ScanOptions,
-    as_of: str,
-    prepared: Prepared,
-    selected: list[Framework],
-    waiver_file: WaiverFile | None,
-    loading: _InBackground,
+    run: PreparedRun,
+    read: Callable[[Bundle], LoadResult],
+    *,
+    cluster: Callable[[], ClusterInfo] | None = None,
 ) -> Report:
+    """Open the bundle, take the resources `read` returns, evaluate, apply waivers, report.
+
+    The one evaluation of every door that judges a set of resources: a scan's `read` waits for
+    the files it is reading; an audit's lists what the open bundle's checks need from a cluster
+    (and `cluster`, called once `read` returned, says which cluster that was, for the report).
+    Same resources, same bundle, same as-of: the same report, whichever door read them."""
+    as_of, prepared, selected, waiver_file = run.as_of, run.prepared, run.selected, run.waiver_file
     config = prepared.config
     with open_bundle(prepared) as bundle:
-        loaded: LoadResult = loading.result()
+        loaded: LoadResult = read(bundle)
         checks = bundle.checks
         if waiver_file is not None:
             waiver_file.validate_checks({c.id for c in checks})
@@ -216,7 +240,7 @@ def _evaluate_and_report(
         )
         results = outcome.results
 
-    run = RunInfo(
+    info_run = RunInfo(
         as_of=as_of,
         opa_version=info.opa_version,
         bundle_sha256=info.bundle_sha256,
@@ -232,10 +256,11 @@ def _evaluate_and_report(
         custom_policies=[f.to_json() for f in prepared.policies.files],
         repository_scope=config.scope,
         out_of_scope_checks=config.out_of_scope(checks),
+        cluster=cluster() if cluster is not None else None,
     )
     with stage("mapping"):
         report = build_report(
-            run,
+            info_run,
             selected,
             prepared.catalogs.frameworks,
             checks,

@@ -89,7 +89,7 @@ def test_official_schemas_are_byte_identical_copies():
 def test_report_with_waivers_validates_against_the_report_schema(report):
     schema = json.loads((ROOT / "checker/schemas/report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(report)
-    assert report["report_version"] == "3.0"
+    assert report["report_version"] == "3.1"
     assert report["summary"]["waivers"] == {
         "total": 4, "active": 3, "expired": 1, "pending": 0, "unused": 1, "expiring": 1,
     }  # fmt: skip

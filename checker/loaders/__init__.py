@@ -80,11 +80,14 @@ def load(
     stdin: TextIO | None = None,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     stdin_name: str | None = None,
+    objects: Iterable[ListedObject] = (),
 ) -> LoadResult:
     """Load every path (file, directory or '-') in the order given; directories in sorted order.
 
     Stdin is reported as `<stdin>`, or as stdin_name (--stdin-filename) when given: the name its
-    findings, locations and waivers' `file:` selectors use."""
+    findings, locations and waivers' `file:` selectors use. `objects` are objects that come
+    with no file (an audit lists them from a cluster): each is one document under its own name,
+    read by the same document loaders as a file's documents, after the paths."""
     result = LoadResult()
     seen: set[str] = set()
     name = stdin_name or STDIN_NAME
@@ -111,6 +114,8 @@ def load(
             raise InputError(
                 f"{raw}: no such file or directory", hint="pass manifest files, folders, or '-'"
             )
+    for listed in objects:
+        _load_object(listed, result)
     for finalize in FINALIZERS:
         _guarded(finalize, "the inputs", result)
     return result
@@ -311,6 +316,34 @@ def _load_text(
             size=len(data),
             documents=documents,
             resources=len(result.resources) - count_before,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """An object with no file: its name in reports (e.g. the API path it was listed at), the
+    object, and the SHA-256 and size of the bytes that stand for it in the run's inputs."""
+
+    name: str
+    value: dict[str, Any]
+    sha256: str
+    size: int
+
+
+def _load_object(listed: ListedObject, result: LoadResult) -> None:
+    check_document(listed.value, listed.name, lambda _path: None, 1)
+    before = len(result.resources)
+    ctx = LoadContext(listed.name, "", result)
+    result.doc_lines[listed.name] = [1]
+    result.resources.extend(_document_resources(Document(0, 1, listed.value), ctx))
+    result.inputs.append(
+        InputFile(
+            path=listed.name,
+            sha256=listed.sha256,
+            size=listed.size,
+            documents=1,
+            resources=len(result.resources) - before,
         )
     )
 

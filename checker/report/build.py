@@ -33,6 +33,7 @@ from checker.report.model import (
     CatalogFile,
     CheckEntry,
     CitedBy,
+    ClusterInfo,
     ConfigInfo,
     ControlCheck,
     ControlResult,
@@ -63,7 +64,7 @@ from checker.report.model import (
 )
 from checker.waivers import ACTIVE, EXPIRED, PENDING, WaiverOutcome, WaiverStatus
 
-REPORT_VERSION = "3.0"
+REPORT_VERSION = "3.1"
 
 SEVERITIES = ("low", "medium", "high", "critical")
 FAIL_ON = (*SEVERITIES, "none")
@@ -101,6 +102,8 @@ class RunInfo:
     # that judge the cluster as a whole are out of scope (id → reason): not evaluated, listed.
     repository_scope: str = "platform"
     out_of_scope_checks: dict[str, str] = field(default_factory=dict)
+    # The cluster an audit listed its resources from (None for a scan of files).
+    cluster: ClusterInfo | None = None
 
 
 # Locates the line of a field path in a resource's source: (resource id, path) → line.
@@ -382,6 +385,7 @@ def _run(
             Reason(cid, why) for cid, why in sorted(run.out_of_scope_checks.items())
         ],
         ci=dict(sorted(run.ci.items())),
+        cluster=run.cluster,
     )
 
 

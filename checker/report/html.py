@@ -36,7 +36,9 @@ from checker.report.views import (
     STATUS_LABEL,
     STATUS_MEANING,
     Listed,
+    cluster_description,
     findings,
+    inputs_phrase,
     lapsed,
     not_satisfied_below_gate,
     resource_label,
@@ -292,7 +294,12 @@ def _header(report: Report) -> list[str]:
         f"OPA {_e(run.opa_version)} · policy bundle <code>sha256:"
         f"{_wrap(run.bundle.sha256)}</code></p>",
         f'<div class="verdict {result}">{_e(result_sentence(report))}</div>',
-        f"<p>{len(run.inputs)} input file(s) · {res.loaded} resource(s), "
+        *(
+            [f"<p>Cluster {_e(cluster_description(report) or '')}</p>"]
+            if run.cluster is not None
+            else []
+        ),
+        f"<p>{_e(inputs_phrase(report))} · {res.loaded} resource(s), "
         f"{res.examined} examined, {res.not_examined} not examined · subjects: "
         f"{subj.examined} examined, {subj.passed} passed, {subj.failed} failed, "
         f"{subj.waived} waived</p>",

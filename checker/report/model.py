@@ -124,6 +124,31 @@ class CustomPolicy:
 
 
 @dataclass
+class ListedKind:
+    """One kind an audit asked the cluster for (dxguard audit): how and with what outcome."""
+
+    kind: str
+    api_version: str  # the group/version it was listed through ("" when no API serves it)
+    status: str  # listed | not-served
+    objects: int = 0
+    resource: str = _opt("", omit="empty")  # the API resource (plural), e.g. deployments
+    namespaced: bool | None = _opt()
+
+
+@dataclass
+class ClusterInfo:
+    """The cluster an audit examined: what it is called, where its API server is, and the UID
+    of its kube-system namespace (a cluster's stable identity) where readable."""
+
+    name: str
+    server: str
+    kinds: list[ListedKind]
+    kube_system_uid: str | None = _opt()
+    context: str | None = _opt()
+    namespace: str | None = _opt()  # the one namespace audited (--namespace), else every one
+
+
+@dataclass
 class RunMeta:
     as_of: str
     dxguard_version: str
@@ -142,6 +167,7 @@ class RunMeta:
     repository_scope: str = _opt("platform", omit="never")
     out_of_scope_checks: list[Reason] = _opt([], omit="never")
     ci: dict[str, str] = _opt({}, omit="empty")
+    cluster: ClusterInfo | None = _opt()  # an audit's cluster (dxguard audit); since 3.1
 
 
 # -- summary --------------------------------------------------------------------------------------

@@ -17,9 +17,11 @@ from rich.text import Text
 
 from checker.report.model import Finding, FrameworkResult, Report
 from checker.report.views import (
+    cluster_description,
     control_findings,
     finding_index,
     findings,
+    inputs_phrase,
     not_satisfied_below_gate,
     resource_label,
     result_sentence,
@@ -74,8 +76,11 @@ def _header(console: Console, report: Report) -> None:
         f"as of {run.as_of} · dxguard {run.dxguard_version} · OPA {run.opa_version} · "
         f"bundle sha256:{run.bundle.sha256[:12]}",
     )
+    cluster = cluster_description(report)
+    if cluster is not None:
+        _say(console, f"cluster: {cluster}")
     line = (
-        f"inputs: {len(run.inputs)} file(s), {res.loaded} resource(s) "
+        f"inputs: {inputs_phrase(report)}, {res.loaded} resource(s) "
         f"({res.examined} examined, {res.not_examined} not examined)"
     )
     if summary.skipped_inputs:

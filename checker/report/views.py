@@ -288,3 +288,26 @@ def path_uri(path: str) -> str:
     if posix.startswith("/"):
         return "file://" + quote(posix)
     return quote(str(PurePosixPath(posix)) if posix else posix)
+
+
+def inputs_phrase(report: Report) -> str:
+    """What the run read: "12 file(s)", or for an audit the objects listed from its cluster."""
+    run = report.run
+    if run.cluster is None:
+        return f"{len(run.inputs)} file(s)"
+    listed = sum(k.objects for k in run.cluster.kinds)
+    files = len(run.inputs) - listed
+    text = f"{listed} object(s) listed from cluster {run.cluster.name}"
+    return text + (f" and {files} file(s)" if files > 0 else "")
+
+
+def cluster_description(report: Report) -> str | None:
+    """An audit's cluster in one line (None for a scan of files)."""
+    c = report.run.cluster
+    if c is None:
+        return None
+    uid = f", kube-system uid {c.kube_system_uid}" if c.kube_system_uid else ""
+    only = f"; namespace {c.namespace} only" if c.namespace else ""
+    absent = [k.kind for k in c.kinds if k.status == "not-served"]
+    served = f"; not served there: {', '.join(absent)}" if absent else ""
+    return f"{c.name} at {c.server}{uid}{only}{served}"

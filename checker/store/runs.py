@@ -103,6 +103,8 @@ def run_meta(report: dict[str, Any], scope: str, command: ScanCommand | None) ->
     }
     if run.get("ci"):
         meta["ci"] = run["ci"]
+    if run.get("cluster"):  # an audit's cluster: who was examined, without the kinds list
+        meta["cluster"] = {k: v for k, v in run["cluster"].items() if k != "kinds"}
     if command is not None:
         meta["command"] = command.to_json()
     return meta
