@@ -137,6 +137,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
                 stdin=opts.stdin,
                 max_file_bytes=opts.max_file_bytes,
                 stdin_name=opts.stdin_name,
+                workloads=config.workloads,
             )
         opts.say(
             f"read {len(loaded.resources):,} resource(s) from {len(loaded.inputs):,} file(s) "

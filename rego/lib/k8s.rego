@@ -11,8 +11,12 @@ package lib.k8s
 import data.dxguard.config
 import data.lib.inventory
 import data.lib.tier
+import data.lib.workloads
 
-# Path (as keys) from a workload object to its pod spec, per kind.
+# Path (as keys) from a built-in workload object to its pod spec, per kind. Pod specs are found
+# through lib.workloads, which also knows well-known custom resources (Argo Rollouts, Knative,
+# OpenShift DeploymentConfigs, Kubeflow, Ray, …) and what the config declares; this table stays
+# for custom checks that read it.
 pod_spec_keys := {
 	"Pod": ["spec"],
 	"PodTemplate": ["template", "spec"],
@@ -34,11 +38,12 @@ resources contains res if {
 	res.family == "k8s"
 }
 
-# Every pod spec in the input: the resource id, the spec and its field path.
-pod_specs contains {"resource": res.id, "spec": spec, "path": concat(".", keys)} if {
+# Every pod spec in the input: the resource id, the spec and its field path. A resource may
+# carry several (a Ray cluster's head and worker groups, a Kubeflow job's replica types).
+pod_specs contains {"resource": res.id, "spec": spec, "path": path} if {
 	some res in resources
-	keys := pod_spec_keys[res.kind]
-	spec := object.get(res.object, keys, null)
+	some p in workloads.spec_paths(res)
+	some [path, spec] in workloads.at(res.object, p)
 	is_object(spec)
 }
 
