@@ -47,6 +47,27 @@ pod_specs contains {"resource": res.id, "spec": spec, "path": path} if {
 	is_object(spec)
 }
 
+# The metadata of the pod a pod spec describes (its annotations and labels): the pod
+# template's (…template.metadata beside …template.spec), or the object's own for a Pod.
+# {"path", "metadata"}; metadata is {} when there is none.
+pod_metadata(ps) := {"path": path, "metadata": obj(object.get(by_id[ps.resource].object, parse_path(path), {}))} if {
+	endswith(ps.path, "spec")
+	path := concat("", [trim_suffix(ps.path, "spec"), "metadata"])
+}
+
+# A field path (spec.tasks[0].template.metadata, spec.replicaSpecs.Worker.template) as keys.
+parse_path(path) := [key |
+	some part in split(path, ".")
+	some key in path_keys(part)
+]
+
+path_keys(part) := [part] if not contains(part, "[")
+
+else := array.concat([name], [to_number(i) | some i in indexes]) if {
+	name := split(part, "[")[0]
+	indexes := [trim_suffix(x, "]") | some j, x in split(part, "["); j > 0]
+}
+
 # Every container (init, regular and ephemeral) of every pod spec, with the name messages use
 # for it (label, see container_label). An array in pod-spec order, not a set: its entries embed
 # whole containers, which a set would sort by deep comparison.
