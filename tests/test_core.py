@@ -26,6 +26,7 @@ FIXTURE_SETS = [
     ("fixtures/vm/dxguard.yaml", ["fixtures/vm"]),
     ("fixtures/images/dxguard.yaml", ["fixtures/images"]),
     ("fixtures/stdin/pr-check.dxguard.yaml", ["fixtures/stdin"]),
+    ("fixtures/dxguard.yaml", ["fixtures/workloads"]),
     (None, ["fixtures/k8s"]),
 ]
 

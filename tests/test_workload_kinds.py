@@ -13,14 +13,17 @@ refused with file and line. End to end on the real OPA through `dxguard scan`.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from workload_manifests import CONFIG, container, deployment, write
 
-from checker.workloads import DEFAULT, PodSpecPath
+from checker.workloads import DEFAULT, PodSpecPath, ShapeError
 
 from conftest import dxguard, failures_of, results_of
 
@@ -257,3 +260,62 @@ def test_every_well_known_path_parses_and_finds_nothing_in_an_empty_object():
         for path in kind.pod_specs:
             assert PodSpecPath.parse(path.text) == path
             assert list(path.find({})) == []
+
+
+# -- properties of the path reader --------------------------------------------------------------
+
+_JSONISH = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["spec", "template", "tasks", "x"]), inner, max_size=3),
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.text(alphabet="abspec.[]*_-0", max_size=40))
+def test_any_path_text_parses_to_a_path_or_a_clear_error(text):
+    try:
+        path = PodSpecPath.parse(text)
+    except ValueError as err:
+        assert str(err)
+        return
+    assert PodSpecPath.parse(path.text) == path
+    assert 1 <= len(path.segments) <= 3 and all(path.segments)
+
+
+@given(_JSONISH)
+def test_walking_any_object_finds_pod_specs_or_names_the_field_of_the_wrong_shape(obj):
+    path = PodSpecPath.parse("spec.tasks[*].template.spec")
+    try:
+        found = list(path.walk({"spec": obj}))
+    except ShapeError as err:
+        assert err.path[0] == "spec" and err.what
+        return
+    assert all(p[:2] == ("spec", "tasks") and p[-2:] == ("template", "spec") for p, _ in found)
+    assert found == list(path.find({"spec": obj}))
+
+
+@given(st.lists(st.fixed_dictionaries({
+    "group": st.sampled_from(["ml.dx.example", "apps", "", "A.b", "x.io"]),
+    "kind": st.sampled_from(["Job", "Deployment", "lower", "InferenceJob"]),
+    "pod_specs": st.lists(st.sampled_from(["spec.template.spec", "spec.*", "a[*].b", "", "x"]),
+                          max_size=3),
+}), max_size=3))  # fmt: skip
+def test_any_workloads_declaration_loads_or_is_a_config_error_with_a_line(entries):
+    import tempfile
+
+    from checker.config import load_config
+    from checker.errors import ConfigError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dxguard.yaml"
+        path.write_text(yaml.safe_dump({"version": 1, "workloads": entries}))
+        try:
+            config = load_config(str(path))
+        except ConfigError as err:
+            assert re.match(rf"{re.escape(str(path))}:\d+: ", err.message), err.message
+            return
+    assert len(config.declared_workloads) == len(entries)
+    assert config.policy_data().get("workloads", {}) or not entries
