@@ -165,11 +165,23 @@ class Bundle:
 
     def load_inventory(self, resources: Iterable[Resource]) -> None:
         """Build the inventory the enabled checks declare from these resources and load it."""
-        self.engine.load_inventory(build_inventory(resources, self.inventory_kinds()))
+        self.engine.load_inventory(
+            build_inventory(resources, self.inventory_kinds(), self.config.workloads)
+        )
 
     def evaluate(self, resources: list[Resource], as_of: str) -> Evaluation:
-        """One batch of objects under review, judged by every enabled object-scope check."""
-        return self.engine.evaluate([r.to_input() for r in resources], {"as_of": as_of})
+        """One batch of objects under review, judged by every enabled object-scope check. The
+        workloads among them (objects with a pod spec) must get rows: the engine's answer is
+        refused when it has none at all."""
+        table = self.config.workloads
+        workloads = frozenset(
+            r.id
+            for r in resources
+            if r.family == "k8s" and table.is_workload(r.object, r.api_version, r.kind)
+        )
+        return self.engine.evaluate(
+            [r.to_input() for r in resources], {"as_of": as_of}, workloads=workloads
+        )
 
     def review(self, resources: list[Resource], as_of: str) -> tuple[Evaluation, dict[str, str]]:
         """As evaluate, with the tier of each object (clinical, research or other): what the

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,14 @@ from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import parse_documents
 from checker.paths import SCHEMAS
 from checker.schema_util import error_message, first_error, load_schema
+from checker.workloads import (
+    BUILTIN,
+    PodSpecPath,
+    WorkloadKind,
+    WorkloadTable,
+    rego_table,
+    with_declared,
+)
 
 OUT_OF_SCOPE_REASON = (
     "judges the cluster as a whole; out of scope for an application repository (config scope: "
@@ -57,6 +65,13 @@ class Config:
     # Lines of entries validated after the file is read: ("checks.disabled", id) → line, and
     # ("policies" | "controls", folder as written) → line.
     lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The custom resources the config declares as workloads (config `workloads`), validated.
+    declared_workloads: tuple[WorkloadKind, ...] = ()
+
+    @cached_property
+    def workloads(self) -> WorkloadTable:
+        """Where objects carry pod specs: built-in and well-known kinds, plus the config's."""
+        return with_declared(self.declared_workloads)
 
     @property
     def frameworks(self) -> list[str]:
@@ -144,6 +159,9 @@ class Config:
         if self.disabled_checks:
             # rego/main.rego evaluates no check listed here.
             data["disabled_checks"] = sorted(self.disabled_checks)
+        if self.declared_workloads:
+            # rego/lib/k8s.rego reads these pod specs before the built-in table's.
+            data["workloads"] = rego_table(self.declared_workloads)
         return data
 
     @property
@@ -205,4 +223,47 @@ def load_config(path: str | None) -> Config:
     for key in ("policies", "controls"):
         for i, folder in enumerate(data.get(key, [])):
             lines.setdefault((key, folder), line_of_path(doc.node, [key, i]) or doc.line)
-    return Config(data=data, file=path, file_sha256=hashlib.sha256(raw).hexdigest(), lines=lines)
+    return Config(
+        data=data,
+        file=path,
+        file_sha256=hashlib.sha256(raw).hexdigest(),
+        lines=lines,
+        declared_workloads=_declared_workloads(data.get("workloads", []), path, doc),
+    )
+
+
+_BUILTIN_KINDS = {(k.group, k.kind) for k in BUILTIN}
+
+
+def _declared_workloads(entries: list[dict[str, Any]], path: str, doc: Any) -> tuple:
+    """The config's `workloads` entries as WorkloadKinds: each path parsed, no kind twice, no
+    built-in workload kind redeclared."""
+    out: list[WorkloadKind] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(entries):
+        line = line_of_path(doc.node, ["workloads", i]) or doc.line
+        key = (entry["group"], entry["kind"])
+        name = f"{entry['kind']} ({entry['group'] or 'core'} group)"
+        if key in _BUILTIN_KINDS:
+            raise ConfigError(
+                f"{path}:{line}: workloads declares {name}, a built-in workload kind whose pod "
+                "spec dxguard already reads",
+                hint="remove the entry; declare only custom resources",
+            )
+        if key in seen:
+            raise ConfigError(
+                f"{path}:{line}: workloads declares {name} twice (first at line {seen[key]})"
+            )
+        seen[key] = line
+        paths = []
+        for j, text in enumerate(entry["pod_specs"]):
+            try:
+                paths.append(PodSpecPath.parse(text))
+            except ValueError as err:
+                at = line_of_path(doc.node, ["workloads", i, "pod_specs", j]) or line
+                raise ConfigError(
+                    f"{path}:{at}: invalid config at workloads.{i}.pod_specs.{j}: {err}",
+                    hint="docs/workloads.md describes the path syntax",
+                ) from None
+        out.append(WorkloadKind(entry["group"], entry["kind"], tuple(paths), f"{path}:{line}"))
+    return tuple(out)

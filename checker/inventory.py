@@ -16,7 +16,9 @@ key path and never an index rebuilt per query. It decides nothing: every verdict
                            ("" for the references that name no digest)
 
 A workload summary is the resource record with its object cut down to the metadata and the pod
-template's labels: enough to tell its tier, not its whole pod spec.
+templates' labels: enough to tell its tier, not its whole pod spec. What a workload is, and where
+its pod specs are, the workload table says (checker/workloads.py: built-in kinds, well-known
+custom resources and the config's `workloads`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from checker.loaders.kubernetes import CONTAINER_FIELDS, POD_SPEC_KEYS
+from checker.loaders.kubernetes import CONTAINER_FIELDS
 from checker.model import CheckMeta, Resource
+from checker.workloads import DEFAULT, PodSpecPath, WorkloadTable
 
 # The collections of the inventory that are not Kubernetes kinds.
 NAMESPACES = "namespaces"
@@ -43,7 +46,11 @@ def declared(checks: Iterable[CheckMeta], disabled: Iterable[str] = ()) -> froze
     return frozenset(k for c in checks if c.id not in off for k in c.inventory)
 
 
-def build_inventory(resources: Iterable[Resource], wanted: Iterable[str]) -> dict[str, Any]:
+def build_inventory(
+    resources: Iterable[Resource],
+    wanted: Iterable[str],
+    workloads: WorkloadTable = DEFAULT,
+) -> dict[str, Any]:
     wanted = frozenset(wanted)
     k8s: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {}
     namespaces: dict[str, dict[str, list[Any]]] = {}
@@ -65,14 +72,14 @@ def build_inventory(resources: Iterable[Resource], wanted: Iterable[str]) -> dic
                 if isinstance(res.namespace, str):
                     entry = namespace(res.namespace)
                     entry["resources"].append(res.id)
-                    if isinstance(_at(res.object, POD_SPEC_KEYS.get(res.kind, ("-",))), dict):
-                        entry["workloads"].append(workload_summary(res))
+                    if workloads.is_workload(res.object, res.api_version, res.kind):
+                        entry["workloads"].append(workload_summary(res, workloads))
         elif res.family == "image" and want_images:
             digest = (res.normalized or {}).get("digest")
             if isinstance(digest, str):
                 images.setdefault(digest, []).append(res.id)
         if want_users:
-            for ref in image_references(res):
+            for ref in image_references(res, workloads):
                 # "" gathers the references that name no digest (by tag only, or malformed)
                 users.setdefault(digest_of(ref), set()).add(res.id)
 
@@ -92,38 +99,57 @@ def build_inventory(resources: Iterable[Resource], wanted: Iterable[str]) -> dic
     return out
 
 
-def workload_summary(res: Resource) -> dict[str, Any]:
-    """The record of a workload with only what tells its tier: names and labels."""
+def workload_summary(res: Resource, workloads: WorkloadTable = DEFAULT) -> dict[str, Any]:
+    """The record of a workload with only what tells its tier: names and labels (its own, and
+    each pod template's at its place)."""
     obj = res.object
     summary: dict[str, Any] = {
         "metadata": _pick(obj.get("metadata"), ("name", "namespace", "labels"))
     }
-    keys = POD_SPEC_KEYS.get(res.kind, ())
-    if len(keys) > 1:  # the pod template's metadata sits beside its spec
-        template = _at(obj, keys[:-1])
-        if isinstance(template, dict) and isinstance(template.get("metadata"), dict):
-            labels = _pick(template["metadata"], ("labels",))
-            node = summary
-            for k in keys[:-1]:
-                node = node.setdefault(k, {})
-            node["metadata"] = labels
+    for p in workloads.paths(res.api_version, res.kind):
+        where = p.template_labels
+        if where is None:
+            continue
+        template = PodSpecPath(p.text, where[:-1] + (where[-1][:-2],))
+        for at, meta in template.find(obj):
+            if isinstance(meta, dict) and isinstance(meta.get("metadata"), dict):
+                _put(summary, at, {"metadata": _pick(meta["metadata"], ("labels",))})
     out = res.to_input()
     out["object"] = summary
     return out
 
 
-def image_references(res: Resource) -> list[str]:
+def _put(root: dict[str, Any], path: tuple[str | int, ...], value: dict[str, Any]) -> None:
+    """Set value at path inside root, making the mappings and lists on the way (a list is
+    padded with empty mappings up to the index)."""
+    node: Any = root
+    for i, key in enumerate(path):
+        if i == len(path) - 1:
+            child: Any = value
+        else:
+            child = [] if isinstance(path[i + 1], int) else {}
+        if isinstance(key, int):
+            while len(node) <= key:
+                node.append({})
+            if i == len(path) - 1 or node[key] == {}:
+                node[key] = child
+        elif i == len(path) - 1 or key not in node:
+            node[key] = child
+        node = node[key]
+
+
+def image_references(res: Resource, workloads: WorkloadTable = DEFAULT) -> list[str]:
     """The image references a resource names: its containers' images, or a VM's disk images."""
     if res.family == "k8s":
-        spec = _at(res.object, POD_SPEC_KEYS.get(res.kind, ()))
-        if not isinstance(spec, dict) or res.kind not in POD_SPEC_KEYS:
-            return []
         refs = []
-        for field in CONTAINER_FIELDS:
-            items = spec.get(field)
-            for c in items if isinstance(items, list) else []:
-                if isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"]:
-                    refs.append(c["image"])
+        for _, spec in workloads.pod_specs(res.object, res.api_version, res.kind):
+            if not isinstance(spec, dict):
+                continue
+            for field in CONTAINER_FIELDS:
+                items = spec.get(field)
+                for c in items if isinstance(items, list) else []:
+                    if isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"]:
+                        refs.append(c["image"])
         return refs
     if res.family == "vm" and isinstance(res.normalized, dict):
         disks = res.normalized.get("disks")

@@ -224,6 +224,15 @@ def load_custom_policies(folders: list[str], opa: Path, builtin: Path) -> Custom
     if not folders:
         return CustomPolicies()
     files = _collect(folders)
+    builtin_info = inspect(opa, builtin)
+    builtin_packages = set(builtin_info["packages"])
+    # A package that overlaps a built-in one (dxguard.config, lib.k8s, …) is named as such before
+    # compiling: compiled with the built-ins it would show up as errors in their files instead.
+    for display, real in files:
+        declared = _PACKAGE_LINE.search(real.read_text(encoding="utf-8", errors="replace"))
+        if declared is not None:
+            line = declared.string.count("\n", 0, declared.start()) + 1
+            _classify(declared.group(1), display, line, builtin_packages)
     errors = compile_errors(opa, builtin, [display for display, _ in files])
     if errors:
         shown = "\n  ".join(errors[:MAX_LISTED_ERRORS])
@@ -234,8 +243,6 @@ def load_custom_policies(folders: list[str], opa: Path, builtin: Path) -> Custom
             hint="`opa check` on the file shows the same; fix the Rego at the line named",
         )
 
-    builtin_info = inspect(opa, builtin)
-    builtin_packages = set(builtin_info["packages"])
     builtin_ids = {
         a["annotations"].get("custom", {}).get("id"): a["package"]
         for a in builtin_info["annotations"]
@@ -329,6 +336,9 @@ def load_custom_policies(folders: list[str], opa: Path, builtin: Path) -> Custom
         ids[check_id] = f"{meta_file}:{id_line}"
         result.checks[f.package] = CustomCheck(f.package, check_id, meta_file, meta_pkg_line)
     return result
+
+
+_PACKAGE_LINE = re.compile(r"^package[ \t]+([A-Za-z_][A-Za-z0-9_.]*)[ \t]*(?:#.*)?$", re.M)
 
 
 def _classify(package: str, file: str, line: int, builtin_packages: set[str]) -> str:

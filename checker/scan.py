@@ -155,6 +155,7 @@ def run_scan(opts: ScanOptions) -> Report:
                 stdin=opts.stdin,
                 max_file_bytes=opts.max_file_bytes,
                 stdin_name=opts.stdin_name,
+                workloads=run.prepared.config.workloads,
             )
         opts.say(
             f"read {len(loaded.resources):,} resource(s) from {len(loaded.inputs):,} file(s) "

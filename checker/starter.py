@@ -90,6 +90,12 @@ EXAMPLES = {
     "policies": "policies: [policy]",
     "controls": "controls: [catalogs]",
     "store": "store: .dxguard/evidence.sqlite",
+    "workloads": (
+        "workloads:\n"
+        "  - group: example.com\n"
+        "    kind: InferenceJob\n"
+        "    pod_specs: [spec.template.spec, spec.workers[*].template.spec]"
+    ),
     "checks": (
         "checks:\n"
         "  disabled:\n"

@@ -10,7 +10,9 @@
 #   each check states once (lib.check.row), so every examined subject has exactly one status.
 #   It holds no check logic of its own. Checks the config disables
 #   (data.dxguard.config.disabled_checks) keep their metadata, so reports can say what was
-#   disabled, but are never evaluated.
+#   disabled, but are never evaluated. dxguard asks for `object_answer`: the rows together with
+#   the ids of the objects this query judged, so that an answer to another (or an empty) input
+#   can never be read as this batch's verdict.
 package dxguard.main
 
 import data.lib.check
@@ -53,6 +55,13 @@ object_results := [row |
 	some s in data.dxguard.checks[c.family][c.name].subjects
 	row := check.row({"custom": {"id": c.id}}, s)
 ]
+
+# The answer to an object query: the ids of the objects judged (input.resources, in order) and
+# their rows. dxguard refuses an answer whose ids are not exactly the batch it sent.
+object_answer := {
+	"judged": [res.id | some res in input.resources],
+	"rows": object_results,
+}
 
 # One row per subject of the checks that judge the cluster (the inventory) as a whole.
 cluster_results := [row |

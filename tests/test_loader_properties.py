@@ -1,6 +1,7 @@
 """Property-based tests of every loader: any input ends in a result or a clear input error.
 
 Hypothesis mutates a real example of each input kind — Kubernetes YAML and JSON, `kind: List`,
+workloads inside custom resources (an Argo Rollout, a Ray cluster, a Kubeflow PyTorchJob),
 stdin, KubeVirt, Terraform plan JSON, Packer HCL and JSON, cloud-init, and the image evidence
 formats (Trivy, Grype, CycloneDX, SPDX, cosign, Sigstore bundle, in-toto, OCI manifest, skopeo
 and docker inspect) — by replacing parts of its structure with hostile values (wrong types,
@@ -53,6 +54,7 @@ SEEDS: dict[str, tuple[Path, str]] = {
     "kubernetes-yaml": (K8S / "compliant" / "wsi-inference-deployment.yaml", "deploy.yaml"),
     "kubernetes-json": (K8S / "compliant" / "wsi-inference-deployment.yaml", "deploy.json"),
     "kind-list": (K8S / "noncompliant" / "inference-list.yaml", "list.yaml"),
+    "custom-resources": (FIXTURES / "workloads" / "clinical-custom-resources.yaml", "crs.yaml"),
     "stdin": (K8S / "compliant" / "slide-viewer-deployment.yaml", "-"),
     "kubevirt": (VM / "compliant" / "kubevirt-clinical-vm.yaml", "vm.yaml"),
     "terraform-plan": (VM / "compliant" / "terraform-clinical-aws.plan.json", "plan.json"),

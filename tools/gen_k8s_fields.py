@@ -86,7 +86,31 @@ SECTIONS = {
     "RbacV1Subject",
     "V1RoleRef",
     "V1Scheduling",
+    "V1Sysctl",
+    "V1Probe",
+    "V1HTTPGetAction",
+    "V1TCPSocketAction",
+    "V1Lifecycle",
+    "V1LifecycleHandler",
 }
+
+# Roots walked beside the kinds: the pod spec, for pod specs inside custom resources (an Argo
+# Rollout, a Knative Service) and built-in kinds of a retired apiVersion.
+EXTRA_ROOTS = ["V1PodSpec"]
+
+# Maps whose values are resource quantities: a string or a number (cpu: 2, memory: 1Gi).
+QUANTITY_MAPS = {
+    ("V1ResourceRequirements", "limits"),
+    ("V1ResourceRequirements", "requests"),
+    ("V1PodSpec", "overhead"),
+}
+
+# The JSON type the API server decodes each field's value into, by the model's type: a value of
+# another type makes the API server reject the object. `any` (IntOrString, raw objects) is not
+# judged; null is every field's "unset".
+SCALARS = {"bool": "boolean", "int": "integer", "float": "number", "str": "string",
+           "datetime": "string"}  # fmt: skip
+LISTS = {"str": "strings", "int": "integers", "bool": "booleans"}
 
 MAX_WILDCARDS = 3
 
@@ -103,6 +127,41 @@ def _nested(type_str: str) -> tuple[str, bool] | None:
 
 def fields(cls_name: str) -> list[str]:
     return sorted(getattr(models, cls_name).attribute_map.values())
+
+
+def json_type(cls_name: str, py_name: str, type_str: str) -> str:
+    """The JSON type of a field's value: boolean, integer, number, string, object, any, a list
+    of one of them (strings, integers, booleans, objects), or a map of strings (string_map) or
+    of quantities (quantity_map)."""
+    key = getattr(models, cls_name).attribute_map[py_name]
+    if type_str in SCALARS:
+        return SCALARS[type_str]
+    if type_str == "object":
+        return "any"
+    m = re.fullmatch(r"(?:List|list)\[(\w+)\]", type_str)
+    if m:
+        inner = m.group(1)
+        if inner in LISTS:
+            return LISTS[inner]
+        return "objects" if hasattr(models, inner) else "array"
+    if re.fullmatch(r"(?:Dict|dict)\[str, str\]", type_str) or type_str == "dict(str, str)":
+        return "quantity_map" if (cls_name, key) in QUANTITY_MAPS else "string_map"
+    if type_str.startswith(("Dict[", "dict(")):
+        return "object"
+    if hasattr(models, type_str):
+        return "object"
+    raise SystemExit(f"{cls_name}.{py_name}: unknown model type {type_str!r}")
+
+
+def types_of(cls_name: str) -> dict[str, list[str]]:
+    """JSON type → the fields of that type (fields of type `any` are left out)."""
+    cls = getattr(models, cls_name)
+    out: dict[str, list[str]] = {}
+    for py_name, type_str in cls.openapi_types.items():
+        t = json_type(cls_name, py_name, type_str)
+        if t != "any":
+            out.setdefault(t, []).append(cls.attribute_map[py_name])
+    return {t: sorted(v) for t, v in sorted(out.items())}
 
 
 def patterns(root: str) -> list[tuple[list[list[str]], str]]:
@@ -163,7 +222,8 @@ def render() -> str:
         "# of an object is read once.",
         "api_top := {",
     ]
-    for cls in sorted({cls for _, cls in KINDS.values()}):
+    roots = sorted({cls for _, cls in KINDS.values()} | set(EXTRA_ROOTS))
+    for cls in roots:
         lines.append(f'\t"{cls}": [')
         for segs, t in patterns(cls):
             types.add(t)
@@ -171,7 +231,7 @@ def render() -> str:
                 lines.append(f"\t\t{_entry(segs, t)},")
         lines.append("\t],")
     lines += ["}", "", "api_by_depth := {"]
-    for cls in sorted({cls for _, cls in KINDS.values()}):
+    for cls in roots:
         lines.append(f'\t"{cls}": {{')
         sections = patterns(cls)
         for n in (2, 3, 4):
@@ -191,6 +251,21 @@ def render() -> str:
     lines += ["}", "", "# The JSON field names of each API type.", "api_fields := {"]
     for t in sorted(types):
         lines.append(f'\t"{t}": {{{", ".join(chr(34) + f + chr(34) for f in fields(t))}}},')
+    lines += [
+        "}",
+        "",
+        "# The JSON type of each field's value, by API type: type → the fields of that type",
+        "# (boolean, integer, number, string, object; strings, integers, booleans and objects for",
+        "# lists of them; string_map and quantity_map for maps of strings or of quantities). The",
+        '# API server rejects an object with a value of another type; null is always "unset".',
+        "api_types := {",
+    ]
+    for t in sorted(types):
+        groups = ", ".join(
+            f'"{jt}": {{{", ".join(chr(34) + f + chr(34) for f in fs)}}}'
+            for jt, fs in types_of(t).items()
+        )
+        lines.append(f'\t"{t}": {{{groups}}},')
     lines += ["}", ""]
     return "\n".join(lines)
 

@@ -76,6 +76,10 @@ def run_audit(opts: AuditOptions) -> Report:
     def read(bundle: Bundle) -> LoadResult:
         nonlocal listing
         kinds = wanted_kinds(bundle.checks, [*bundle.disabled, *bundle.out_of_scope])
+        # Custom resources the config declares as workloads carry pod specs the checks judge.
+        kinds = sorted(
+            {*kinds, *(w.kind for w in run.prepared.config.declared_workloads if w.pod_specs)}
+        )
         try:
             listing = list_cluster(cluster, kinds, opts)
         finally:
@@ -87,6 +91,7 @@ def run_audit(opts: AuditOptions) -> Report:
                 opts.scan.paths,
                 max_file_bytes=opts.scan.max_file_bytes,
                 objects=listing.objects,
+                workloads=run.prepared.config.workloads,
             )
         loaded.skipped[:0] = listing.skipped
         loaded.texts = RenderedObjects(  # type: ignore[assignment]  (rendered on demand)

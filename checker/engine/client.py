@@ -1,8 +1,9 @@
 """Talk to OPA through opa-python-client: an inventory, batches of objects, strict answers.
 
 What this module does: load the inventory into OPA (data.inventory), ask OPA for
-data.dxguard.main.object_results for a batch of objects and for cluster_results once, check that
-every answer has exactly the expected shape, and identify the engine (OPA version, digest of
+data.dxguard.main.object_answer for a batch of objects and for cluster_results once, check that
+every answer has exactly the expected shape (as a whole: the objects it judged, one status per
+subject, rows only for known checks and resources), and identify the engine (OPA version, digest of
 the policy modules it holds). What it must not do: interpret results. Any deviation — OPA gone,
 timed out, an HTTP error, a body of the wrong shape, a result naming an unknown check or
 resource — is an EngineError, so an engine failure can never read as a pass.
@@ -284,19 +285,39 @@ class Engine:
         except (requests.RequestException, TypeError) as err:
             raise self._fail("loading the inventory", err) from None
 
-    def evaluate(self, resources: list[dict[str, Any]], context: dict[str, Any]) -> Evaluation:
+    def evaluate(
+        self,
+        resources: list[dict[str, Any]],
+        context: dict[str, Any],
+        *,
+        workloads: frozenset[str] = frozenset(),
+    ) -> Evaluation:
         """Judge the objects under review with every check of scope `object`: the failures as
         records, the passes as counts per (check, resource) — reports count passing subjects,
-        and at 100k resources millions of pass records would only cost memory. Every row must
-        name a resource of this batch."""
+        and at 100k resources millions of pass records would only cost memory.
+
+        The answer is validated as a whole: it must say it judged exactly these objects (their
+        ids, in order), every row must name a resource of this batch and a known check, no
+        (check, resource, path, subject) may be stated twice, and a batch holding a workload
+        (`workloads`: ids of the objects with a pod spec, which the built-in checks always
+        examine) cannot have no rows at all."""
         known_checks = {c.id for c in self.checks() if c.scope == "object"}
         result = self._query(
-            {"resources": resources, "context": context}, "evaluation", "object_results"
+            {"resources": resources, "context": context}, "evaluation", "object_answer"
         )
-        with stage("engine.rows"):
-            return self._read_rows(
-                _rows(result), {r["id"] for r in resources}, known_checks, "the batch"
+        ids = [r["id"] for r in resources]
+        rows = _object_rows(result, ids)
+        if not rows and workloads:
+            sample = sorted(workloads)[0]
+            raise EngineError(
+                f"OPA answered the batch of {len(ids)} object(s) with no result rows at all, "
+                f"though it holds {len(workloads)} workload(s) (e.g. {sample!r}) that the checks "
+                "always examine: the engine did not evaluate the checks",
+                hint="no results were used; nothing was reported as passing. Check that the OPA "
+                "holds dxguard's whole policy bundle (rego/), unmodified",
             )
+        with stage("engine.rows"):
+            return self._read_rows(rows, set(ids), known_checks, "the batch")
 
     def review(
         self, resources: list[dict[str, Any]], context: dict[str, Any]
@@ -333,6 +354,7 @@ class Engine:
     ) -> Evaluation:
         out: list[CheckResult] = []
         passes: Counter[tuple[str, str]] = Counter()
+        seen: set[tuple[Any, ...]] = set()
         for i, row in enumerate(rows):
             try:
                 check, resource, path, status = (
@@ -359,11 +381,39 @@ class Engine:
                 )
             if resource not in known_resources:
                 raise _bad_row(i, row, f"resource {resource!r} is not in {where}")
+            key = (check, resource, path, subject)
+            if key in seen:
+                raise _bad_row(
+                    i,
+                    row,
+                    "another row already states this (check, resource, path, subject): one "
+                    "subject has exactly one status",
+                )
+            seen.add(key)
             if status == "pass":
                 passes[(check, resource)] += 1
             else:
                 out.append(CheckResult(check, resource, path, status, message, subject))
         return Evaluation(out, passes)
+
+
+def _object_rows(result: Any, ids: list[str]) -> list[Any]:
+    """The rows of an object query's answer, once it says it judged exactly `ids`."""
+    if not isinstance(result, dict) or set(result) != {"judged", "rows"}:
+        raise EngineError(
+            "OPA's answer to the batch is not {judged, rows} (data.dxguard.main.object_answer)",
+            hint="the loaded bundle is not this dxguard's, or rego/main.rego was changed",
+        )
+    judged = result["judged"]
+    if judged != ids:
+        n = len(judged) if isinstance(judged, list) else "?"
+        raise EngineError(
+            f"OPA's answer is about {n} object(s) that are not the {len(ids)} sent in the batch: "
+            "the engine judged another input (or none)",
+            hint="no results were used; nothing was reported as passing. Check that nothing "
+            "between dxguard and OPA changes the request",
+        )
+    return _rows(result["rows"])
 
 
 def _rows(result: Any) -> list[Any]:

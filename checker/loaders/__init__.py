@@ -40,6 +40,7 @@ from checker.loaders.limits import (
 from checker.loaders.scalars import excerpt
 from checker.loaders.yamldocs import Document, parse_documents
 from checker.model import InputFile, LoadResult, Resource, Skipped
+from checker.workloads import DEFAULT, WorkloadTable
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class LoadContext:
     file: str  # display path, as reports show it
     text: str  # the whole file's text (e.g. to see a '#cloud-config' header)
     result: LoadResult  # to record skipped inputs or cross-file state (result.extras)
+    workloads: WorkloadTable = DEFAULT  # where objects carry pod specs (their shapes are read)
 
 
 # (document, context) → its resources, or None when the document is not this loader's format.
@@ -81,13 +83,15 @@ def load(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     stdin_name: str | None = None,
     objects: Iterable[ListedObject] = (),
+    workloads: WorkloadTable = DEFAULT,
 ) -> LoadResult:
     """Load every path (file, directory or '-') in the order given; directories in sorted order.
 
     Stdin is reported as `<stdin>`, or as stdin_name (--stdin-filename) when given: the name its
     findings, locations and waivers' `file:` selectors use. `objects` are objects that come
     with no file (an audit lists them from a cluster): each is one document under its own name,
-    read by the same document loaders as a file's documents, after the paths."""
+    read by the same document loaders as a file's documents, after the paths. `workloads` says
+    where objects carry pod specs (the config's table, with its declared custom resources)."""
     result = LoadResult()
     seen: set[str] = set()
     name = stdin_name or STDIN_NAME
@@ -100,14 +104,14 @@ def load(
             text = stream.read()
             data = text.encode("utf-8")
             result.texts[name] = text
-            _load_text(text, data, name, result, is_json=False)
+            _load_text(text, data, name, result, is_json=False, workloads=workloads)
             continue
         path = Path(raw)
         if path.is_dir():
             for file_path, display in _walk(path, result):
-                _load_file(file_path, display, result, seen, max_file_bytes)
+                _load_file(file_path, display, result, seen, max_file_bytes, workloads)
         elif path.is_file():
-            _load_file(path, raw, result, seen, max_file_bytes)
+            _load_file(path, raw, result, seen, max_file_bytes, workloads)
         elif path.exists():
             raise InputError(f"{raw}: not a regular file or directory")
         else:
@@ -115,7 +119,7 @@ def load(
                 f"{raw}: no such file or directory", hint="pass manifest files, folders, or '-'"
             )
     for listed in objects:
-        _load_object(listed, result)
+        _load_object(listed, result, workloads)
     for finalize in FINALIZERS:
         _guarded(finalize, "the inputs", result)
     return result
@@ -232,7 +236,12 @@ def _text_loader(name: str) -> TextLoader | None:
 
 
 def _load_file(
-    path: Path, display: str, result: LoadResult, seen: set[str], max_file_bytes: int
+    path: Path,
+    display: str,
+    result: LoadResult,
+    seen: set[str],
+    max_file_bytes: int,
+    workloads: WorkloadTable = DEFAULT,
 ) -> None:
     key = os.path.realpath(path)
     if key in seen:
@@ -254,6 +263,7 @@ def _load_file(
         result,
         is_json=path.suffix.lower() == ".json",
         text_loader=_text_loader(path.name),
+        workloads=workloads,
     )
 
 
@@ -293,8 +303,9 @@ def _load_text(
     *,
     is_json: bool,
     text_loader: TextLoader | None = None,
+    workloads: WorkloadTable = DEFAULT,
 ) -> None:
-    ctx = LoadContext(display, text, result)
+    ctx = LoadContext(display, text, result, workloads)
     count_before = len(result.resources)
     if text_loader is not None:
         resources = _guarded(text_loader, display, ctx)
@@ -331,10 +342,10 @@ class ListedObject:
     size: int
 
 
-def _load_object(listed: ListedObject, result: LoadResult) -> None:
+def _load_object(listed: ListedObject, result: LoadResult, workloads: WorkloadTable) -> None:
     check_document(listed.value, listed.name, lambda _path: None, 1)
     before = len(result.resources)
-    ctx = LoadContext(listed.name, "", result)
+    ctx = LoadContext(listed.name, "", result, workloads)
     result.doc_lines[listed.name] = [1]
     result.resources.extend(_document_resources(Document(0, 1, listed.value), ctx))
     result.inputs.append(
@@ -355,7 +366,9 @@ def _document_resources(doc: Document, ctx: LoadContext) -> list[Resource]:
             claimed = _guarded(loader, where, doc, ctx)
             if claimed is not None:
                 return claimed
-    return _guarded(resources_from_document, where, doc, ctx.file, ctx.result.skipped)
+    return _guarded(
+        resources_from_document, where, doc, ctx.file, ctx.result.skipped, ctx.workloads
+    )
 
 
 def _guarded(fn: Callable[..., Any], where: str, *args: Any) -> Any:

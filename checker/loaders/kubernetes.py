@@ -20,19 +20,8 @@ from checker.errors import InputError
 from checker.loaders.locate import line_of_path
 from checker.loaders.yamldocs import Document
 from checker.model import Resource, Skipped, Source
+from checker.workloads import DEFAULT, ShapeError, WorkloadTable
 
-# Path from a workload object to its pod spec (mirrors rego/lib/k8s.rego pod_spec_keys).
-POD_SPEC_KEYS: dict[str, tuple[str, ...]] = {
-    "Pod": ("spec",),
-    "PodTemplate": ("template", "spec"),
-    "Deployment": ("spec", "template", "spec"),
-    "StatefulSet": ("spec", "template", "spec"),
-    "DaemonSet": ("spec", "template", "spec"),
-    "ReplicaSet": ("spec", "template", "spec"),
-    "ReplicationController": ("spec", "template", "spec"),
-    "Job": ("spec", "template", "spec"),
-    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-}
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 
 
@@ -84,7 +73,12 @@ def _is_list_kind(value: dict[str, Any]) -> bool:
     return isinstance(kind, str) and kind.endswith("List") and "items" in value
 
 
-def resources_from_document(doc: Document, filename: str, skipped: list[Skipped]) -> list[Resource]:
+def resources_from_document(
+    doc: Document,
+    filename: str,
+    skipped: list[Skipped],
+    workloads: WorkloadTable = DEFAULT,
+) -> list[Resource]:
     value = doc.value
     if value is None:
         return []  # an empty document (a stray `---`) is not content
@@ -113,12 +107,16 @@ def resources_from_document(doc: Document, filename: str, skipped: list[Skipped]
         for i, item in enumerate(items):
             node = item_nodes[i] if item_nodes and i < len(item_nodes) else None
             line = _line_of(node, doc.line)
-            res = _resource(item, filename, doc.index, line, i, lambda n=node: n, skipped)
+            res = _resource(
+                item, filename, doc.index, line, i, lambda n=node: n, skipped, workloads
+            )
             if res is not None:
                 out.append(res)
         return out
     # The node (for the line of a malformed field) is composed only if an error needs it.
-    res = _resource(value, filename, doc.index, doc.line, None, lambda: doc.node, skipped)
+    res = _resource(
+        value, filename, doc.index, doc.line, None, lambda: doc.node, skipped, workloads
+    )
     return [res] if res is not None else []
 
 
@@ -139,6 +137,7 @@ def _resource(
     item: int | None,
     node_of: Callable[[], yaml.Node | None],
     skipped: list[Skipped],
+    workloads: WorkloadTable,
 ) -> Resource | None:
     where = f"document {document}" + (f", item {item}" if item is not None else "")
     if not isinstance(value, dict):
@@ -174,7 +173,7 @@ def _resource(
         raise InputError(f"{filename}:{line}: {kind} metadata.name must be a string")
     if namespace is not None and not isinstance(namespace, str):
         raise InputError(f"{filename}:{line}: {kind} metadata.namespace must be a string")
-    _validate_workload(value, kind, filename, line, node_of)
+    _validate_workload(value, api_version, kind, filename, line, node_of, workloads)
     rid = f"{filename}#{document}" + (f".{item}" if item is not None else "")
     return Resource(
         id=rid,
@@ -190,26 +189,16 @@ def _resource(
 
 def _validate_workload(
     value: dict[str, Any],
+    api_version: str,
     kind: str,
     filename: str,
     line: int,
     node_of: Callable[[], yaml.Node | None],
+    workloads: WorkloadTable,
 ) -> None:
-    """The shapes checks walk must be what Kubernetes accepts, or the subject would go unseen."""
-    keys = POD_SPEC_KEYS.get(kind)
-    if keys is None:
-        return
-    spec: Any = value
-    walked: list[str | int] = []
-    for key in keys:
-        if spec is None or (isinstance(spec, dict) and key not in spec):
-            return  # no pod spec at all: nothing to examine (and nothing to pass)
-        if not isinstance(spec, dict):
-            break
-        spec = spec.get(key)
-        walked.append(key)
-    if spec is None:
-        return
+    """The shapes checks walk must be what Kubernetes accepts, or the subject would go unseen:
+    the way to every pod spec of the kind (built-in, well-known or declared in the config), the
+    pod spec, its container lists and their security contexts."""
 
     def bad(path: list[str | int], what: str) -> InputError:
         node = node_of()
@@ -220,6 +209,18 @@ def _validate_workload(
             hint="fix the manifest so that it matches the Kubernetes API (kubectl would reject it)",
         )
 
+    try:
+        found = workloads.pod_specs(value, api_version, kind, strict=True)
+    except ShapeError as err:
+        raise bad(list(err.path), err.what) from None
+    for at, spec in found:
+        if spec is not None:
+            _validate_pod_spec(spec, list(at), bad)
+
+
+def _validate_pod_spec(
+    spec: Any, walked: list[str | int], bad: Callable[[list[str | int], str], InputError]
+) -> None:
     if not isinstance(spec, dict):
         raise bad(walked, "must be a mapping (a pod spec)")
     for field_name in CONTAINER_FIELDS:

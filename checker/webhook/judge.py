@@ -135,7 +135,7 @@ class Judge:
         resources = list(resources)
         with self._lock:
             self.bundle.engine.load_inventory(
-                build_inventory(resources, self.object_inventory_kinds())
+                build_inventory(resources, self.object_inventory_kinds(), self.config.workloads)
             )
             self._join_context = [r for r in resources if r.kind in JOIN_KINDS]
             self._namespace_labels = {
@@ -254,7 +254,9 @@ class Judge:
         ident = request.identity
         name = f"admission:{ident['kind']}/{ident['namespace'] or '-'}/{ident['name'] or '-'}"
         text = orjson.dumps(obj).decode()
-        loaded = load(["-"], stdin=io.StringIO(text), stdin_name=name)
+        loaded = load(
+            ["-"], stdin=io.StringIO(text), stdin_name=name, workloads=self.config.workloads
+        )
         if self._join_context:  # e.g. a KubeVirt VM's instancetype, read from the inventory
             join(loaded.resources, [*self._join_context, *loaded.resources])
         return loaded.resources

@@ -39,7 +39,18 @@ verdicts(c) := found if {
 	count(found) > 0
 } else := [[concat(".", [c.path, "securityContext.capabilities"]), ""]]
 
-problems(c) := array.concat(drop_problem(c), add_problems(c))
+problems(c) := type_problems(c) if {
+	count(type_problems(c)) > 0
+} else := array.concat(drop_problem(c), add_problems(c))
+
+# A capabilities section, or add/drop list, of the wrong type is never read as "none added" or
+# "none dropped": it is the container's problem at that field.
+type_problems(c) := [[path, msg] |
+	some [field, json_type] in [["capabilities", "object"], ["capabilities.add", "strings"], ["capabilities.drop", "strings"]]
+	v := object.get(c.container, array.concat(["securityContext"], split(field, ".")), null)
+	msg := k8s.setting_problem(c.label, concat(".", ["securityContext", field]), v, json_type)
+	path := concat(".", [c.path, "securityContext", field])
+]
 
 drop_problem(c) := [] if {
 	drops_all(c.container)

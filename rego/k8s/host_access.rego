@@ -31,32 +31,48 @@ subjects contains check.subject(ps.resource, path, msg) if {
 }
 
 verdicts(ps) := found if {
-	found := array.concat(host_volumes(ps), object.get(host_ports_of, ps.resource, []))
+	found := array.concat(host_volumes(ps), object.get(host_ports_of, k8s.subject_key(ps), []))
 	count(found) > 0
 } else := [[ps.path, ""]]
 
-host_volumes(ps) := [[path, msg] |
+host_volumes(ps) := [[concat(".", [ps.path, "volumes"]), msg]] if {
+	msg := k8s.setting_problem("pod", "volumes", object.get(ps.spec, "volumes", null), "objects")
+} else := [[path, msg] |
 	volumes := object.get(ps.spec, "volumes", null)
 	is_array(volumes)
 	some i, v in volumes
-	v.hostPath
+	is_object(v)
+	object.get(v, "hostPath", null) != null
 	path := sprintf("%s.volumes[%d].hostPath", [ps.path, i])
-	msg := sprintf("volume %q mounts the node's path %q (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), object.get(v.hostPath, "path", "?")])
+	msg := sprintf("volume %q mounts the node's path %s (hostPath); use a persistentVolumeClaim, configMap, secret, emptyDir or CSI volume instead", [object.get(v, "name", "?"), k8s.describe(object.get(k8s.obj(v.hostPath), "path", "?"))])
 ]
 
 # The host ports of the examined containers, by resource (each workload has one pod spec): one
 # pass over the containers.
-host_ports := [[c.resource, path, msg] |
-	some c in k8s.workload_containers
-	ports := object.get(c.container, "ports", null)
-	is_array(ports)
-	some i, p in ports
-	object.get(p, "hostPort", 0) != 0
-	path := sprintf("%s.ports[%d].hostPort", [c.path, i])
-	msg := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [c.label, p.hostPort])
-]
+host_ports := array.concat(
+	[[k8s.subject_key(c.pod_spec), concat(".", [c.path, "ports"]), msg] |
+		some c in k8s.workload_containers
+		msg := k8s.setting_problem(c.label, "ports", object.get(c.container, "ports", null), "objects")
+	],
+	[[k8s.subject_key(c.pod_spec), path, msg] |
+		some c in k8s.workload_containers
+		ports := object.get(c.container, "ports", null)
+		is_array(ports)
+		some i, p in ports
+		is_object(p)
+		not object.get(p, "hostPort", null) in {null, 0}
+		path := sprintf("%s.ports[%d].hostPort", [c.path, i])
+		msg := port_problem(c, p.hostPort)
+	],
+)
 
-host_ports_of := {id: [[path, msg] | some [id2, path, msg] in found; id2 == id] |
+port_problem(c, port) := msg if {
+	msg := k8s.setting_problem(c.label, "hostPort", port, "integer")
+} else := sprintf("%s binds host port %v; remove hostPort and expose the port through a Service", [c.label, port])
+
+# The host ports by pod spec (k8s.subject_key: a resource may carry several pod specs), in one
+# pass over the containers.
+host_ports_of := {key: [[path, msg] | some [key2, path, msg] in found; key2 == key] |
 	found := host_ports
-	some id in {x[0] | some x in found}
+	some key in {x[0] | some x in found}
 }

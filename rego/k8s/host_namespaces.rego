@@ -31,9 +31,13 @@ subjects contains check.subject(ps.resource, path, msg) if {
 }
 
 verdicts(ps) := found if {
-	found := [[concat(".", [ps.path, field]), sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])] |
+	found := [[concat(".", [ps.path, field]), msg] |
 		some field in host_fields
-		ps.spec[field] == true
+		msg := host_problem(field, object.get(ps.spec, field, null))
 	]
 	count(found) > 0
 } else := [[ps.path, ""]]
+
+host_problem(field, true) := sprintf("pod shares the node's namespace through %s: true; remove it or set it to false", [field])
+
+host_problem(field, v) := k8s.setting_problem("pod", field, v, "boolean")

@@ -33,4 +33,6 @@ subjects contains check.subject(c.resource, concat(".", [c.path, "securityContex
 
 problem(c) := "" if {
 	c.container.securityContext.allowPrivilegeEscalation == false
+} else := msg if {
+	msg := k8s.setting_problem(c.label, "securityContext.allowPrivilegeEscalation", object.get(c.container, ["securityContext", "allowPrivilegeEscalation"], null), "boolean")
 } else := sprintf("%s may escalate privileges: allowPrivilegeEscalation is not false; set securityContext.allowPrivilegeEscalation: false", [c.label])

@@ -29,4 +29,6 @@ subjects contains check.subject(c.resource, concat(".", [c.path, "securityContex
 
 problem(c) := sprintf("%s runs privileged; set securityContext.privileged to false", [c.label]) if {
 	c.container.securityContext.privileged == true
+} else := msg if {
+	msg := k8s.setting_problem(c.label, "securityContext.privileged", object.get(c.container, ["securityContext", "privileged"], null), "boolean")
 } else := ""

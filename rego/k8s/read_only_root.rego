@@ -30,4 +30,6 @@ subjects contains check.subject(c.resource, concat(".", [c.path, "securityContex
 
 problem(c) := "" if {
 	c.container.securityContext.readOnlyRootFilesystem == true
+} else := msg if {
+	msg := k8s.setting_problem(c.label, "securityContext.readOnlyRootFilesystem", object.get(c.container, ["securityContext", "readOnlyRootFilesystem"], null), "boolean")
 } else := sprintf("%s has a writable root filesystem; set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where it must write", [c.label])

@@ -37,8 +37,15 @@ problem(c) := "" if {
 	missing := [r | some r in ["cpu", "memory"]; not has_limit(c.container, r)]
 }
 
+# A limit is a quantity: a number or a non-empty string (a value of another type is rejected by
+# the API server, and is no limit).
 has_limit(container, r) if {
 	v := container.resources.limits[r]
-	v != null
+	is_number(v)
+}
+
+has_limit(container, r) if {
+	v := container.resources.limits[r]
+	is_string(v)
 	v != ""
 }

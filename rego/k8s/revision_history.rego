@@ -35,8 +35,14 @@ subjects contains check.subject(res.id, "spec.revisionHistoryLimit", problem(res
 	res.kind in rollout_kinds
 }
 
-limit(res) := object.get(res.object, ["spec", "revisionHistoryLimit"], default_limit)
+limit(res) := v if {
+	v := object.get(res.object, ["spec", "revisionHistoryLimit"], null)
+	v != null
+} else := default_limit
 
-problem(res) := "" if {
+problem(res) := msg if {
+	msg := k8s.setting_problem(res.kind, "spec.revisionHistoryLimit", limit(res), "integer")
+} else := "" if {
+	is_number(limit(res))
 	limit(res) >= k8s.params.min_revision_history
 } else := sprintf("%s keeps %v old revision(s) (revisionHistoryLimit), fewer than the %d needed to roll back to a validated release; raise spec.revisionHistoryLimit", [res.kind, limit(res), k8s.params.min_revision_history])

@@ -31,7 +31,9 @@ subjects contains check.subject(ps.resource, concat(".", [ps.path, "runtimeClass
 	name := object.get(ps.spec, "runtimeClassName", "")
 }
 
-problem(name) := sprintf("clinical pod runs in %s, not a hardened sandbox; set runtimeClassName to one of %s", [describe(name), concat(", ", k8s.params.approved_runtime_classes)]) if {
+problem(name) := msg if {
+	msg := k8s.setting_problem("clinical pod", "runtimeClassName", name, "string")
+} else := sprintf("clinical pod runs in %s, not a hardened sandbox; set runtimeClassName to one of %s", [describe(name), concat(", ", k8s.params.approved_runtime_classes)]) if {
 	not name in k8s.params.approved_runtime_classes
 } else := check.problems([msg | some msg in handler_problems(name)])
 

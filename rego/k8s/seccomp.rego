@@ -31,7 +31,9 @@ confining := {"RuntimeDefault", "Localhost"}
 # that field, so they are one subject there with all their problems.
 subjects contains check.subject(c.resource, own_path(c), "") if {
 	some c in k8s.workload_containers
-	object.get(k8s.effective_security(c, "seccompProfile", {}), "type", "") in confining
+	profile := k8s.effective_security(c, "seccompProfile", {})
+	is_object(profile)
+	object.get(profile, "type", "") in confining
 }
 
 subjects contains check.subject(key[0], key[1], check.problems(msgs)) if {
@@ -44,10 +46,15 @@ own_path(c) := concat(".", [c.path, "securityContext.seccompProfile.type"])
 failures := [[[c.resource, path], msg] |
 	some c in k8s.workload_containers
 	profile := k8s.effective_security(c, "seccompProfile", {})
-	not object.get(profile, "type", "") in confining
+	not confined(profile)
 	path := concat(".", [k8s.effective_security_path(c, "seccompProfile"), "type"])
 	msg := sprintf("%s runs %s; set securityContext.seccompProfile.type: RuntimeDefault on the pod or the container", [c.label, describe(profile)])
 ]
+
+confined(profile) if {
+	is_object(profile)
+	object.get(profile, "type", "") in confining
+}
 
 unconfined := {key: msgs |
 	found := failures
@@ -55,6 +62,12 @@ unconfined := {key: msgs |
 	msgs := [msg | some [k, msg] in found; k == key]
 }
 
-describe(profile) := "without a seccomp profile" if object.get(profile, "type", "") == ""
+describe(profile) := sprintf("with seccompProfile set to %s, not a mapping (the API server rejects it, and it is not read as unset)", [k8s.describe(profile)]) if {
+	not is_object(profile)
+} else := "without a seccomp profile" if {
+	object.get(profile, "type", "") == ""
+} else := sprintf("with seccomp profile type %s, which does not confine system calls", [type_text(profile.type)])
 
-else := sprintf("with seccomp profile type %v, which does not confine system calls", [profile.type])
+type_text(t) := k8s.excerpt(t) if is_string(t)
+
+else := k8s.describe(t)

@@ -30,7 +30,9 @@ subjects contains check.subject(ps.resource, concat(".", [ps.path, "automountSer
 	some ps in k8s.workload_pod_specs
 }
 
-problem(ps, account) := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name]) if {
+problem(ps, account) := msg if {
+	msg := k8s.setting_problem("pod", "automountServiceAccountToken", object.get(ps.spec, "automountServiceAccountToken", null), "boolean")
+} else := sprintf("pod mounts an API token for service account %s/%s; set automountServiceAccountToken: false, or allow the account in token_allowed_service_accounts", [account.namespace, account.name]) if {
 	mounts(ps, account)
 	not allowed(account)
 } else := ""

@@ -11,8 +11,12 @@ package lib.k8s
 import data.dxguard.config
 import data.lib.inventory
 import data.lib.tier
+import data.lib.workloads
 
-# Path (as keys) from a workload object to its pod spec, per kind.
+# Path (as keys) from a built-in workload object to its pod spec, per kind. Pod specs are found
+# through lib.workloads, which also knows well-known custom resources (Argo Rollouts, Knative,
+# OpenShift DeploymentConfigs, Kubeflow, Ray, …) and what the config declares; this table stays
+# for custom checks that read it.
 pod_spec_keys := {
 	"Pod": ["spec"],
 	"PodTemplate": ["template", "spec"],
@@ -34,12 +38,34 @@ resources contains res if {
 	res.family == "k8s"
 }
 
-# Every pod spec in the input: the resource id, the spec and its field path.
-pod_specs contains {"resource": res.id, "spec": spec, "path": concat(".", keys)} if {
+# Every pod spec in the input: the resource id, the spec and its field path. A resource may
+# carry several (a Ray cluster's head and worker groups, a Kubeflow job's replica types).
+pod_specs contains {"resource": res.id, "spec": spec, "path": path} if {
 	some res in resources
-	keys := pod_spec_keys[res.kind]
-	spec := object.get(res.object, keys, null)
+	some p in workloads.spec_paths(res)
+	some [path, spec] in workloads.at(res.object, p)
 	is_object(spec)
+}
+
+# The metadata of the pod a pod spec describes (its annotations and labels): the pod
+# template's (…template.metadata beside …template.spec), or the object's own for a Pod.
+# {"path", "metadata"}; metadata is {} when there is none.
+pod_metadata(ps) := {"path": path, "metadata": obj(object.get(by_id[ps.resource].object, parse_path(path), {}))} if {
+	endswith(ps.path, "spec")
+	path := concat("", [trim_suffix(ps.path, "spec"), "metadata"])
+}
+
+# A field path (spec.tasks[0].template.metadata, spec.replicaSpecs.Worker.template) as keys.
+parse_path(path) := [key |
+	some part in split(path, ".")
+	some key in path_keys(part)
+]
+
+path_keys(part) := [part] if not contains(part, "[")
+
+else := array.concat([name], [to_number(i) | some i in indexes]) if {
+	name := split(part, "[")[0]
+	indexes := [trim_suffix(x, "]") | some j, x in split(part, "["); j > 0]
 }
 
 # Every container (init, regular and ephemeral) of every pod spec, with the name messages use
@@ -91,39 +117,48 @@ pod_inherited_security := {
 
 # Effective security-context value for a container: the container's own setting wins,
 # otherwise the pod-level one is inherited (for inheritable settings); `fallback` when
-# neither sets it.
+# neither sets it. A null is no setting (the API server reads it as unset), so a container's
+# `runAsUser: null` inherits the pod's value.
 effective_security(entry, key, fallback) := v if {
 	v := entry.container.securityContext[key]
+	v != null
 } else := v if {
 	key in pod_inherited_security
 	v := entry.pod_spec.spec.securityContext[key]
+	v != null
 } else := fallback
 
 # The field path the effective value of `key` comes from: the container's setting, else the
 # inherited pod setting, else where the container's setting belongs.
 effective_security_path(entry, key) := concat(".", [entry.path, "securityContext", key]) if {
-	_ = entry.container.securityContext[key]
+	entry.container.securityContext[key] != null
 } else := concat(".", [entry.pod_spec.path, "securityContext", key]) if {
 	key in pod_inherited_security
-	_ = entry.pod_spec.spec.securityContext[key]
+	entry.pod_spec.spec.securityContext[key] != null
 } else := concat(".", [entry.path, "securityContext", key])
 
 # The kubelet runs a container as root when its effective runAsUser is 0; runAsNonRoot true
 # together with runAsUser 0 is a contradiction the kubelet refuses. Returns the problem, or is
-# undefined when the container must run as non-root.
-# Both settings are inheritable, so their effective values (effective_security) are read here
-# with object.get, the container's value defaulting to the pod's: one function call per
-# container instead of one per setting and inheritance step.
-root_problem(entry) := {
+# undefined when the container must run as non-root. Both settings are inheritable: their
+# effective values (the container's, else the pod's; a null is no setting) are read, and a value
+# of the wrong type (runAsUser: "0", runAsNonRoot: "true") is a problem of its own, never read
+# as unset.
+root_problem(entry) := {"field": "runAsUser", "message": msg} if {
+	user := effective_security(entry, "runAsUser", null)
+	msg := trim_prefix(setting_problem("", "runAsUser", user, "integer"), " ")
+} else := {
 	"field": "runAsUser",
 	"message": "runs as UID 0 (root); set runAsUser to a non-zero UID",
 } if {
-	object.get(entry.container, ["securityContext", "runAsUser"], object.get(entry.pod_spec.spec, ["securityContext", "runAsUser"], null)) == 0
+	effective_security(entry, "runAsUser", null) == 0
+} else := {"field": "runAsNonRoot", "message": msg} if {
+	non_root := effective_security(entry, "runAsNonRoot", null)
+	msg := trim_prefix(setting_problem("", "runAsNonRoot", non_root, "boolean"), " ")
 } else := {
 	"field": "runAsNonRoot",
 	"message": "may run as root: runAsNonRoot is not true on the container or the pod; set securityContext.runAsNonRoot: true",
 } if {
-	object.get(entry.container, ["securityContext", "runAsNonRoot"], object.get(entry.pod_spec.spec, ["securityContext", "runAsNonRoot"], false)) != true
+	effective_security(entry, "runAsNonRoot", false) != true
 }
 
 # -- parameters and exemptions ----------------------------------------------------------------
@@ -462,3 +497,126 @@ flag_set(fl, name) if fl[name].value != ""
 # A string key for a container or pod-spec entry, unique in the scan (resource id and path), for
 # checks that collect several problems per subject in an object.
 subject_key(entry) := sprintf("%s %s", [entry.resource, entry.path])
+
+# -- values as the API server decodes them --------------------------------------------------------
+
+# True when v is of a JSON type of the API (api_types in k8s_fields.rego), or null: null is
+# every field's "unset". A value of another type makes the API server reject the object; a
+# check that reads such a field must fail it, never read it as unset (setting_problem).
+type_ok(_, null)
+
+type_ok(json_type, v) if scalar_ok(json_type, v)
+
+type_ok("object", v) if is_object(v)
+
+type_ok("array", v) if is_array(v)
+
+type_ok(json_type, v) if {
+	item := item_types[json_type]
+	is_array(v)
+	every x in v {
+		scalar_ok(item, x)
+	}
+}
+
+type_ok(json_type, v) if {
+	json_type in {"string_map", "quantity_map"}
+	is_object(v)
+	every x in v {
+		value_ok(json_type, x)
+	}
+}
+
+# Scalars (and mappings, for list items), null included.
+scalar_ok(_, null)
+
+scalar_ok("boolean", v) if is_boolean(v)
+
+scalar_ok("integer", v) if {
+	is_number(v)
+	floor(v) == v
+}
+
+scalar_ok("number", v) if is_number(v)
+
+scalar_ok("string", v) if is_string(v)
+
+scalar_ok("object", v) if is_object(v)
+
+# A map of strings holds strings; a resource quantity is a string (500m, 1Gi) or a number.
+value_ok(_, null)
+
+value_ok("string_map", x) if is_string(x)
+
+value_ok("quantity_map", x) if is_string(x)
+
+value_ok("quantity_map", x) if is_number(x)
+
+item_types := {"strings": "string", "integers": "integer", "booleans": "boolean", "objects": "object"}
+
+type_names := {
+	"boolean": "a boolean",
+	"integer": "an integer",
+	"number": "a number",
+	"string": "a string",
+	"object": "a mapping",
+	"array": "a list",
+	"strings": "a list of strings",
+	"integers": "a list of integers",
+	"booleans": "a list of booleans",
+	"objects": "a list of mappings",
+	"string_map": "a mapping of strings",
+	"quantity_map": "a mapping of quantities",
+}
+
+type_fixes := {
+	"boolean": "write true or false, without quotes",
+	"integer": "write a whole number, without quotes",
+	"number": "write a number, without quotes",
+	"string": "write a string (quote it when YAML would read it as a number or boolean)",
+	"object": "write a mapping of its fields",
+	"array": "write a list",
+	"strings": "write a list of strings, e.g. [ALL]",
+	"integers": "write a list of whole numbers, without quotes",
+	"booleans": "write a list of true or false",
+	"objects": "write a list of mappings",
+	"string_map": "quote every value (\"1.0\", \"true\")",
+	"quantity_map": "write each quantity as a number or a string such as 500m or 1Gi",
+}
+
+# What a value is, for a message: its type and at most a short excerpt of it; for a list or map
+# of the wrong items, the first item at fault.
+describe_value(v, json_type) := sprintf("a list whose item [%d] is %s", [i, describe(v[i])]) if {
+	json_type in {"strings", "integers", "booleans", "objects"}
+	is_array(v)
+	i := min({j | some j, x in v; not scalar_ok(item_types[json_type], x)})
+} else := sprintf("a mapping whose value for %q is %s", [excerpt(k), describe(v[k])]) if {
+	json_type in {"string_map", "quantity_map"}
+	is_object(v)
+	k := min({key | some key, x in v; not value_ok(json_type, x)})
+} else := describe(v)
+
+describe(v) := sprintf("the string %q", [excerpt(v)]) if is_string(v)
+
+else := sprintf("the number %v", [v]) if is_number(v)
+
+else := sprintf("the boolean %v", [v]) if is_boolean(v)
+
+else := "a list" if is_array(v)
+
+else := "a mapping" if is_object(v)
+
+else := "null"
+
+# At most 40 characters of a text.
+excerpt(s) := concat("", [substring(s, 0, 40), "…"]) if count(s) > 40
+
+else := s
+
+# The problem of a security setting whose value is not of its API type: who sets it (e.g.
+# `container "app"`), the field and the JSON type; undefined when the value is of the type (or
+# null). A check that reads the setting states this as its problem instead of reading the value
+# as unset.
+setting_problem(who, field, v, json_type) := sprintf("%s sets %s to %s, not %s: the API server rejects it, and dxguard does not read it as unset; %s", [who, field, describe_value(v, json_type), type_names[json_type], type_fixes[json_type]]) if {
+	not type_ok(json_type, v)
+}

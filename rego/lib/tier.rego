@@ -8,6 +8,7 @@ package lib.tier
 
 import data.dxguard.config
 import data.lib.inventory
+import data.lib.workloads
 
 # Tiers in precedence order: the first that matches is the tier.
 precedence := ["clinical", "research"]
@@ -55,15 +56,18 @@ labels_tier(labels) := "clinical" if {
 	labels_match("research", labels)
 } else := "other"
 
-# Labels a resource carries for tiering: its own and, for workloads, its pod template's
-# (a CronJob's pod template sits under spec.jobTemplate).
-# Later paths win. Label sets that are absent, null or not a mapping count as none (as
+# Labels a resource carries for tiering: its own and, for workloads, its pod templates' (a
+# CronJob's pod template sits under spec.jobTemplate; a custom resource's where lib.workloads
+# says). Later paths win. Label sets that are absent, null or not a mapping count as none (as
 # labels_at reads them), without a function call per path.
-resource_labels(res) := object.union_n([labels |
-	some path in label_paths
-	labels := object.get(res.object, path, {})
-	is_object(labels)
-])
+resource_labels(res) := object.union_n(array.concat(
+	[labels |
+		some path in label_paths
+		labels := object.get(res.object, path, {})
+		is_object(labels)
+	],
+	workloads.template_labels(res),
+))
 
 label_paths := [
 	["metadata", "labels"],
