@@ -33,6 +33,11 @@ def test_wanted_kinds_are_the_enabled_checks_targets_and_inventory_reads():
     assert wanted_kinds(checks, off=["B"]) == ["Deployment", "Namespace", "Pod"]
 
 
+def test_a_target_that_names_a_class_of_objects_is_never_listed_as_a_kind():
+    checks = [_check("U", {"k8s": ["CustomResource", "Deployment"]})]
+    assert wanted_kinds(checks) == ["Deployment"]
+
+
 def test_kubevirt_vms_bring_what_the_vm_loader_looks_up():
     kinds = wanted_kinds([_check("V", {"vm": ["VirtualMachine", "PackerTemplate"]})])
     assert set(kinds) == {"VirtualMachine", *KUBEVIRT_CONTEXT}

@@ -203,6 +203,7 @@ config := {
 			"dxguard.io/udi-di",
 		],
 		"token_allowed_service_accounts": [],
+		"unexamined_objects": "report",
 		"vm_allowed_passthrough": [],
 		"vm_encrypted_storage_classes": [],
 		"vm_log_retention_min_days": 730,
