@@ -74,7 +74,7 @@ def measure_overhead(path: Path, work: Path, stores: dict[str, str], rounds: int
         variants = {"scan": scan_cmd(path, report_file)}
         for name, location in stores.items():
             variants[f"scan --record ({name})"] = scan_cmd(
-                path, work / "rec.json", "--record", "--store", location, "--scope", "bench"
+                path, work / "rec.json", "--record", "--store", location, "--record-scope", "bench"
             )
         for name, cmd in variants.items():  # interleaved, so drift in the machine hits all
             wall = timed(cmd, env)

@@ -60,7 +60,7 @@ class ScanCommand:
 
 def default_scope() -> str:
     """What a run looked at, for drift: the CI's repository name, else the git checkout's
-    folder name, else the current folder's name. `--scope` overrides it."""
+    folder name, else the current folder's name. `scan --record-scope` overrides it."""
     for var in REPO_VARS:
         if os.environ.get(var):
             return os.environ[var]
