@@ -38,9 +38,12 @@ from checker.policies import CustomPolicies, load_custom_policies, verify_loaded
 if TYPE_CHECKING:
     from checker.engine.client import Engine, Evaluation
 
-# Objects per OPA query: large enough that the per-query cost (building the check's tables)
-# is small beside the objects' own, small enough that OPA never holds a whole fleet at once.
-BATCH_SIZE = 1000
+# Objects per OPA query: large enough that the per-query cost (building the checks' tables)
+# is small beside the objects' own, small enough that OPA holds little besides the inventory.
+# Measured on the generated corpus (1.5k resources, one job): 25 a query cost 3.3 ms an object,
+# 250 to 1,500 cost 2.5 ms alike, while OPA's peak memory grew from 160 MiB (250) to 420 MiB
+# (1,500).
+BATCH_SIZE = 250
 
 
 def default_jobs() -> int:
