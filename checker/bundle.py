@@ -15,8 +15,12 @@ commit, forking helpers and progress output belong to the front door that wants 
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
+import itertools
+import os
+import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,9 +38,20 @@ from checker.policies import CustomPolicies, load_custom_policies, verify_loaded
 if TYPE_CHECKING:
     from checker.engine.client import Engine, Evaluation
 
-# Objects per OPA query: large enough that the per-query cost (building the check's tables)
-# is small beside the objects' own, small enough that OPA never holds a whole fleet at once.
-BATCH_SIZE = 1000
+# Objects per OPA query: large enough that the per-query cost (building the checks' tables)
+# is small beside the objects' own, small enough that OPA holds little besides the inventory.
+# Measured on the generated corpus (1.5k resources, one job): 25 a query cost 3.3 ms an object,
+# 250 to 1,500 cost 2.5 ms alike, while OPA's peak memory grew from 160 MiB (250) to 420 MiB
+# (1,500).
+BATCH_SIZE = 250
+
+
+def default_jobs() -> int:
+    """Queries in flight at once by default: one per core this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -173,13 +188,16 @@ class Bundle:
         """One batch of objects under review, judged by every enabled object-scope check. The
         workloads among them (objects with a pod spec) must get rows: the engine's answer is
         refused when it has none at all."""
+        return self._judge(self.engine, resources, as_of)
+
+    def _judge(self, engine: Engine, resources: list[Resource], as_of: str) -> Evaluation:
         table = self.config.workloads
         workloads = frozenset(
             r.id
             for r in resources
             if r.family == "k8s" and table.is_workload(r.object, r.api_version, r.kind)
         )
-        return self.engine.evaluate(
+        return engine.evaluate(
             [r.to_input() for r in resources], {"as_of": as_of}, workloads=workloads
         )
 
@@ -198,25 +216,77 @@ class Bundle:
         as_of: str,
         *,
         batch_size: int = BATCH_SIZE,
+        jobs: int = 1,
         on_batch: Callable[[int], None] | None = None,
     ) -> Evaluation:
-        """A whole scan: the inventory from these resources, every batch, then the cluster.
-        Each answer is reduced as it arrives (failures as records, passes as counts)."""
+        """A whole scan: the inventory from these resources loaded once, then the objects in
+        chunks of `batch_size`, `jobs` queries in flight at once (each on a connection of its
+        own; OPA evaluates concurrent queries on several cores), and the cluster-scope checks
+        once, beside them. Each answer is reduced as it arrives (failures as records, passes
+        as counts) and the chunks' results are added in chunk order, so the evaluation is the
+        same whatever `jobs` and `batch_size`. At most 2 × jobs chunks are queued or in flight,
+        so neither OPA nor dxguard holds every object's input or answer at once. The first
+        chunk whose query fails ends the evaluation with its EngineError: nothing is passed."""
         from checker.engine.client import Evaluation
 
+        if batch_size < 1 or jobs < 1:
+            raise ValueError("batch_size and jobs must be at least 1")
         self.load_inventory(resources)
         failures: list[CheckResult] = []
         passes: Counter[tuple[str, str]] = Counter()
-        for start in range(0, len(resources), batch_size):
-            batch = self.evaluate(resources[start : start + batch_size], as_of)
-            failures += batch.failures
-            passes.update(batch.passes)
-            if on_batch is not None:
-                on_batch(min(start + batch_size, len(resources)))
-        if self.config.scope != "application":  # there, every cluster-scope check is out of scope
-            cluster = self.evaluate_cluster(as_of, {r.id for r in resources})
-            failures += cluster.failures
-            passes.update(cluster.passes)
+        starts = iter(range(0, len(resources), batch_size))
+        local = threading.local()
+        clients: list[Engine] = []
+        clients_lock = threading.Lock()
+
+        def engine() -> Engine:
+            # one client per worker thread; the first thread to ask gets the bundle's own
+            mine = getattr(local, "engine", None)
+            if mine is None:
+                with clients_lock:
+                    mine = self.engine if not clients else self.engine.clone()
+                    clients.append(mine)
+                local.engine = mine
+            return mine
+
+        def chunk(start: int) -> Evaluation:
+            return self._judge(engine(), resources[start : start + batch_size], as_of)
+
+        def cluster() -> Evaluation:
+            return engine().evaluate_cluster({"as_of": as_of}, {r.id for r in resources})
+
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dxguard-eval")
+        try:
+            # the cluster-scope checks run beside the chunks (there are none in the
+            # application scope: every cluster-scope check is out of it)
+            judged_cluster = pool.submit(cluster) if self.config.scope != "application" else None
+            window: deque[tuple[int, Future[Evaluation]]] = deque()
+            for start in itertools.islice(starts, 2 * jobs):
+                window.append((start, pool.submit(chunk, start)))
+            while window:
+                start, future = window.popleft()
+                batch = future.result()
+                failures += batch.failures
+                passes.update(batch.passes)
+                del batch
+                for following in itertools.islice(starts, 1):
+                    window.append((following, pool.submit(chunk, following)))
+                if on_batch is not None:
+                    on_batch(min(start + batch_size, len(resources)))
+            if judged_cluster is not None:
+                answer = judged_cluster.result()
+                failures += answer.failures
+                passes.update(answer.passes)
+        except BaseException:
+            # queued chunks are dropped; running ones end with the engine (stopped next)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown(wait=True)
+        finally:
+            for other in clients:
+                if other is not self.engine:
+                    other.close()
         return Evaluation(failures, passes)
 
 

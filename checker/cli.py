@@ -344,6 +344,16 @@ def cli() -> None:
     help="How long to wait for OPA's answer.",
 )
 @click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="OPA queries in flight at once: the objects are judged in chunks, N at a time, so "
+    "every core is busy and memory is bounded by the chunk, not the input. The report is the "
+    "same whatever N. Default: one per core this process may run on.",
+)
+@click.option(
     "--max-file-size",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_FILE_BYTES,
@@ -408,6 +418,7 @@ def scan(
     opa_timeout: float,
     max_file_size: int,
     quiet: bool,
+    jobs: int | None = None,
     progress: bool | None = None,
     policies: tuple[str, ...] = (),
     controls: tuple[str, ...] = (),
@@ -462,6 +473,7 @@ def scan(
                 opa_url=opa_url,
                 opa_binary=opa_binary,
                 opa_timeout=opa_timeout,
+                jobs=jobs,
                 max_file_bytes=max_file_size,
                 waivers=waivers,
                 waiver_warning_days=waiver_warning_days,

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from checker.bundle import Bundle, EngineSpec, Prepared, open_bundle, prepare
+from checker.bundle import (
+    BATCH_SIZE,
+    Bundle,
+    EngineSpec,
+    Prepared,
+    default_jobs,
+    open_bundle,
+    prepare,
+)
 from checker.config import load_config
 from checker.controls import select_frameworks
 from checker.engine import DEFAULT_TIMEOUT
@@ -57,6 +65,10 @@ class ScanOptions:
     # ci_context), and whether a helper process may be forked to locate failures' lines.
     ci: dict[str, str] = field(default_factory=dict)
     fork_helpers: bool = False
+    # Evaluation: objects per OPA query, and queries in flight at once (None: one per core).
+    # Neither changes the report.
+    jobs: int | None = None
+    batch_size: int = BATCH_SIZE
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -216,13 +228,16 @@ def evaluate_and_report(
             waiver_file.validate_checks({c.id for c in checks})
         info = bundle.engine.info()
         active = sum(1 for c in checks if c.id not in config.disabled_checks)
+        jobs = opts.jobs or default_jobs()
         opts.say(
             f"evaluating {active} check(s) on {len(loaded.resources):,} resource(s) "
-            f"with OPA {info.opa_version} …"
+            f"with OPA {info.opa_version}, {jobs} job(s) …"
         )
         start = time.perf_counter()
         with stage("engine"):
-            evaluation = bundle.evaluate_all(loaded.resources, as_of)
+            evaluation = bundle.evaluate_all(
+                loaded.resources, as_of, batch_size=opts.batch_size, jobs=jobs
+            )
         examined = sum(evaluation.passes.values()) + len(evaluation.failures)
         opts.say(
             f"OPA answered in {time.perf_counter() - start:.1f} s: {examined:,} subject(s) "

@@ -137,6 +137,16 @@ cluster or engine error (never reported as a pass)."""
     metavar="SECONDS",
     help="How long to wait for OPA's answer.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="OPA queries in flight at once: the objects are judged in chunks, N at a time, so "
+    "every core is busy and memory is bounded by the chunk, not the input. The report is the "
+    "same whatever N. Default: one per core this process may run on.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.option(
     "--progress/--no-progress",
@@ -176,6 +186,7 @@ def audit(
     opa_url: str | None,
     opa_binary: str | None,
     opa_timeout: float,
+    jobs: int | None,
     quiet: bool,
     progress: bool | None,
     record: bool,
@@ -215,6 +226,7 @@ def audit(
                     opa_url=opa_url,
                     opa_binary=opa_binary,
                     opa_timeout=opa_timeout,
+                    jobs=jobs,
                     waivers=waivers,
                     waiver_warning_days=waiver_warning_days,
                     fail_on=fail_on,

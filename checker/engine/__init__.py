@@ -1,7 +1,8 @@
 """The engine: the real OPA, either a managed local server or one at --opa-url.
 
-`open_engine()` yields an Engine ready for the run's single batch query and guarantees that a
-managed OPA is stopped afterwards, whatever happens.
+`open_engine()` yields an Engine ready for the run's queries (Engine.clone gives each worker
+thread a connection of its own) and guarantees that a managed OPA is stopped afterwards,
+whatever happens.
 """
 
 from __future__ import annotations

@@ -125,6 +125,24 @@ class Engine:
     def close(self) -> None:
         self.client.close_connection()
 
+    def clone(self) -> Engine:
+        """Another client of the same OPA, with a connection of its own: for one of several
+        threads that query it at once (OPA evaluates concurrent queries on several cores; an
+        HTTP session is not shared between threads). It knows what this one knows (checks,
+        identity); close it when done."""
+        other = Engine(
+            self.client.host,
+            self.client.port,
+            ssl=self.client.ssl,
+            timeout=self.timeout,
+            endpoint=self.endpoint,
+            watchdog=self._watchdog,
+            module_files=self._module_files,
+        )
+        other._checks = self.checks()
+        other._info = self._info
+        return other
+
     # -- requests -------------------------------------------------------------------------
 
     def _fail(self, what: str, err: Exception | None = None) -> EngineError:
