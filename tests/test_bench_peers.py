@@ -1,0 +1,222 @@
+"""The benchmark harness's side-by-side with the peers (benchmarks/run.py): how it measures a
+process tree, what a row says when a peer is missing, fails or is left out, and that `make test`
+never builds Trivy nor installs Checkov. No timing is asserted: speed is measured in
+benchmarks/, never in tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import run as bench  # noqa: E402
+
+MIB = 1024
+
+
+def _script(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / name
+    path.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    path.chmod(0o755)
+    return path
+
+
+def test_peak_memory_is_the_sum_over_the_whole_process_tree(tmp_path):
+    """Two children hold 100 MiB each at the same time: the tree's peak is their sum, which no
+    single process (the kernel's maximum RSS) reaches."""
+    child = _script(
+        tmp_path,
+        "child.py",
+        """
+        import sys, time
+        held = b"\\x01" * (100 << 20)  # touched pages: resident
+        open(sys.argv[1], "w").close()
+        time.sleep(1.5)
+        """,
+    )
+    parent = _script(
+        tmp_path,
+        "parent.py",
+        f"""
+        import subprocess, sys
+        kids = [subprocess.Popen([{str(child)!r}, f"{tmp_path}/ready{{i}}"]) for i in (1, 2)]
+        sys.exit(max(k.wait() for k in kids))
+        """,
+    )
+    run = bench.run_tree([str(parent)], interval=0.05)
+    assert run.returncode == 0 and not run.stopped
+    assert (tmp_path / "ready1").exists() and (tmp_path / "ready2").exists()
+    assert run.peak_kib >= 190 * MIB, run
+
+
+def test_a_tree_over_the_memory_limit_is_stopped_with_all_its_processes(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    grower = _script(
+        tmp_path,
+        "grow.py",
+        f"""
+        import os, subprocess, sys, time
+        if len(sys.argv) == 1:  # the parent: starts a grandchild that outlives nothing
+            kid = subprocess.Popen([sys.argv[0], "grandchild"])
+            open({str(pid_file)!r}, "w").write(str(kid.pid))
+            kid.wait()
+        else:
+            chunks = []
+            for _ in range(80):
+                chunks.append(b"\\x01" * (10 << 20))
+                time.sleep(0.05)
+            time.sleep(60)
+        """,
+    )
+    run = bench.run_tree([str(grower)], interval=0.05, mem_limit_kib=150 * MIB)
+    assert run.stopped.startswith("stopped: its memory passed"), run
+    assert run.returncode != 0
+    grandchild = int(pid_file.read_text())
+    for _ in range(100):
+        if not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == "zombie":
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the stopped tree's grandchild is still running")
+
+
+def test_a_tree_past_its_timeout_is_stopped(tmp_path):
+    sleeper = _script(tmp_path, "sleep.py", "import time\ntime.sleep(60)\n")
+    run = bench.run_tree([str(sleeper)], interval=0.05, timeout=0.3)
+    assert run.stopped == "stopped: still running after 0 s", run
+    assert run.returncode != 0
+
+
+def test_ratios_are_the_median_of_per_round_ratios_not_the_ratio_of_the_best_times():
+    rounds = [(1.0, 1.0), (5.0, 2.0), (6.0, 3.0)]  # per round: 1.0, 2.5, 2.0
+    assert bench.median_ratio(rounds) == 2.0
+    assert min(a for a, _ in rounds) / min(b for _, b in rounds) == 1.0
+
+
+def test_a_peer_that_is_not_built_says_how_to_build_it(tmp_path):
+    trivy = bench.Trivy("trivy", "Trivy", tmp_path / "trivy", "make trivy")
+    assert trivy.missing() == "not built: run `make trivy`"
+    assert bench.PEERS["checkov"].build == "make checkov"
+
+
+def test_a_failing_peer_is_a_row_with_its_error_never_a_time(tmp_path):
+    failing = _script(tmp_path, "trivy", "import sys\nprint('FATAL boom', file=sys.stderr)\n"
+                      "sys.exit(2)\n")  # fmt: skip
+    peer = bench.Trivy("trivy", "Trivy", failing, "make trivy")
+    work = tmp_path / "work"
+    work.mkdir()
+    assert bench.measure_peer(peer, tmp_path, work) == {"error": "failed (exit 2): FATAL boom"}
+
+
+def test_a_peer_that_examined_nothing_is_an_error(tmp_path):
+    """Checkov skips everything below a hidden folder (benchmarks/.corpus) unless told not to:
+    its empty report must not be read as a fast run."""
+    empty = _script(
+        tmp_path,
+        "checkov",
+        """
+        import json
+        print(json.dumps({"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0,
+                          "resource_count": 0, "checkov_version": "3.3.30"}))
+        """,
+    )
+    peer = bench.Checkov("checkov", "Checkov", empty, "make checkov", ok=(0, 1))
+    work = tmp_path / "work"
+    work.mkdir()
+    got = bench.measure_peer(peer, tmp_path, work)
+    assert got["error"].startswith("no usable report: Checkov examined no Kubernetes resource")
+    cmd, env = peer.command(tmp_path, work, work / "out.json")
+    assert env["CKV_IGNORE_HIDDEN_DIRECTORIES"] == "false"
+    assert "--skip-download" in cmd and env["BC_SKIP_MAPPING"] == "TRUE"
+
+
+def test_trivy_runs_offline_with_its_embedded_checks_and_no_five_minute_timeout(tmp_path):
+    cmd, _ = bench.PEERS["trivy"].command(tmp_path / "apps", tmp_path, tmp_path / "o.json")
+    for flag in ("--skip-check-update", "--skip-version-check", "--disable-telemetry"):
+        assert flag in cmd
+    assert cmd[cmd.index("--cache-dir") + 1].startswith(str(tmp_path))
+    assert cmd[cmd.index("--timeout") + 1] == "24h"
+
+
+def test_peer_sizes_choose_the_sizes_per_peer():
+    known = set(bench.PEERS)
+    assert bench.parse_peer_sizes(["checkov=1000,10000", "trivy="], known) == {
+        "checkov": {1000, 10000},
+        "trivy": set(),
+    }
+    with pytest.raises(SystemExit):
+        bench.parse_peer_sizes(["kubescape=1000"], known)
+    reason = bench.skipped_reason(
+        "checkov", 100000, "checkov=1000,10000", "", {1000: {"wall": 8.2}, 10000: {"wall": 704.0}}
+    )
+    assert reason == (
+        "not measured: left out of this run (`--peer-sizes checkov=1000,10000`); "
+        "measured here: 8 s at 1,000, 704 s at 10,000"
+    )
+
+
+def _row(size: int, **peers) -> dict:
+    dx = {"wall": 2.0, "peak_kib": 400 * MIB, "summary": "9 findings on 1,000 resources",
+          "resources": 1000}  # fmt: skip
+    conftest = {"wall": 1.0, "peak_kib": 80 * MIB, "summary": "7 tests"}
+    return {
+        "size": size,
+        "dxguard": {"wall": 3.0, "peak_rss_kib": 1, "opa_peak_rss_kib": 1},
+        "engine": 2.5,
+        "ratios": {"engine": 1.2, "conftest": 0.9, "peer.conftest": 2.0, "peer.trivy": 0.25},
+        "peers": {"dxguard": dx, "conftest": conftest, **peers},
+    }
+
+
+def test_the_peers_table_and_goals_say_why_a_peer_has_no_numbers():
+    trivy = {"wall": 8.0, "peak_kib": 2 * 1024 * MIB, "summary": "5 failures in 3 files"}
+    row = _row(
+        1000,
+        trivy=trivy,
+        checkov={"error": "not built: run `make checkov`"},
+    )
+    table = "\n".join(bench.peers_table([row]))
+    assert "| 1,000 | Trivy (`trivy config`) | 8.00 s | 2.00 GiB | 125 | 0.25× |" in table
+    assert "| 1,000 | Checkov (kubernetes) | not built: run `make checkov` | | | | |" in table
+    assert "| 1,000 | dxguard (all checks) | 2.00 s | 400 MiB | 500 | — |" in table
+    assert "| 1,000 | conftest (six checks) | 1.00 s | 80 MiB | 1,000 | 2.00× |" in table
+    goals = "\n".join(bench.goals([row]))
+    assert "| faster than Trivy at 1,000 (all checks each) | 0.250× | met |" in goals
+    assert (
+        "| faster than Checkov at 1,000 (all checks each) | not built: run `make checkov` "
+        "| **not measured** |" in goals
+    )
+    assert "| faster than conftest at 1,000 (the same six checks) | 0.900× | met |" in goals
+
+
+def test_make_test_neither_builds_trivy_nor_installs_checkov_and_make_bench_does():
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+
+    def recipes(target: str) -> str:
+        # -B: every recipe the target would ever run, whatever is already built; -n: print only
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+        out = subprocess.run([make, "-n", "-B", target], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return out.stdout
+
+    for target in ("test", "bench-smoke"):
+        text = recipes(target)
+        assert "benchmarks/run.py" in text
+        assert "trivy" not in text.lower() and "checkov" not in text.lower(), target
+    bench_recipes = recipes("bench")
+    assert (
+        "GOEXPERIMENT=jsonv2" in bench_recipes and "github.com/aquasecurity/trivy" in bench_recipes
+    )
+    assert "benchmarks/peers/checkov/requirements.txt" in bench_recipes
