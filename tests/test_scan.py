@@ -291,7 +291,8 @@ def test_progress_lines_say_what_each_step_did_and_quiet_silences_them():
     expected = [
         rf"dxguard: scanning {re.escape(path)} …",
         rf"dxguard: read {loaded} resource\(s\) from \d+ file\(s\) in \d+\.\d s",
-        rf"dxguard: evaluating \d+ check\(s\) on {loaded} resource\(s\) with OPA \S+ …",
+        rf"dxguard: evaluating \d+ check\(s\) on {loaded} resource\(s\) with OPA \S+, "
+        r"\d+ job\(s\) …",
         rf"dxguard: OPA answered in \d+\.\d s: {report['summary']['subjects']['examined']:,} "
         r"subject\(s\) examined, \d+ failure\(s\); mapping them to controls …",
     ]
