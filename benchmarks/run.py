@@ -531,7 +531,9 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         f"Trivy {info['trivy']}; Checkov {info['checkov']}.",
         "",
         "The evidence store (recording runs, many runs, verifying the chain) is measured "
-        "separately: [benchmarks-store.md](benchmarks-store.md) (`make bench-store`).",
+        "separately: [benchmarks-store.md](benchmarks-store.md) (`make bench-store`); the "
+        "admission webhook under open-loop load beside the raw OPA, with its goals: "
+        "[benchmarks-webhook.md](benchmarks-webhook.md) (`make bench-webhook`).",
         "",
         "## dxguard and the engine limit (every check)",
         "",
