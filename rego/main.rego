@@ -53,7 +53,7 @@ derived_index := {scope: [entry |
 object_results := [row |
 	some c in index.object
 	some s in data.dxguard.checks[c.family][c.name].subjects
-	row := check.row({"custom": {"id": c.id}}, s)
+	row := check.row_of(c.id, s)
 ]
 
 # The answer to an object query: the ids of the objects judged (input.resources, in order) and
@@ -67,7 +67,7 @@ object_answer := {
 cluster_results := [row |
 	some c in index.cluster
 	some s in data.dxguard.checks[c.family][c.name].subjects
-	row := check.row({"custom": {"id": c.id}}, s)
+	row := check.row_of(c.id, s)
 ]
 
 # What the admission webhook asks for one object: its rows (as object_results) and the tier of

@@ -266,6 +266,19 @@ def render() -> str:
             for jt, fs in types_of(t).items()
         )
         lines.append(f'\t"{t}": {{{groups}}},')
+    lines += [
+        "}",
+        "",
+        "# The same, by field: API type → field → the JSON type of its value (a field has one),",
+        "# so that a walk looks up each key it meets instead of intersecting sets per JSON type.",
+        "api_field_types := {",
+    ]
+    for t in sorted(types):
+        pairs = sorted((f, jt) for jt, fs in types_of(t).items() for f in fs)
+        if len({f for f, _ in pairs}) != len(pairs):
+            raise SystemExit(f"{t}: a field has more than one JSON type")
+        entries = ", ".join(f'"{f}": "{jt}"' for f, jt in pairs)
+        lines.append(f'\t"{t}": {{{entries}}},')
     lines += ["}", ""]
     return "\n".join(lines)
 

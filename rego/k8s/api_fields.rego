@@ -113,15 +113,20 @@ arr(x) := x if is_array(x)
 
 else := []
 
-# [key, message] of each unknown key of a section (one set difference) and each known key whose
-# value is not of its API type (one set intersection per JSON type the section has).
+# [key, message] of each unknown key of a section and each known key whose value is not of its
+# API type: one pass over the section's keys, each looked up in the type's field tables (no set
+# is built per section: most sections have no problem at all).
 section_problems(value, type) := array.concat(
-	[[key, unknown_message(key, type)] | some key in (object.keys(value) - k8s.api_fields[type])],
-	[[key, mistyped_message(key, type, json_type, value[key])] |
-		keys := object.keys(value)
-		some json_type, typed in k8s.api_types[type]
-		some key in (keys & typed)
-		not k8s.type_ok(json_type, value[key])
+	[[key, unknown_message(key, type)] |
+		known := k8s.api_fields[type]
+		some key, _ in value
+		not key in known
+	],
+	[[key, mistyped_message(key, type, json_type, v)] |
+		typed := k8s.api_field_types[type]
+		some key, v in value
+		json_type := typed[key]
+		not k8s.type_ok(json_type, v)
 	],
 )
 

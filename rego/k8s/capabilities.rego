@@ -45,11 +45,17 @@ problems(c) := type_problems(c) if {
 
 # A capabilities section, or add/drop list, of the wrong type is never read as "none added" or
 # "none dropped": it is the container's problem at that field.
-type_problems(c) := [[path, msg] |
-	some [field, json_type] in [["capabilities", "object"], ["capabilities.add", "strings"], ["capabilities.drop", "strings"]]
-	v := object.get(c.container, array.concat(["securityContext"], split(field, ".")), null)
-	msg := k8s.setting_problem(c.label, concat(".", ["securityContext", field]), v, json_type)
-	path := concat(".", [c.path, "securityContext", field])
+type_problems(c) := [[concat(".", [c.path, f.text]), msg] |
+	some f in typed_fields
+	v := object.get(c.container, f.keys, null)
+	msg := k8s.setting_problem(c.label, f.text, v, f.type)
+]
+
+# The fields type_problems reads (constants: no query splits or joins them again).
+typed_fields := [
+	{"keys": ["securityContext", "capabilities"], "text": "securityContext.capabilities", "type": "object"},
+	{"keys": ["securityContext", "capabilities", "add"], "text": "securityContext.capabilities.add", "type": "strings"},
+	{"keys": ["securityContext", "capabilities", "drop"], "text": "securityContext.capabilities.drop", "type": "strings"},
 ]
 
 drop_problem(c) := [] if {

@@ -24,27 +24,34 @@ import data.lib.k8s
 
 meta := check.meta(rego.metadata.chain())
 
-# Where a probe or hook can name a host, under a container.
-host_fields := [
-	["livenessProbe", "httpGet"], ["livenessProbe", "tcpSocket"],
-	["readinessProbe", "httpGet"], ["readinessProbe", "tcpSocket"],
-	["startupProbe", "httpGet"], ["startupProbe", "tcpSocket"],
-	["lifecycle", "postStart", "httpGet"], ["lifecycle", "postStart", "tcpSocket"],
-	["lifecycle", "preStop", "httpGet"], ["lifecycle", "preStop", "tcpSocket"],
+# Where a probe or hook can name a host, under a container: the container field it is under,
+# the path to the host from there, and that path as text.
+host_fields := [{"top": top, "keys": keys, "text": concat(".", keys)} |
+	some keys in [
+		["livenessProbe", "httpGet", "host"], ["livenessProbe", "tcpSocket", "host"],
+		["readinessProbe", "httpGet", "host"], ["readinessProbe", "tcpSocket", "host"],
+		["startupProbe", "httpGet", "host"], ["startupProbe", "tcpSocket", "host"],
+		["lifecycle", "postStart", "httpGet", "host"], ["lifecycle", "postStart", "tcpSocket", "host"],
+		["lifecycle", "preStop", "httpGet", "host"], ["lifecycle", "preStop", "tcpSocket", "host"],
+	]
+	top := keys[0]
 ]
 
 # Every container, examined once: each host it names at its field, or, when it names none, the
 # container as one passing subject.
 subjects contains check.subject(c.resource, path, msg) if {
+	fields := host_fields
 	some c in k8s.workload_containers
-	some [path, msg] in verdicts(c)
+	some [path, msg] in verdicts(c, fields)
 }
 
-verdicts(c) := found if {
-	found := [[concat(".", [c.path, concat(".", keys), "host"]), msg] |
-		some keys in host_fields
-		host := object.get(c.container, array.concat(keys, ["host"]), null)
-		msg := host_problem(c.label, concat(".", array.concat(keys, ["host"])), host)
+# Only the fields under a probe or hook the container has are read (most have few or none).
+verdicts(c, fields) := found if {
+	found := [[concat(".", [c.path, f.text]), msg] |
+		some f in fields
+		c.container[f.top]
+		host := object.get(c.container, f.keys, null)
+		msg := host_problem(c.label, f.text, host)
 	]
 	count(found) > 0
 } else := [[c.path, ""]]
