@@ -59,6 +59,22 @@ def test_peak_memory_is_the_sum_over_the_whole_process_tree(tmp_path):
     assert run.peak_kib >= 190 * MIB, run
 
 
+def test_the_peak_is_the_tree_s_not_the_harness_s_memory_inherited_through_fork(tmp_path):
+    """The harness holds 300 MiB (as it does with a loaded corpus); a small child started from it
+    inherits that peak in the kernel's ru_maxrss. The tree's peak must be the child's own, and so
+    must the peak dxguard writes to DXGUARD_TIMINGS."""
+    held = b"\x01" * (300 << 20)
+    small = _script(tmp_path, "small.py", "import time\ntime.sleep(0.5)\n")
+    run = bench.run_tree([str(small)], interval=0.05)
+    assert run.returncode == 0 and 0 < run.peak_kib < 100 * MIB, run
+    own = subprocess.run(
+        [sys.executable, "-c", "from checker.timing import peak_rss_kib; print(peak_rss_kib())"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert 0 < int(own.stdout) < 100 * MIB
+    assert len(held) == 300 << 20
+
+
 def test_a_tree_over_the_memory_limit_is_stopped_with_all_its_processes(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     grower = _script(
