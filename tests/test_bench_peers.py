@@ -236,3 +236,16 @@ def test_make_test_neither_builds_trivy_nor_installs_checkov_and_make_bench_does
         "GOEXPERIMENT=jsonv2" in bench_recipes and "github.com/aquasecurity/trivy" in bench_recipes
     )
     assert "benchmarks/peers/checkov/requirements.txt" in bench_recipes
+
+
+def test_each_tool_s_run_is_reported_on_stderr_with_its_time_and_peak():
+    assert (
+        bench.progress("trivy", {"wall": 321.44, "peak_kib": int(2.98 * 1024 * MIB)})
+        == "trivy 321.4 s, 2.98 GiB"
+    )
+    assert bench.progress("conftest", {"wall": 1.25, "peak_kib": 80 * MIB}) == (
+        "conftest 1.2 s, 80 MiB"
+    )
+    assert bench.progress("checkov", {"error": "failed (exit 2): boom"}) == (
+        "checkov: failed (exit 2): boom"
+    )
