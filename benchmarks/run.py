@@ -42,6 +42,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import GENERATOR_VERSION, generate  # noqa: E402
 
+from checker.bundle import BATCH_SIZE  # noqa: E402  (objects per chunk, as dxguard sends them)
+
 AS_OF = "2026-11-26T00:00:00Z"
 TOOLS = ROOT / ".tools" / "bin"
 PEER_POLICY = ROOT / "benchmarks" / "peers" / "conftest" / "policy"
@@ -150,25 +152,99 @@ def measure_dxguard(path: Path, work: Path, config: Path | None = None) -> dict:
     }
 
 
-def prepare_engine_input(path: Path, work: Path) -> tuple[Path, Path]:
-    """The exact input and data dxguard sends OPA, written once (not timed)."""
+# The engine limit's one query: every chunk judged by data.dxguard.main.object_answer, as dxguard
+# asks OPA for each chunk, and the cluster-scope checks once (cluster_results, whose input is the
+# context alone), in one `opa eval` of the same bundle on the same data. One expression, so that
+# `--format raw` prints its value once, compactly (as OPA's server answers dxguard).
+ENGINE_QUERY = (
+    '{"objects": [a | some c in input.chunks;'
+    " a := data.dxguard.main.object_answer with input as c],"
+    ' "cluster": [r | ctx := input.context; r := data.dxguard.main.cluster_results'
+    ' with input as {"context": ctx}]}'
+)
+
+
+@dataclass
+class EngineInput:
+    """What dxguard gives OPA for one corpus, written once (never timed): the data it loads
+    (data.inventory, data.dxguard.config, data.dxguard.index) and its chunks, as it sends them."""
+
+    input: Path
+    data: Path
+    ids: list[list[str]]  # the object ids of each chunk, in order
+    cluster: bool  # whether dxguard asks for the cluster-scope checks (not scope: application)
+
+
+def prepare_engine_input(path: Path, work: Path) -> EngineInput:
+    """The data and the chunk inputs dxguard's scan of `path` sends OPA, built by dxguard's own
+    code (checker.bundle, checker.inventory): the inventory of the kinds the enabled checks
+    declare, the config's parameters, the check index; the objects in chunks of BATCH_SIZE, each
+    `{"resources": […], "context": {"as_of": …}}` as Bundle._judge sends it."""
+    from checker.bundle import EngineSpec, open_bundle, prepare
     from checker.config import Config
+    from checker.engine.client import check_index
+    from checker.inventory import build_inventory
     from checker.loaders import load
 
-    loaded = load([str(path)])
-    inp = work / "input.json"
+    config = Config()
+    resources = load([str(path)]).resources
+    with open_bundle(prepare(config, spec=EngineSpec(opa_binary=str(TOOLS / "opa")))) as bundle:
+        inventory = build_inventory(resources, bundle.inventory_kinds(), config.workloads)
+        index = check_index(bundle.checks, set(config.disabled_checks))
+    context = {"as_of": AS_OF}
+    chunks = [resources[i : i + BATCH_SIZE] for i in range(0, len(resources), BATCH_SIZE)]
+    inp = work / "engine-input.json"
     inp.write_text(
         json.dumps(
-            {"resources": [r.to_input() for r in loaded.resources], "context": {"as_of": AS_OF}}
+            {
+                "chunks": [
+                    {"resources": [r.to_input() for r in chunk], "context": context}
+                    for chunk in chunks
+                ],
+                "context": context,
+            }
         )
     )
-    data = work / "data.json"
-    data.write_text(json.dumps({"dxguard": {"config": Config().policy_data()}}))
-    return inp, data
+    data = work / "engine-data.json"
+    data.write_text(
+        json.dumps(
+            {"inventory": inventory, "dxguard": {"config": config.policy_data(), "index": index}}
+        )
+    )
+    return EngineInput(
+        inp, data, [[r.id for r in chunk] for chunk in chunks], config.scope != "application"
+    )
 
 
-def measure_engine(inp: Path, data: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, from GNU time) of `opa eval` on the prepared input."""
+def engine_rows(answer: Any, prepared: EngineInput) -> int:
+    """The result rows of the engine limit's answer: one answer per chunk, each about exactly
+    that chunk's objects, plus the cluster-scope rows. Anything else stops the benchmark: a
+    wrong engine limit is worse than none."""
+    try:
+        objects, cluster = answer["objects"], answer["cluster"]
+        judged = [a["judged"] for a in objects]
+        rows = sum(len(a["rows"]) for a in objects)
+    except (KeyError, TypeError) as exc:
+        raise SystemExit(
+            f"engine limit: `opa eval` answered {str(answer)[:300]!r}: {exc}"
+        ) from None
+    if judged != prepared.ids:
+        raise SystemExit(
+            f"engine limit: `opa eval` judged {len(judged)} chunk(s) that are not the "
+            f"{len(prepared.ids)} chunk(s) of the input"
+        )
+    if prepared.cluster:
+        if len(cluster) != 1 or not isinstance(cluster[0], list):
+            raise SystemExit(f"engine limit: no cluster_results in the answer: {cluster!r:.300}")
+        rows += len(cluster[0])
+    return rows
+
+
+def measure_engine(prepared: EngineInput, work: Path) -> dict:
+    """The engine limit: `opa eval` (one process, so one core) of the same bundle on the same
+    data and chunks as dxguard; wall time and peak memory of its process tree, and the number
+    of result rows it returned."""
+    out = work / "engine-answer.json"
     cmd = [
         str(TOOLS / "opa"),
         "eval",
@@ -177,19 +253,35 @@ def measure_engine(inp: Path, data: Path) -> tuple[float, int]:
         "-d",
         str(ROOT / "rego"),
         "-d",
-        str(data),
+        str(prepared.data),
         "-i",
-        str(inp),
+        str(prepared.input),
         "--format",
-        "json",
-        "data.dxguard.main",
+        "raw",
+        "--fail",
+        ENGINE_QUERY,
     ]
-    gnu_time = Path("/usr/bin/time")
-    if not gnu_time.exists():
-        return timed(cmd, ok=(0,)), 0
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        wall = timed([str(gnu_time), "-f", "%M", "-o", rss.name, *cmd], ok=(0,))
-        return wall, int(Path(rss.name).read_text().split()[-1])
+    run = run_tree(cmd, stdout=out)
+    if run.returncode != 0:
+        raise SystemExit(
+            f"engine limit: opa eval failed (exit {run.returncode}):\n{run.stderr[-2000:]}"
+        )
+    import orjson  # dxguard's own JSON decoder: the answer can be hundreds of megabytes
+
+    answer = orjson.loads(out.read_bytes())
+    out.unlink()
+    return {"wall": run.wall, "peak_kib": run.peak_kib, "rows": engine_rows(answer, prepared)}
+
+
+def check_engine_rows(engine: dict, dxguard: dict, size: int) -> None:
+    """The engine limit must have judged what dxguard judged: as many result rows as the
+    subjects dxguard examined on the same corpus. Otherwise the benchmark stops."""
+    if engine["rows"] != dxguard["subjects"]:
+        raise SystemExit(
+            f"size {size}: the engine limit (`opa eval`) returned {engine['rows']:,} result rows "
+            f"but dxguard examined {dxguard['subjects']:,} subjects on the same corpus: the "
+            "engine limit does not evaluate what dxguard evaluates, so no ratio is reported"
+        )
 
 
 @dataclass
@@ -549,7 +641,7 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         "",
         "| Resources | Subjects | dxguard scan | load | engine | mapping | render "
         "| peak memory, dxguard + its OPA (process tree) | dxguard's own peak | its OPA's own "
-        "peak | engine only (`opa eval`) | its peak RSS | dxguard ÷ engine |",
+        "peak | engine only (`opa eval`, one core) | its peak memory | dxguard ÷ engine |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -560,7 +652,7 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
             f"| {d['resources']:,} | {d['subjects']:,} | {d['wall']:.2f} s | {stages} "
             f"| {_gib(d['peak_kib'])} | {_gib(d['peak_rss_kib'])} "
             f"| {_gib(d['opa_peak_rss_kib'])} "
-            f"| {r['engine']:.2f} s | {r['engine_rss_kib'] / 1024:.0f} MiB "
+            f"| {r['engine']:.2f} s | {_gib(r['engine_rss_kib'])} "
             f"| {r['ratios']['engine']:.2f}× |"
         )
     out += [
@@ -604,11 +696,19 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
     out += [
         "",
         "Columns: *dxguard scan* is the wall time of `dxguard scan <corpus> --format json -o …` "
-        "including Python start-up, OPA start-up (overlapped with loading), loading, the single "
-        "OPA query, mapping and writing the report; the stage columns come from "
+        "including Python start-up, OPA start-up (overlapped with loading), loading, the "
+        "chunked OPA queries (`--jobs` = one per core), mapping and writing the report; the "
+        "stage columns come from "
         "`DXGUARD_TIMINGS` (load runs while OPA starts, so the stages need not add up to the "
-        "wall time). *Engine only* is `opa eval` of the same bundle on the same prepared input "
-        "(reading it, evaluating it, printing the result), nothing else. For conftest, dxguard "
+        "wall time). *Engine only* is one `opa eval` process (so one core, where dxguard uses "
+        "every core) of the same bundle on the data dxguard loads into its OPA (the inventory "
+        "of the kinds the enabled checks declare, the config's parameters, the check index, "
+        "all built by dxguard's own code) and an input holding the chunks dxguard sends, "
+        f"{BATCH_SIZE} objects each, exactly as it sends them: the query evaluates "
+        "`data.dxguard.main.object_answer` for each chunk and `cluster_results` once (reading "
+        "the input, evaluating, printing the answer), nothing else. The harness counts the "
+        "rows it returned and stops unless they equal the subjects dxguard examined on the "
+        "same corpus. For conftest, dxguard "
         "runs with every check but the six that `benchmarks/peers/conftest/policy` implements "
         "disabled by config, over the same files conftest reads.",
         "",
@@ -771,7 +871,7 @@ def measure_size(
     failed: dict[str, dict] = {}  # a peer that failed once is not run again at this size
     with tempfile.TemporaryDirectory(prefix="dxguard-bench-") as tmp:
         work = Path(tmp)
-        inp, data = prepare_engine_input(path, work)
+        prepared = prepare_engine_input(path, work)
         for round_ in range(1, repeat + 1):
             note = f" (round {round_} of {repeat})" if repeat > 1 else ""
 
@@ -783,7 +883,8 @@ def measure_size(
 
             r: dict[str, Any] = {}
             r["dxguard"] = step("dxguard", lambda: measure_dxguard(path, work))
-            r["engine"] = step("engine only", lambda: measure_engine(inp, data))
+            r["engine"] = step("engine only", lambda: measure_engine(prepared, work))
+            check_engine_rows(r["engine"], r["dxguard"], size)
             r["dxguard_peer"] = step(
                 "dxguard with the peer's checks",
                 lambda: measure_dxguard(path / "apps", work, peer_config(work)),
@@ -807,9 +908,9 @@ def measure_size(
                 else:
                     r[peer.name] = m
             rounds.append(r)
-    engine, engine_rss = _best(rounds, "engine")
+    engine = _best(rounds, "engine")
     ratios = {
-        "engine": median_ratio([(r["dxguard"]["wall"], r["engine"][0]) for r in rounds]),
+        "engine": median_ratio([(r["dxguard"]["wall"], r["engine"]["wall"]) for r in rounds]),
         "conftest": median_ratio(
             [(r["dxguard_peer"]["wall"], r["conftest"]["wall"]) for r in rounds]
         ),
@@ -833,8 +934,9 @@ def measure_size(
     return {
         "size": size,
         "dxguard": _best(rounds, "dxguard"),
-        "engine": engine,
-        "engine_rss_kib": engine_rss,
+        "engine": engine["wall"],
+        "engine_rss_kib": engine["peak_kib"],
+        "engine_rows": engine["rows"],
         "dxguard_peer": _best(rounds, "dxguard_peer"),
         "conftest": _best(rounds, "conftest")["wall"],
         "ratios": ratios,

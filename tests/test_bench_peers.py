@@ -249,3 +249,56 @@ def test_each_tool_s_run_is_reported_on_stderr_with_its_time_and_peak():
     assert bench.progress("checkov", {"error": "failed (exit 2): boom"}) == (
         "checkov: failed (exit 2): boom"
     )
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    """A generated corpus of a little more than one chunk (dxguard sends 250 objects a query)."""
+    from generate import generate
+
+    out = tmp_path_factory.mktemp("corpus") / "300"
+    generate(300, out)
+    return out
+
+
+def test_the_engine_limit_judges_dxguard_s_chunks_and_returns_its_subjects(small_corpus, tmp_path):
+    """The real OPA on the data and chunks dxguard sends: each chunk is answered about exactly its
+    objects, the inventory is there (rows of checks that read it), and the rows it returns are
+    the subjects dxguard examined on the same corpus."""
+    import orjson
+
+    from checker.bundle import BATCH_SIZE
+
+    work = tmp_path / "work"
+    work.mkdir()
+    prepared = bench.prepare_engine_input(small_corpus, work)
+    sent = orjson.loads(prepared.input.read_bytes())
+    assert len(sent["chunks"]) == len(prepared.ids) >= 2
+    assert [len(c["resources"]) for c in sent["chunks"][:-1]] == [BATCH_SIZE] * (
+        len(prepared.ids) - 1
+    )
+    assert all(c["context"] == {"as_of": bench.AS_OF} for c in sent["chunks"])
+    data = orjson.loads(prepared.data.read_bytes())
+    assert data["inventory"] and set(data["dxguard"]) == {"config", "index"}
+    assert data["dxguard"]["index"]["object"] and data["dxguard"]["index"]["cluster"]
+    engine = bench.measure_engine(prepared, work)
+    dxguard = bench.measure_dxguard(small_corpus, work)
+    assert engine["rows"] == dxguard["subjects"] > 0
+    assert engine["peak_kib"] > 0
+    bench.check_engine_rows(engine, dxguard, 300)
+    with pytest.raises(SystemExit, match="does not evaluate what dxguard evaluates"):
+        bench.check_engine_rows({**engine, "rows": engine["rows"] - 1}, dxguard, 300)
+
+
+def test_an_engine_answer_about_other_objects_or_without_cluster_rows_stops_the_benchmark(tmp_path):
+    prepared = bench.EngineInput(tmp_path / "i", tmp_path / "d", [["a", "b"], ["c"]], True)
+    rows = [{"check": "X", "resource": "a"}]
+    good = {"objects": [{"judged": ["a", "b"], "rows": rows}, {"judged": ["c"], "rows": []}],
+            "cluster": [rows * 2]}  # fmt: skip
+    assert bench.engine_rows(good, prepared) == 3
+    with pytest.raises(SystemExit, match="not the 2 chunk"):
+        bench.engine_rows({**good, "objects": good["objects"][:1]}, prepared)
+    with pytest.raises(SystemExit, match="no cluster_results"):
+        bench.engine_rows({**good, "cluster": []}, prepared)
+    with pytest.raises(SystemExit, match="engine limit"):
+        bench.engine_rows({"result": []}, prepared)
