@@ -499,7 +499,13 @@ def measure_peer(
     run = run_tree(cmd, env=env, cwd=work, stdout=out if peer.name == "checkov" else None,
                    mem_limit_kib=mem_limit_kib, timeout=timeout)  # fmt: skip
     if run.stopped:
-        return {"error": f"{run.stopped} ({run.wall:.0f} s)"}
+        # how long it had run when stopped: at least that long is what it would have taken
+        by_time = run.stopped.startswith("stopped: still running")
+        return {
+            "error": run.stopped if by_time else f"{run.stopped} (after {run.wall:.0f} s)",
+            "stopped": "time" if by_time else "memory",
+            "after": run.wall,
+        }
     if run.returncode not in peer.ok:
         last = [line for line in run.stderr.splitlines() if line.strip()][-1:] or ["no output"]
         return {"error": f"failed (exit {run.returncode}): {last[0].strip()[:300]}"}
@@ -741,7 +747,12 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         "that judged nothing or failed says so instead of a time. A peer the run leaves out "
         "says why (`--peer-sizes`; `--peer-mem-limit` stops a peer whose tree passes the "
         "limit, by default half the machine's memory, so a peer cannot exhaust this shared "
-        "machine).",
+        "machine). Trivy and Checkov run in the first rounds only when `--peer-rounds N` says "
+        "so (their medians and ratios are then over the rounds they ran, each ratio against "
+        "dxguard's run of the same round). A peer stopped by `--peer-timeout` (or by the "
+        "memory limit after dxguard had finished) has no time, but it would have taken longer "
+        "than it ran: its ratio is a bound, dxguard ÷ peer < dxguard's time ÷ the time it ran, "
+        "and *faster than* is met when that bound is below 1.",
         "",
     ]
     return "\n".join(out)
@@ -767,7 +778,8 @@ def peers_table(rows: list[dict]) -> list[str]:
         ):
             p = peers.get(name) or {"error": "not measured"}
             if "error" in p:
-                out.append(f"| {n:,} | {label} | {p['error']} | | | | |")
+                bound = f" < {p['bound']:.2f}× (bound)" if "bound" in p else ""
+                out.append(f"| {n:,} | {label} | {p['error']} | | |{bound} | |")
                 continue
             ratio = r["ratios"].get(f"peer.{name}")
             shown = "—" if name == "dxguard" else f"{ratio:.2f}×"
@@ -804,7 +816,12 @@ def goals(rows: list[dict]) -> list[str]:
         for name, who in (("trivy", "Trivy"), ("checkov", "Checkov")):
             peer = r["peers"].get(name) or {"error": "not measured"}
             goal = f"faster than {who} at {r['size']:,} (all checks each)"
-            if "error" in peer:
+            if "bound" in peer:
+                # stopped before it finished: dxguard ÷ peer is below the bound
+                bound = peer["bound"]
+                shown = f"< {bound:.3f}× ({peer['error']})"
+                lines.append((goal, shown, "met" if bound < 1 else "**not measured**"))
+            elif "error" in peer:
                 lines.append((goal, peer["error"], "**not measured**"))
             else:
                 ratio = r["ratios"][f"peer.{name}"]
@@ -866,7 +883,11 @@ def measure_size(
     peers: list[Peer],
     mem_limit_kib: int,
     timeout: float,
+    peer_rounds: int = 0,
 ) -> dict:
+    """Every tool at one size, `repeat` rounds back to back; Trivy and Checkov (`peers`) in the
+    first `peer_rounds` rounds only (0: all)."""
+    peer_rounds = peer_rounds or repeat
     rounds: list[dict] = []
     failed: dict[str, dict] = {}  # a peer that failed once is not run again at this size
     with tempfile.TemporaryDirectory(prefix="dxguard-bench-") as tmp:
@@ -894,7 +915,8 @@ def measure_size(
                 "dxguard with all checks on the peers' files",
                 lambda: measure_dxguard_all(path / "apps", work),
             )
-            for peer in peers:
+            # the slow peers run in the first `peer_rounds` rounds only
+            for peer in peers if round_ <= peer_rounds else []:
                 if peer.name in failed:
                     continue
                 m = step(
@@ -904,7 +926,7 @@ def measure_size(
                     ),
                 )
                 if "error" in m:
-                    failed[peer.name] = m
+                    failed[peer.name] = {**m, "dxguard_wall": r["dxguard_all"]["wall"]}
                 else:
                     r[peer.name] = m
             rounds.append(r)
@@ -924,13 +946,9 @@ def measure_size(
         "conftest": summarise([r["conftest"] for r in rounds]),
     }
     for peer in peers:
-        if peer.name in failed:
-            row_peers[peer.name] = failed[peer.name]
-            continue
-        row_peers[peer.name] = summarise([r[peer.name] for r in rounds])
-        ratios[f"peer.{peer.name}"] = median_ratio(
-            [(r["dxguard_all"]["wall"], r[peer.name]["wall"]) for r in rounds]
-        )
+        row_peers[peer.name], ratio = peer_row(peer.name, rounds, failed.get(peer.name))
+        if ratio is not None:
+            ratios[f"peer.{peer.name}"] = ratio
     return {
         "size": size,
         "dxguard": _best(rounds, "dxguard"),
@@ -942,6 +960,35 @@ def measure_size(
         "ratios": ratios,
         "peers": row_peers,
     }
+
+
+def peer_row(name: str, rounds: list[dict], failed: dict | None) -> tuple[dict, float | None]:
+    """A peer's row at one size and its ratio (dxguard ÷ peer, the median of the per-round
+    ratios over the rounds where both ran; None if there are none).
+
+    A peer that failed is an error row, whatever earlier rounds measured. A peer the harness
+    stopped (`failed["stopped"]`: its time limit, or its memory limit) in its first round has
+    a bound instead of a ratio: it would have taken longer than `after`, so dxguard ÷ peer <
+    dxguard's time in that round ÷ `after` — stated for a time limit always, for a memory
+    limit only when dxguard had finished by then (else the row stays not measured). Stopped
+    after rounds that measured it, the row is those rounds', with a note of the stop."""
+    ran = [r for r in rounds if name in r]
+    ratio = (
+        median_ratio([(r["dxguard_all"]["wall"], r[name]["wall"]) for r in ran]) if ran else None
+    )
+    if failed is None:
+        return summarise([r[name] for r in ran]), ratio
+    if "stopped" not in failed:
+        return {"error": failed["error"]}, None
+    if ran:
+        row = summarise([r[name] for r in ran])
+        row["summary"] += f"; stopped in round {len(ran) + 1}: {failed['error']}"
+        return row, ratio
+    row = {"error": failed["error"]}
+    dxguard, after = failed["dxguard_wall"], failed["after"]
+    if failed["stopped"] == "time" or dxguard < after:
+        row["bound"] = dxguard / after
+    return row, None
 
 
 def main() -> None:
@@ -976,7 +1023,18 @@ def main() -> None:
         help="stop a peer whose process tree passes this memory (default: half the machine's)",
     )
     parser.add_argument(
-        "--peer-timeout", type=float, default=0, metavar="S", help="stop a peer after S seconds"
+        "--peer-timeout",
+        type=float,
+        default=0,
+        metavar="S",
+        help="stop a peer after S seconds; its row then bounds dxguard ÷ peer",
+    )
+    parser.add_argument(
+        "--peer-rounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run Trivy and Checkov in the first N rounds of each size only (default: all)",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -993,7 +1051,9 @@ def main() -> None:
         here = [
             p for p in PEERS.values() if not p.missing() and size in peer_sizes.get(p.name, {size})
         ]
-        row = measure_size(size, path, args.repeat, here, mem_limit_kib, args.peer_timeout)
+        row = measure_size(
+            size, path, args.repeat, here, mem_limit_kib, args.peer_timeout, args.peer_rounds
+        )
         for name, peer in PEERS.items():
             if name in row["peers"]:
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -187,7 +188,7 @@ def _row(size: int, **peers) -> dict:
     conftest = {"wall": 1.0, "peak_kib": 80 * MIB, "summary": "7 tests"}
     return {
         "size": size,
-        "dxguard": {"wall": 3.0, "peak_rss_kib": 1, "opa_peak_rss_kib": 1},
+        "dxguard": {"wall": 3.0, "peak_kib": 900 * MIB, "peak_rss_kib": 1, "opa_peak_rss_kib": 1},
         "engine": 2.5,
         "ratios": {"engine": 1.2, "conftest": 0.9, "peer.conftest": 2.0, "peer.trivy": 0.25},
         "peers": {"dxguard": dx, "conftest": conftest, **peers},
@@ -302,3 +303,95 @@ def test_an_engine_answer_about_other_objects_or_without_cluster_rows_stops_the_
         bench.engine_rows({**good, "cluster": []}, prepared)
     with pytest.raises(SystemExit, match="engine limit"):
         bench.engine_rows({"result": []}, prepared)
+
+
+def _rounds(*walls: tuple[float, float | None]) -> list[dict]:
+    """Rounds with dxguard (all checks) and Checkov walls; None: Checkov did not run."""
+    out = []
+    for dx, peer in walls:
+        r = {"dxguard_all": {"wall": dx, "peak_kib": 1}}
+        if peer is not None:
+            r["checkov"] = {"wall": peer, "peak_kib": 2, "summary": "3 failed"}
+        out.append(r)
+    return out
+
+
+def test_a_peer_stopped_by_its_timeout_is_a_bound_and_a_met_goal_when_dxguard_was_faster(tmp_path):
+    sleeper = _script(tmp_path, "trivy", "import time\ntime.sleep(60)\n")
+    peer = bench.Trivy("trivy", "Trivy", sleeper, "make trivy")
+    work = tmp_path / "work"
+    work.mkdir()
+    stopped = bench.measure_peer(peer, tmp_path, work, timeout=0.3)
+    assert stopped["error"] == "stopped: still running after 0 s" and stopped["stopped"] == "time"
+    assert stopped["after"] >= 0.3
+    failed = {**stopped, "after": 3600.0, "dxguard_wall": 36.0}
+    row, ratio = bench.peer_row("trivy", _rounds((36.0, None)), failed)
+    assert ratio is None and row == {"error": stopped["error"], "bound": 0.01}
+    r = _row(100000, trivy=row, checkov={"error": "not built: run `make checkov`"})
+    del r["ratios"]["peer.trivy"]
+    table = "\n".join(bench.peers_table([r]))
+    assert (
+        "| Trivy (`trivy config`) | stopped: still running after 0 s | | | < 0.01× (bound) |"
+        in table
+    )
+    goals = "\n".join(bench.goals([r]))
+    assert (
+        "| faster than Trivy at 100,000 (all checks each) | < 0.010× (stopped: still running "
+        "after 0 s) | met |" in goals
+    )
+    # dxguard itself took longer than the peer had run: the bound proves nothing
+    row, _ = bench.peer_row("trivy", _rounds((4000.0, None)), {**failed, "dxguard_wall": 4000.0})
+    r["peers"]["trivy"] = row
+    assert "after 0 s) | **not measured** |" in "\n".join(bench.goals([r]))
+
+
+def test_a_peer_stopped_by_memory_is_a_bound_only_if_dxguard_had_finished_by_then():
+    failed = {"error": "stopped: its memory passed 11.5 GiB (after 50 s)", "stopped": "memory",
+              "after": 50.0}  # fmt: skip
+    row, _ = bench.peer_row("checkov", _rounds((10.0, None)), {**failed, "dxguard_wall": 10.0})
+    assert row["bound"] == 0.2
+    row, _ = bench.peer_row("checkov", _rounds((60.0, None)), {**failed, "dxguard_wall": 60.0})
+    assert "bound" not in row
+    r = _row(10000, checkov=row)
+    assert (
+        "| faster than Checkov at 10,000 (all checks each) | stopped: its memory passed 11.5 GiB "
+        "(after 50 s) | **not measured** |" in "\n".join(bench.goals([r]))
+    )
+
+
+def test_peer_ratios_are_over_the_rounds_where_both_ran():
+    # --peer-rounds 2 of 3: Checkov ran in rounds 1 and 2; per-round ratios 0.5 and 0.25
+    row, ratio = bench.peer_row("checkov", _rounds((5.0, 10.0), (3.0, 12.0), (1.0, None)), None)
+    assert ratio == statistics.median([0.5, 0.25]) and row["rounds"] == 2
+    assert row["wall"] == 11.0
+    # stopped in round 2 after a measured round 1: round 1's numbers, and the stop noted
+    failed = {"error": "stopped: still running after 20 s", "stopped": "time", "after": 20.0,
+              "dxguard_wall": 3.0}  # fmt: skip
+    row, ratio = bench.peer_row("checkov", _rounds((5.0, 10.0), (3.0, None)), failed)
+    assert ratio == 0.5 and row["wall"] == 10.0
+    assert row["summary"] == "3 failed; stopped in round 2: stopped: still running after 20 s"
+    # a peer that failed is an error, whatever it measured before
+    row, ratio = bench.peer_row("checkov", _rounds((5.0, 10.0)), {"error": "failed (exit 2): x"})
+    assert row == {"error": "failed (exit 2): x"} and ratio is None
+
+
+def test_peer_rounds_runs_the_slow_peers_in_the_first_rounds_only(monkeypatch, tmp_path):
+    calls: list[str] = []
+
+    def fake(name):
+        def measure(*_args, **_kwargs):
+            calls.append(name)
+            return {"wall": 1.0, "peak_kib": 1, "resources": 10, "subjects": 5, "rows": 5,
+                    "summary": "s", "stages": {}}  # fmt: skip
+
+        return measure
+
+    monkeypatch.setattr(bench, "prepare_engine_input", lambda *_: None)
+    for fn in ("measure_dxguard", "measure_engine", "measure_conftest", "measure_dxguard_all",
+               "measure_peer"):  # fmt: skip
+        monkeypatch.setattr(bench, fn, fake(fn))
+    monkeypatch.setattr(bench, "peer_config", lambda _work: None)
+    peer = bench.Trivy("trivy", "Trivy", tmp_path / "trivy", "make trivy")
+    row = bench.measure_size(1000, tmp_path, 3, [peer], 0, 0, peer_rounds=1)
+    assert calls.count("measure_peer") == 1 and calls.count("measure_dxguard_all") == 3
+    assert row["peers"]["trivy"]["rounds"] == 1 and row["ratios"]["peer.trivy"] == 1.0
