@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import signal
 import statistics
 import subprocess
@@ -1064,7 +1065,8 @@ def main() -> None:
             }
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    text = render(rows, machine(), " ".join(sys.argv[1:]), args.repeat)
+    # the exact command line, quoted as a shell would need it (`--peer-note` holds spaces)
+    text = render(rows, machine(), shlex.join(sys.argv[1:]), args.repeat)
     if args.append and args.append.exists():
         text += "\n" + args.append.read_text()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -395,3 +395,39 @@ def test_peer_rounds_runs_the_slow_peers_in_the_first_rounds_only(monkeypatch, t
     row = bench.measure_size(1000, tmp_path, 3, [peer], 0, 0, peer_rounds=1)
     assert calls.count("measure_peer") == 1 and calls.count("measure_dxguard_all") == 3
     assert row["peers"]["trivy"]["rounds"] == 1 and row["ratios"]["peer.trivy"] == 1.0
+
+
+def test_make_bench_passes_its_rounds_peer_rounds_and_peer_timeout_through():
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    out = subprocess.run(
+        [make, "-n", "-B", "bench", "BENCH_REPEAT=5", "PEER_ROUNDS=2", "PEER_TIMEOUT=600"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    line = " ".join(out[out.index("benchmarks/run.py") :].replace("\\\n", " ").split())
+    assert "--repeat 5 --peer-rounds 2 --peer-timeout 600" in line
+    default = subprocess.run([make, "-n", "-B", "bench"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "--repeat 3 --peer-rounds 1 --peer-timeout 3600" in " ".join(
+        default.replace("\\\n", " ").split()
+    )
+
+
+def test_the_page_states_the_exact_command_line_quoted():
+    row = _row(1000, trivy={"error": "not built: run `make trivy`"},
+               checkov={"error": "not built: run `make checkov`"})  # fmt: skip
+    row["dxguard"].update(resources=1000, subjects=10, stages={})
+    row.update(engine_rss_kib=MIB, dxguard_peer={"wall": 1.0, "resources": 900}, conftest=1.1)
+    info = dict.fromkeys(("cpu", "cores", "memory", "os", "python", "opa", "conftest", "trivy",
+                          "checkov"), "x")  # fmt: skip
+    import shlex
+
+    argv = ["--sizes", "1000", "--peer-note", "checkov=takes hours; see below"]
+    text = bench.render([row], info, shlex.join(argv))
+    assert (
+        "with `python benchmarks/run.py --sizes 1000 --peer-note 'checkov=takes hours; see below'`"
+        in text
+    )
+    assert "engine only (`opa eval`, one core)" in text
