@@ -431,3 +431,19 @@ def test_the_page_states_the_exact_command_line_quoted():
         in text
     )
     assert "engine only (`opa eval`, one core)" in text
+
+
+def test_the_memory_goals_use_the_sampled_tree_peak_of_dxguard_and_its_opa():
+    """Not the processes' own high-water marks added up (ru_maxrss inflated them): the tree's."""
+    small = _row(10000, trivy={"error": "x"}, checkov={"error": "x"})
+    large = _row(100000, trivy={"error": "x"}, checkov={"error": "x"})
+    small["dxguard"].update(peak_kib=1024 * MIB, peak_rss_kib=5000 * MIB, opa_peak_rss_kib=1)
+    large["dxguard"].update(peak_kib=1800 * MIB, peak_rss_kib=1, opa_peak_rss_kib=9000 * MIB)
+    goals = "\n".join(bench.goals([small, large]))
+    assert "| 100k in ≤ 2 GiB peak memory (dxguard + its OPA, process tree) | 1.76 GiB | met |" in (
+        goals
+    )
+    assert (
+        "| peak memory at 100k ≤ 1.5× the peak at 10k (process tree) | 1.76× (1.76 GiB ÷ "
+        "1.00 GiB) | **missed** |" in goals
+    )
