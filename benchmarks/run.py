@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import signal
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +42,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import GENERATOR_VERSION, generate  # noqa: E402
+
+from checker.bundle import BATCH_SIZE  # noqa: E402  (objects per chunk, as dxguard sends them)
 
 AS_OF = "2026-11-26T00:00:00Z"
 TOOLS = ROOT / ".tools" / "bin"
@@ -111,7 +115,11 @@ def peer_config(work: Path) -> Path:
 
 
 def measure_dxguard(path: Path, work: Path, config: Path | None = None) -> dict:
+    """One cold `dxguard scan`: wall time and peak memory of its process tree (dxguard with its
+    OPA, sampled), the stage breakdown and each process's own high-water mark from
+    DXGUARD_TIMINGS, and what the report counted."""
     timings = work / "timings.json"
+    timings.unlink(missing_ok=True)
     env = {**os.environ, "DXGUARD_TIMINGS": str(timings), "DXGUARD_OPA": str(TOOLS / "opa")}
     cmd = [
         sys.executable,
@@ -129,11 +137,14 @@ def measure_dxguard(path: Path, work: Path, config: Path | None = None) -> dict:
     ]
     if config is not None:
         cmd += ["-c", str(config)]
-    wall = timed(cmd, env)
+    run = run_tree(cmd, env=env)
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"dxguard failed (exit {run.returncode}):\n{run.stderr[-2000:]}")
     data = json.loads(timings.read_text())
     report = json.loads((work / "report.json").read_text())
     return {
-        "wall": wall,
+        "wall": run.wall,
+        "peak_kib": run.peak_kib,
         "stages": data["stages"],
         "peak_rss_kib": data["peak_rss_kib"],
         "opa_peak_rss_kib": data.get("opa_peak_rss_kib", 0),
@@ -142,25 +153,99 @@ def measure_dxguard(path: Path, work: Path, config: Path | None = None) -> dict:
     }
 
 
-def prepare_engine_input(path: Path, work: Path) -> tuple[Path, Path]:
-    """The exact input and data dxguard sends OPA, written once (not timed)."""
+# The engine limit's one query: every chunk judged by data.dxguard.main.object_answer, as dxguard
+# asks OPA for each chunk, and the cluster-scope checks once (cluster_results, whose input is the
+# context alone), in one `opa eval` of the same bundle on the same data. One expression, so that
+# `--format raw` prints its value once, compactly (as OPA's server answers dxguard).
+ENGINE_QUERY = (
+    '{"objects": [a | some c in input.chunks;'
+    " a := data.dxguard.main.object_answer with input as c],"
+    ' "cluster": [r | ctx := input.context; r := data.dxguard.main.cluster_results'
+    ' with input as {"context": ctx}]}'
+)
+
+
+@dataclass
+class EngineInput:
+    """What dxguard gives OPA for one corpus, written once (never timed): the data it loads
+    (data.inventory, data.dxguard.config, data.dxguard.index) and its chunks, as it sends them."""
+
+    input: Path
+    data: Path
+    ids: list[list[str]]  # the object ids of each chunk, in order
+    cluster: bool  # whether dxguard asks for the cluster-scope checks (not scope: application)
+
+
+def prepare_engine_input(path: Path, work: Path) -> EngineInput:
+    """The data and the chunk inputs dxguard's scan of `path` sends OPA, built by dxguard's own
+    code (checker.bundle, checker.inventory): the inventory of the kinds the enabled checks
+    declare, the config's parameters, the check index; the objects in chunks of BATCH_SIZE, each
+    `{"resources": […], "context": {"as_of": …}}` as Bundle._judge sends it."""
+    from checker.bundle import EngineSpec, open_bundle, prepare
     from checker.config import Config
+    from checker.engine.client import check_index
+    from checker.inventory import build_inventory
     from checker.loaders import load
 
-    loaded = load([str(path)])
-    inp = work / "input.json"
+    config = Config()
+    resources = load([str(path)]).resources
+    with open_bundle(prepare(config, spec=EngineSpec(opa_binary=str(TOOLS / "opa")))) as bundle:
+        inventory = build_inventory(resources, bundle.inventory_kinds(), config.workloads)
+        index = check_index(bundle.checks, set(config.disabled_checks))
+    context = {"as_of": AS_OF}
+    chunks = [resources[i : i + BATCH_SIZE] for i in range(0, len(resources), BATCH_SIZE)]
+    inp = work / "engine-input.json"
     inp.write_text(
         json.dumps(
-            {"resources": [r.to_input() for r in loaded.resources], "context": {"as_of": AS_OF}}
+            {
+                "chunks": [
+                    {"resources": [r.to_input() for r in chunk], "context": context}
+                    for chunk in chunks
+                ],
+                "context": context,
+            }
         )
     )
-    data = work / "data.json"
-    data.write_text(json.dumps({"dxguard": {"config": Config().policy_data()}}))
-    return inp, data
+    data = work / "engine-data.json"
+    data.write_text(
+        json.dumps(
+            {"inventory": inventory, "dxguard": {"config": config.policy_data(), "index": index}}
+        )
+    )
+    return EngineInput(
+        inp, data, [[r.id for r in chunk] for chunk in chunks], config.scope != "application"
+    )
 
 
-def measure_engine(inp: Path, data: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, from GNU time) of `opa eval` on the prepared input."""
+def engine_rows(answer: Any, prepared: EngineInput) -> int:
+    """The result rows of the engine limit's answer: one answer per chunk, each about exactly
+    that chunk's objects, plus the cluster-scope rows. Anything else stops the benchmark: a
+    wrong engine limit is worse than none."""
+    try:
+        objects, cluster = answer["objects"], answer["cluster"]
+        judged = [a["judged"] for a in objects]
+        rows = sum(len(a["rows"]) for a in objects)
+    except (KeyError, TypeError) as exc:
+        raise SystemExit(
+            f"engine limit: `opa eval` answered {str(answer)[:300]!r}: {exc}"
+        ) from None
+    if judged != prepared.ids:
+        raise SystemExit(
+            f"engine limit: `opa eval` judged {len(judged)} chunk(s) that are not the "
+            f"{len(prepared.ids)} chunk(s) of the input"
+        )
+    if prepared.cluster:
+        if len(cluster) != 1 or not isinstance(cluster[0], list):
+            raise SystemExit(f"engine limit: no cluster_results in the answer: {cluster!r:.300}")
+        rows += len(cluster[0])
+    return rows
+
+
+def measure_engine(prepared: EngineInput, work: Path) -> dict:
+    """The engine limit: `opa eval` (one process, so one core) of the same bundle on the same
+    data and chunks as dxguard; wall time and peak memory of its process tree, and the number
+    of result rows it returned."""
+    out = work / "engine-answer.json"
     cmd = [
         str(TOOLS / "opa"),
         "eval",
@@ -169,19 +254,35 @@ def measure_engine(inp: Path, data: Path) -> tuple[float, int]:
         "-d",
         str(ROOT / "rego"),
         "-d",
-        str(data),
+        str(prepared.data),
         "-i",
-        str(inp),
+        str(prepared.input),
         "--format",
-        "json",
-        "data.dxguard.main",
+        "raw",
+        "--fail",
+        ENGINE_QUERY,
     ]
-    gnu_time = Path("/usr/bin/time")
-    if not gnu_time.exists():
-        return timed(cmd, ok=(0,)), 0
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        wall = timed([str(gnu_time), "-f", "%M", "-o", rss.name, *cmd], ok=(0,))
-        return wall, int(Path(rss.name).read_text().split()[-1])
+    run = run_tree(cmd, stdout=out)
+    if run.returncode != 0:
+        raise SystemExit(
+            f"engine limit: opa eval failed (exit {run.returncode}):\n{run.stderr[-2000:]}"
+        )
+    import orjson  # dxguard's own JSON decoder: the answer can be hundreds of megabytes
+
+    answer = orjson.loads(out.read_bytes())
+    out.unlink()
+    return {"wall": run.wall, "peak_kib": run.peak_kib, "rows": engine_rows(answer, prepared)}
+
+
+def check_engine_rows(engine: dict, dxguard: dict, size: int) -> None:
+    """The engine limit must have judged what dxguard judged: as many result rows as the
+    subjects dxguard examined on the same corpus. Otherwise the benchmark stops."""
+    if engine["rows"] != dxguard["subjects"]:
+        raise SystemExit(
+            f"size {size}: the engine limit (`opa eval`) returned {engine['rows']:,} result rows "
+            f"but dxguard examined {dxguard['subjects']:,} subjects on the same corpus: the "
+            "engine limit does not evaluate what dxguard evaluates, so no ratio is reported"
+        )
 
 
 @dataclass
@@ -201,15 +302,17 @@ def run_tree(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     stdout: Path | None = None,
-    interval: float = 0.1,
+    interval: float = 0.05,
     mem_limit_kib: int = 0,
     timeout: float = 0,
 ) -> Run:
     """Run a command; sample the summed RSS of it and all its descendants every `interval`.
 
-    The peak is the larger of the sampled sum and the kernel's maximum RSS of any single process
-    in the tree (wait4), so a spike between two samples of a one-process tool is not missed.
-    Forked workers' shared pages count once per process (RSS, not PSS). With `mem_limit_kib` or
+    The peak is the largest sampled sum, nothing else: the kernel's maximum RSS (wait4's
+    ru_maxrss) is not used, because a child started by fork and exec inherits in it the peak of
+    the process that started it — this harness, which holds a loaded corpus — and every row
+    would read the harness's memory. A spike shorter than `interval` can be missed. Forked
+    workers' shared pages count once per process (RSS, not PSS). With `mem_limit_kib` or
     `timeout` set, the tree is killed when its sampled memory or its wall time passes the limit
     (the run is then `stopped`, never a result).
     """
@@ -254,7 +357,7 @@ def run_tree(
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, _usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
@@ -264,7 +367,7 @@ def run_tree(
             os.killpg(proc.pid, signal.SIGKILL)
         err.seek(0)
         text = err.read().decode(errors="replace")
-    return Run(wall, max(peak // 1024, usage.ru_maxrss), proc.returncode, text, stopped)
+    return Run(wall, peak // 1024, proc.returncode, text, stopped)
 
 
 def measure_conftest(path: Path, work: Path) -> dict:
@@ -397,7 +500,13 @@ def measure_peer(
     run = run_tree(cmd, env=env, cwd=work, stdout=out if peer.name == "checkov" else None,
                    mem_limit_kib=mem_limit_kib, timeout=timeout)  # fmt: skip
     if run.stopped:
-        return {"error": f"{run.stopped} ({run.wall:.0f} s)"}
+        # how long it had run when stopped: at least that long is what it would have taken
+        by_time = run.stopped.startswith("stopped: still running")
+        return {
+            "error": run.stopped if by_time else f"{run.stopped} (after {run.wall:.0f} s)",
+            "stopped": "time" if by_time else "memory",
+            "after": run.wall,
+        }
     if run.returncode not in peer.ok:
         last = [line for line in run.stderr.splitlines() if line.strip()][-1:] or ["no output"]
         return {"error": f"failed (exit {run.returncode}): {last[0].strip()[:300]}"}
@@ -538,9 +647,9 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         "## dxguard and the engine limit (every check)",
         "",
         "| Resources | Subjects | dxguard scan | load | engine | mapping | render "
-        "| dxguard peak RSS | its OPA's peak RSS | engine only (`opa eval`) | its peak RSS "
-        "| dxguard ÷ engine |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak memory, dxguard + its OPA (process tree) | dxguard's own peak | its OPA's own "
+        "peak | engine only (`opa eval`, one core) | its peak memory | dxguard ÷ engine |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         d = r["dxguard"]
@@ -548,8 +657,9 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         stages = " | ".join(f"{s.get(k, 0):.2f} s" for k in ("load", "engine", "mapping", "render"))
         out.append(
             f"| {d['resources']:,} | {d['subjects']:,} | {d['wall']:.2f} s | {stages} "
-            f"| {d['peak_rss_kib'] / 1024:.0f} MiB | {d['opa_peak_rss_kib'] / 1024:.0f} MiB "
-            f"| {r['engine']:.2f} s | {r['engine_rss_kib'] / 1024:.0f} MiB "
+            f"| {_gib(d['peak_kib'])} | {_gib(d['peak_rss_kib'])} "
+            f"| {_gib(d['opa_peak_rss_kib'])} "
+            f"| {r['engine']:.2f} s | {_gib(r['engine_rss_kib'])} "
             f"| {r['ratios']['engine']:.2f}× |"
         )
     out += [
@@ -593,11 +703,19 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
     out += [
         "",
         "Columns: *dxguard scan* is the wall time of `dxguard scan <corpus> --format json -o …` "
-        "including Python start-up, OPA start-up (overlapped with loading), loading, the single "
-        "OPA query, mapping and writing the report; the stage columns come from "
+        "including Python start-up, OPA start-up (overlapped with loading), loading, the "
+        "chunked OPA queries (`--jobs` = one per core), mapping and writing the report; the "
+        "stage columns come from "
         "`DXGUARD_TIMINGS` (load runs while OPA starts, so the stages need not add up to the "
-        "wall time). *Engine only* is `opa eval` of the same bundle on the same prepared input "
-        "(reading it, evaluating it, printing the result), nothing else. For conftest, dxguard "
+        "wall time). *Engine only* is one `opa eval` process (so one core, where dxguard uses "
+        "every core) of the same bundle on the data dxguard loads into its OPA (the inventory "
+        "of the kinds the enabled checks declare, the config's parameters, the check index, "
+        "all built by dxguard's own code) and an input holding the chunks dxguard sends, "
+        f"{BATCH_SIZE} objects each, exactly as it sends them: the query evaluates "
+        "`data.dxguard.main.object_answer` for each chunk and `cluster_results` once (reading "
+        "the input, evaluating, printing the answer), nothing else. The harness counts the "
+        "rows it returned and stops unless they equal the subjects dxguard examined on the "
+        "same corpus. For conftest, dxguard "
         "runs with every check but the six that `benchmarks/peers/conftest/policy` implements "
         "disabled by config, over the same files conftest reads.",
         "",
@@ -618,14 +736,24 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         "and Checkov otherwise skips any path below a hidden folder and examines nothing). "
         "*conftest* is the six-check policy above. *Wall* and *peak memory* are medians over "
         "the rounds; the peak is the summed RSS of the tool's whole process tree (dxguard "
-        "with its OPA, Checkov with its forked parsers), sampled every 100 ms, and never less "
-        "than the largest single process's peak from the kernel; shared pages of forked "
-        "workers count once per process. *Resources/s* divides the corpus's Kubernetes "
-        "resources (as dxguard loads them) by the wall time. *Reported* is read from each "
-        "tool's own output, to show it judged the files; a run that judged nothing or failed "
-        "says so instead of a time. A peer the run leaves out says why (`--peer-sizes`; "
-        "`--peer-mem-limit` stops a peer whose tree passes the limit, by default half the "
-        "machine's memory, so a peer cannot exhaust this shared machine).",
+        "with its OPA, Checkov with its forked parsers), sampled every 50 ms (a spike shorter "
+        "than that can be missed); shared pages of forked workers count once per process. "
+        "The kernel's maximum RSS (ru_maxrss) is not used: a process started by fork and exec "
+        "inherits in it the peak of the harness that started it, which holds a loaded corpus. "
+        "In the first table, *dxguard's own peak* and *its OPA's own peak* are each process's "
+        "high-water mark (VmHWM) from `DXGUARD_TIMINGS`; their sum can exceed the tree's "
+        "sampled peak, since the two need not peak at the same moment. *Resources/s* divides "
+        "the corpus's Kubernetes resources (as dxguard loads them) by the wall time. "
+        "*Reported* is read from each tool's own output, to show it judged the files; a run "
+        "that judged nothing or failed says so instead of a time. A peer the run leaves out "
+        "says why (`--peer-sizes`; `--peer-mem-limit` stops a peer whose tree passes the "
+        "limit, by default half the machine's memory, so a peer cannot exhaust this shared "
+        "machine). Trivy and Checkov run in the first rounds only when `--peer-rounds N` says "
+        "so (their medians and ratios are then over the rounds they ran, each ratio against "
+        "dxguard's run of the same round). A peer stopped by `--peer-timeout` (or by the "
+        "memory limit after dxguard had finished) has no time, but it would have taken longer "
+        "than it ran: its ratio is a bound, dxguard ÷ peer < dxguard's time ÷ the time it ran, "
+        "and *faster than* is met when that bound is below 1.",
         "",
     ]
     return "\n".join(out)
@@ -651,7 +779,8 @@ def peers_table(rows: list[dict]) -> list[str]:
         ):
             p = peers.get(name) or {"error": "not measured"}
             if "error" in p:
-                out.append(f"| {n:,} | {label} | {p['error']} | | | | |")
+                bound = f" < {p['bound']:.2f}× (bound)" if "bound" in p else ""
+                out.append(f"| {n:,} | {label} | {p['error']} | | |{bound} | |")
                 continue
             ratio = r["ratios"].get(f"peer.{name}")
             shown = "—" if name == "dxguard" else f"{ratio:.2f}×"
@@ -688,21 +817,25 @@ def goals(rows: list[dict]) -> list[str]:
         for name, who in (("trivy", "Trivy"), ("checkov", "Checkov")):
             peer = r["peers"].get(name) or {"error": "not measured"}
             goal = f"faster than {who} at {r['size']:,} (all checks each)"
-            if "error" in peer:
+            if "bound" in peer:
+                # stopped before it finished: dxguard ÷ peer is below the bound
+                bound = peer["bound"]
+                shown = f"< {bound:.3f}× ({peer['error']})"
+                lines.append((goal, shown, "met" if bound < 1 else "**not measured**"))
+            elif "error" in peer:
                 lines.append((goal, peer["error"], "**not measured**"))
             else:
                 ratio = r["ratios"][f"peer.{name}"]
                 add(goal, f"{ratio:.3f}×", ratio < 1)
     if large:
-        d = large["dxguard"]
-        peak = (d["peak_rss_kib"] + d["opa_peak_rss_kib"]) / 1024 / 1024
-        add("100k in ≤ 2 GiB peak memory (dxguard + its OPA)", f"{peak:.1f} GiB", peak <= 2)
+        peak = large["dxguard"]["peak_kib"] / 1024 / 1024
+        add("100k in ≤ 2 GiB peak memory (dxguard + its OPA, process tree)", f"{peak:.2f} GiB",
+            peak <= 2)  # fmt: skip
     if small and large:
         d10, d100 = small["dxguard"], large["dxguard"]
-        mem = (d100["peak_rss_kib"] + d100["opa_peak_rss_kib"]) / (
-            d10["peak_rss_kib"] + d10["opa_peak_rss_kib"]
-        )
-        add("peak memory at 100k ≤ 1.5× the peak at 10k", f"{mem:.2f}×", mem <= 1.5)
+        mem = d100["peak_kib"] / d10["peak_kib"]
+        shown = f"{mem:.2f}× ({_gib(d100['peak_kib'])} ÷ {_gib(d10['peak_kib'])})"
+        add("peak memory at 100k ≤ 1.5× the peak at 10k (process tree)", shown, mem <= 1.5)
         ratio = d100["wall"] / d10["wall"]
         engine = large["engine"] / small["engine"]
         add("100k takes ≤ 10.5× the 10k time", f"{ratio:.1f}× (engine alone {engine:.1f}×)",
@@ -724,6 +857,17 @@ def _best(rounds: list[dict], key: str) -> Any:
     return min((r[key] for r in rounds), key=_wall)
 
 
+def progress(what: str, measured: Any) -> str:
+    """What one tool's run took, for the progress lines on stderr: `trivy 321.4 s, 2.98 GiB`."""
+    if isinstance(measured, dict) and "error" in measured:
+        return f"{what}: {measured['error']}"
+    if isinstance(measured, tuple):
+        wall, peak = measured
+    else:
+        wall, peak = measured["wall"], measured.get("peak_kib", 0)
+    return f"{what} {wall:.1f} s, {_gib(peak)}"
+
+
 def skipped_reason(name: str, size: int, spec: str, note: str, measured: dict[int, dict]) -> str:
     """The row of a peer this run leaves out at `size`: the reason given, and what it measured."""
     reason = note or f"left out of this run (`--peer-sizes {spec}`)"
@@ -740,43 +884,56 @@ def measure_size(
     peers: list[Peer],
     mem_limit_kib: int,
     timeout: float,
+    peer_rounds: int = 0,
 ) -> dict:
+    """Every tool at one size, `repeat` rounds back to back; Trivy and Checkov (`peers`) in the
+    first `peer_rounds` rounds only (0: all)."""
+    peer_rounds = peer_rounds or repeat
     rounds: list[dict] = []
     failed: dict[str, dict] = {}  # a peer that failed once is not run again at this size
     with tempfile.TemporaryDirectory(prefix="dxguard-bench-") as tmp:
         work = Path(tmp)
-        inp, data = prepare_engine_input(path, work)
+        prepared = prepare_engine_input(path, work)
         for round_ in range(1, repeat + 1):
             note = f" (round {round_} of {repeat})" if repeat > 1 else ""
 
-            def step(what: str) -> None:
+            def step(what: str, measure: Callable[[], Any]) -> Any:
                 print(f"size {size}: {what} …{note}", file=sys.stderr)  # noqa: B023
+                measured = measure()
+                print(f"size {size}: {progress(what, measured)}{note}", file=sys.stderr)  # noqa: B023
+                return measured
 
             r: dict[str, Any] = {}
-            step("dxguard")
-            r["dxguard"] = measure_dxguard(path, work)
-            step("engine only")
-            r["engine"] = measure_engine(inp, data)
-            step("dxguard with the peer's checks")
-            r["dxguard_peer"] = measure_dxguard(path / "apps", work, peer_config(work))
-            step("conftest")
-            r["conftest"] = measure_conftest(path, work)
-            step("dxguard with all checks on the peers' files")
-            r["dxguard_all"] = measure_dxguard_all(path / "apps", work)
-            for peer in peers:
+            r["dxguard"] = step("dxguard", lambda: measure_dxguard(path, work))
+            r["engine"] = step("engine only", lambda: measure_engine(prepared, work))
+            check_engine_rows(r["engine"], r["dxguard"], size)
+            r["dxguard_peer"] = step(
+                "dxguard with the peer's checks",
+                lambda: measure_dxguard(path / "apps", work, peer_config(work)),
+            )
+            r["conftest"] = step("conftest", lambda: measure_conftest(path, work))
+            r["dxguard_all"] = step(
+                "dxguard with all checks on the peers' files",
+                lambda: measure_dxguard_all(path / "apps", work),
+            )
+            # the slow peers run in the first `peer_rounds` rounds only
+            for peer in peers if round_ <= peer_rounds else []:
                 if peer.name in failed:
                     continue
-                step(peer.name)
-                m = measure_peer(peer, path / "apps", work, mem_limit_kib, timeout)
+                m = step(
+                    peer.name,
+                    lambda peer=peer: measure_peer(
+                        peer, path / "apps", work, mem_limit_kib, timeout
+                    ),
+                )
                 if "error" in m:
-                    print(f"size {size}: {peer.name}: {m['error']}", file=sys.stderr)
-                    failed[peer.name] = m
+                    failed[peer.name] = {**m, "dxguard_wall": r["dxguard_all"]["wall"]}
                 else:
                     r[peer.name] = m
             rounds.append(r)
-    engine, engine_rss = _best(rounds, "engine")
+    engine = _best(rounds, "engine")
     ratios = {
-        "engine": median_ratio([(r["dxguard"]["wall"], r["engine"][0]) for r in rounds]),
+        "engine": median_ratio([(r["dxguard"]["wall"], r["engine"]["wall"]) for r in rounds]),
         "conftest": median_ratio(
             [(r["dxguard_peer"]["wall"], r["conftest"]["wall"]) for r in rounds]
         ),
@@ -790,23 +947,49 @@ def measure_size(
         "conftest": summarise([r["conftest"] for r in rounds]),
     }
     for peer in peers:
-        if peer.name in failed:
-            row_peers[peer.name] = failed[peer.name]
-            continue
-        row_peers[peer.name] = summarise([r[peer.name] for r in rounds])
-        ratios[f"peer.{peer.name}"] = median_ratio(
-            [(r["dxguard_all"]["wall"], r[peer.name]["wall"]) for r in rounds]
-        )
+        row_peers[peer.name], ratio = peer_row(peer.name, rounds, failed.get(peer.name))
+        if ratio is not None:
+            ratios[f"peer.{peer.name}"] = ratio
     return {
         "size": size,
         "dxguard": _best(rounds, "dxguard"),
-        "engine": engine,
-        "engine_rss_kib": engine_rss,
+        "engine": engine["wall"],
+        "engine_rss_kib": engine["peak_kib"],
+        "engine_rows": engine["rows"],
         "dxguard_peer": _best(rounds, "dxguard_peer"),
         "conftest": _best(rounds, "conftest")["wall"],
         "ratios": ratios,
         "peers": row_peers,
     }
+
+
+def peer_row(name: str, rounds: list[dict], failed: dict | None) -> tuple[dict, float | None]:
+    """A peer's row at one size and its ratio (dxguard ÷ peer, the median of the per-round
+    ratios over the rounds where both ran; None if there are none).
+
+    A peer that failed is an error row, whatever earlier rounds measured. A peer the harness
+    stopped (`failed["stopped"]`: its time limit, or its memory limit) in its first round has
+    a bound instead of a ratio: it would have taken longer than `after`, so dxguard ÷ peer <
+    dxguard's time in that round ÷ `after` — stated for a time limit always, for a memory
+    limit only when dxguard had finished by then (else the row stays not measured). Stopped
+    after rounds that measured it, the row is those rounds', with a note of the stop."""
+    ran = [r for r in rounds if name in r]
+    ratio = (
+        median_ratio([(r["dxguard_all"]["wall"], r[name]["wall"]) for r in ran]) if ran else None
+    )
+    if failed is None:
+        return summarise([r[name] for r in ran]), ratio
+    if "stopped" not in failed:
+        return {"error": failed["error"]}, None
+    if ran:
+        row = summarise([r[name] for r in ran])
+        row["summary"] += f"; stopped in round {len(ran) + 1}: {failed['error']}"
+        return row, ratio
+    row = {"error": failed["error"]}
+    dxguard, after = failed["dxguard_wall"], failed["after"]
+    if failed["stopped"] == "time" or dxguard < after:
+        row["bound"] = dxguard / after
+    return row, None
 
 
 def main() -> None:
@@ -841,7 +1024,18 @@ def main() -> None:
         help="stop a peer whose process tree passes this memory (default: half the machine's)",
     )
     parser.add_argument(
-        "--peer-timeout", type=float, default=0, metavar="S", help="stop a peer after S seconds"
+        "--peer-timeout",
+        type=float,
+        default=0,
+        metavar="S",
+        help="stop a peer after S seconds; its row then bounds dxguard ÷ peer",
+    )
+    parser.add_argument(
+        "--peer-rounds",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run Trivy and Checkov in the first N rounds of each size only (default: all)",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -858,7 +1052,9 @@ def main() -> None:
         here = [
             p for p in PEERS.values() if not p.missing() and size in peer_sizes.get(p.name, {size})
         ]
-        row = measure_size(size, path, args.repeat, here, mem_limit_kib, args.peer_timeout)
+        row = measure_size(
+            size, path, args.repeat, here, mem_limit_kib, args.peer_timeout, args.peer_rounds
+        )
         for name, peer in PEERS.items():
             if name in row["peers"]:
                 continue
@@ -869,7 +1065,8 @@ def main() -> None:
             }
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
-    text = render(rows, machine(), " ".join(sys.argv[1:]), args.repeat)
+    # the exact command line, quoted as a shell would need it (`--peer-note` holds spaces)
+    text = render(rows, machine(), shlex.join(sys.argv[1:]), args.repeat)
     if args.append and args.append.exists():
         text += "\n" + args.append.read_text()
     args.out.parent.mkdir(parents=True, exist_ok=True)
