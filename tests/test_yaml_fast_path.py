@@ -32,9 +32,7 @@ def fast(name: str, text: str) -> bool:
         return y._VALUE_1_1.search(text) is not None
     if name == "key":
         return y._KEY_1_1.search(text) is not None
-    return (
-        y._PROPERTIES_AT_START.match(text) is not None or y._PROPERTIES.search(text) is not None
-    )
+    return y._PROPERTIES_AT_START.match(text) is not None or y._PROPERTIES.search(text) is not None
 
 
 def reference(name: str, text: str) -> bool:

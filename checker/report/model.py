@@ -579,22 +579,55 @@ class Report:
 # -- JSON codec -----------------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """A typed record (or a list or dict of them) as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    cls = type(value)
+    if cls in _SCALARS:  # most values of a report: returned before any other test
+        return value
+    plan = _plan(cls)
+    if plan is not None:
         out: dict[str, Any] = {}
-        for f in _fields(type(value)):
-            item = getattr(value, f.name)
-            omit = f.metadata.get("omit")
+        for name, key, omit in plan:
+            item = getattr(value, name)
             if (omit == "none" and item is None) or (omit == "empty" and not item):
                 continue
-            out[f.metadata.get("key", f.name)] = to_json(item)
+            out[key] = to_json(item)
         return out
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     return value
+
+
+def record_fields(value: Any) -> dict[str, Any]:
+    """One typed record's own JSON fields, their values as they are (not converted): for an
+    encoder that converts what it meets (orjson's `default`, with OPT_PASSTHROUGH_DATACLASS).
+    Serialised, the same document as to_json(value). TypeError for anything but a record."""
+    plan = _plan(type(value))
+    if plan is None:
+        raise TypeError(f"{type(value).__name__} is not a report record")
+    out: dict[str, Any] = {}
+    for name, key, omit in plan:
+        item = getattr(value, name)
+        if (omit == "none" and item is None) or (omit == "empty" and not item):
+            continue
+        out[key] = item
+    return out
+
+
+@cache
+def _plan(cls: type) -> tuple[tuple[str, str, str | None], ...] | None:
+    """A dataclass's fields as (attribute, JSON key, omit rule); None for any other class
+    (a dataclass's class object itself is not a record: its type is `type`)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return tuple(
+        (f.name, f.metadata.get("key", f.name), f.metadata.get("omit")) for f in _fields(cls)
+    )
 
 
 def from_json(cls: type[T], data: Any) -> T:
