@@ -15,8 +15,10 @@ field's metadata names the key. Optional parts that the JSON leaves out when abs
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
@@ -587,15 +589,8 @@ def to_json(value: Any) -> Any:
     cls = type(value)
     if cls in _SCALARS:  # most values of a report: returned before any other test
         return value
-    plan = _plan(cls)
-    if plan is not None:
-        out: dict[str, Any] = {}
-        for name, key, omit in plan:
-            item = getattr(value, name)
-            if (omit == "none" and item is None) or (omit == "empty" and not item):
-                continue
-            out[key] = to_json(item)
-        return out
+    if _plan(cls) is not None:
+        return {k: to_json(v) for k, v in record_fields(value).items()}
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
@@ -610,24 +605,33 @@ def record_fields(value: Any) -> dict[str, Any]:
     plan = _plan(type(value))
     if plan is None:
         raise TypeError(f"{type(value).__name__} is not a report record")
-    out: dict[str, Any] = {}
-    for name, key, omit in plan:
-        item = getattr(value, name)
+    keys, values, optional = plan
+    out = dict(zip(keys, values(value), strict=True))
+    for key, omit in optional:
+        item = out[key]
         if (omit == "none" and item is None) or (omit == "empty" and not item):
-            continue
-        out[key] = item
+            del out[key]
     return out
 
 
 @cache
-def _plan(cls: type) -> tuple[tuple[str, str, str | None], ...] | None:
-    """A dataclass's fields as (attribute, JSON key, omit rule); None for any other class
-    (a dataclass's class object itself is not a record: its type is `type`)."""
+def _plan(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple], tuple] | None:
+    """A dataclass's JSON keys, a function giving its field values in their order, and the
+    (key, rule) of each field left out when None ("none") or empty ("empty"); None for any
+    other class (a dataclass's class object itself is not a record: its type is `type`)."""
     if not dataclasses.is_dataclass(cls):
         return None
-    return tuple(
-        (f.name, f.metadata.get("key", f.name), f.metadata.get("omit")) for f in _fields(cls)
+    fields = _fields(cls)
+    names = [f.name for f in fields]
+    getter = operator.attrgetter(*names) if names else (lambda _value: ())
+    values = getter if len(names) != 1 else (lambda value: (getter(value),))
+    keys = tuple(f.metadata.get("key", f.name) for f in fields)
+    optional = tuple(
+        (key, f.metadata["omit"])
+        for key, f in zip(keys, fields, strict=True)
+        if f.metadata.get("omit") in ("none", "empty")
     )
+    return keys, values, optional
 
 
 def from_json(cls: type[T], data: Any) -> T:
