@@ -439,7 +439,6 @@ def scan(
       dxguard scan --format table -o sarif=dxguard.sarif -o html=evidence.html deploy/
     """
     from checker.engine.server import install_signal_handlers
-    from checker.report.render import render
     from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
@@ -475,6 +474,8 @@ def scan(
                 stdin=stdin,
             )
         )
+        from checker.report.render import render  # the renderers once the report is built
+
         if recorder is not None:
             recorder.ready()  # a store that cannot be opened: exit 2, nothing written
             recorder.add_manual_evidence(report)  # per control: documents attached, or missing
