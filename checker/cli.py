@@ -8,13 +8,14 @@ verdict logic lives here.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import stat
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -438,7 +439,6 @@ def scan(
       dxguard scan --format table -o sarif=dxguard.sarif -o html=evidence.html deploy/
     """
     from checker.engine.server import install_signal_handlers
-    from checker.report.render import render
     from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
@@ -459,25 +459,14 @@ def scan(
 
     if progress:
         say(f"scanning {', '.join(paths)} …")
-    # A one-shot process: the collector is paused while millions of parsed values are built,
-    # git is asked for the commit, and a helper may be forked to locate failures' lines.
+    # A one-shot process: the collector is paused while millions of parsed values are built
+    # and while the report is rendered from them (it would walk them all again, to find no
+    # garbage), git is asked for the commit, and a helper may be forked to locate failures' lines.
     with gc_paused():
         report = run_scan(
-            ScanOptions(
-                paths=list(paths),
-                frameworks=list(frameworks),
-                policies=list(policies),
-                controls=list(controls),
-                config=config,
-                as_of=as_of,
-                opa_url=opa_url,
-                opa_binary=opa_binary,
-                opa_timeout=opa_timeout,
-                jobs=jobs,
+            ScanOptions.from_command_line(
+                click.get_current_context().params,
                 max_file_bytes=max_file_size,
-                waivers=waivers,
-                waiver_warning_days=waiver_warning_days,
-                fail_on=fail_on,
                 stdin_name=stdin_name,
                 progress=say if progress else None,
                 ci=ci_context(),
@@ -485,50 +474,57 @@ def scan(
                 stdin=stdin,
             )
         )
-    if recorder is not None:
-        recorder.ready()  # a store that cannot be opened: exit 2, nothing written
-        recorder.add_manual_evidence(report)  # per control: documents attached, or missing
-    rendered: dict[str, str] = {}
-    for fmt, output in plan:
-        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        width = _terminal_width() if output is None else 80
-        rendered[fmt] = render(report, fmt, width=width, color=color)
-        _write(rendered[fmt], output)
-    if recorder is not None and not (record or record_inputs):
-        recorder.close()  # --store alone: read for its manual evidence, nothing recorded
-    elif recorder is not None:
-        recorder.record(
-            report.to_json(),
-            rendered.get("json"),
-            paths=paths,
-            frameworks=frameworks,
-            waivers=waivers,
-            policies=policies,
-            controls=controls,
-            fail_on=fail_on,
-            waiver_warning_days=waiver_warning_days,
-            max_file_bytes=max_file_size,
-            opa_url=opa_url,
-            quiet=quiet,
-        )
-    if not quiet:
-        from checker.report.views import coverage_warnings, waiver_notes
+        from checker.report.render import render  # the renderers once the report is built
 
-        for text in coverage_warnings(report):
-            click.echo(f"dxguard: warning: {text}", err=True)
-        for level, _, text in waiver_notes(report):
-            click.echo(f"dxguard: {'note' if level == 'notice' else 'warning'}: {text}", err=True)
-        skipped = report.summary.skipped_inputs
-        if skipped:
-            click.echo(
-                f"dxguard: note: {skipped} input(s) skipped (not manifests or not "
-                "Kubernetes objects); the report lists each with its reason",
-                err=True,
-            )
+        if recorder is not None:
+            recorder.ready()  # a store that cannot be opened: exit 2, nothing written
+            recorder.add_manual_evidence(report)  # per control: documents attached, or missing
+        rendered: dict[str, str] = {}
         for fmt, output in plan:
-            if output:
-                click.echo(f"dxguard: {fmt} report written to {output}", err=True)
-    sys.exit(EXIT_FAIL if report.summary.result == "fail" else EXIT_OK)
+            color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            width = _terminal_width() if output is None else 80
+            rendered[fmt] = render(report, fmt, width=width, color=color)
+            _write(rendered[fmt], output)
+        if recorder is not None and not (record or record_inputs):
+            recorder.close()  # --store alone: read for its manual evidence, nothing recorded
+        elif recorder is not None:
+            recorder.record(
+                report.to_json(),
+                rendered.get("json"),
+                paths=paths,
+                frameworks=frameworks,
+                waivers=waivers,
+                policies=policies,
+                controls=controls,
+                fail_on=fail_on,
+                waiver_warning_days=waiver_warning_days,
+                max_file_bytes=max_file_size,
+                opa_url=opa_url,
+                quiet=quiet,
+            )
+        if not quiet:
+            from checker.report.views import coverage_warnings, waiver_notes
+
+            for text in coverage_warnings(report):
+                click.echo(f"dxguard: warning: {text}", err=True)
+            for level, _, text in waiver_notes(report):
+                label = "note" if level == "notice" else "warning"
+                click.echo(f"dxguard: {label}: {text}", err=True)
+            skipped = report.summary.skipped_inputs
+            if skipped:
+                click.echo(
+                    f"dxguard: note: {skipped} input(s) skipped (not manifests or not "
+                    "Kubernetes objects); the report lists each with its reason",
+                    err=True,
+                )
+            for fmt, output in plan:
+                if output:
+                    click.echo(f"dxguard: {fmt} report written to {output}", err=True)
+        code = EXIT_FAIL if report.summary.result == "fail" else EXIT_OK
+        # Everything is written: a scan that owns its process leaves without freeing its
+        # objects one by one (at 10k resources a second of teardown); one that records does
+        # not (its store closes as usual).
+        end_process(code, fast=recorder is None)
 
 
 def _engine_options(f: Any) -> Any:
@@ -941,5 +937,29 @@ def _add_audit_command() -> None:
 _add_audit_command()
 
 
+# Set by main(): the command owns its process (`dxguard`, `python -m checker`), so it may end it
+# at once. Never set when the command group is called in-process (tests, CliRunner).
+_OWNS_PROCESS = False
+
+
+def end_process(code: int, *, fast: bool = True) -> NoReturn:
+    """Exit with `code`. With `fast`, in a process the command owns: flush the output streams,
+    run the exit handlers (the timings file, any engine still running) as every exit does, and
+    leave without the interpreter's teardown, which at 10k resources frees millions of objects
+    one by one for nothing. An output stream that cannot be flushed takes the usual exit, which
+    reports it."""
+    if fast and _OWNS_PROCESS:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)
+        atexit._run_exitfuncs()  # noqa: SLF001 - the handlers an ordinary exit runs
+        os._exit(code)
+    sys.exit(code)
+
+
 def main() -> None:
+    global _OWNS_PROCESS
+    _OWNS_PROCESS = True
     cli(prog_name="dxguard")

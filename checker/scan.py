@@ -16,7 +16,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -73,6 +73,28 @@ class ScanOptions:
     def say(self, text: str) -> None:
         if self.progress is not None:
             self.progress(text)
+
+    @classmethod
+    def from_command_line(cls, params: Mapping[str, Any], **door: Any) -> ScanOptions:
+        """The options of a door that judges resources (`scan`, `audit`) from its command line:
+        the ones both doors share, read by their click parameter names from `params` (the
+        command's parameters), and what the door adds (`door`: its progress, stdin, ...)."""
+        return cls(
+            paths=list(params["paths"]),
+            frameworks=list(params["frameworks"]),
+            policies=list(params["policies"]),
+            controls=list(params["controls"]),
+            config=params["config"],
+            as_of=params["as_of"],
+            opa_url=params["opa_url"],
+            opa_binary=params["opa_binary"],
+            opa_timeout=params["opa_timeout"],
+            jobs=params["jobs"],
+            waivers=params["waivers"],
+            waiver_warning_days=params["waiver_warning_days"],
+            fail_on=params["fail_on"],
+            **door,
+        )
 
 
 def parse_as_of(value: str | None) -> str:

@@ -58,6 +58,34 @@ def test_a_report_read_back_from_json_renders_like_the_fresh_one_in_every_format
         assert render(report, fmt, width=80) == written[fmt], f"{fmt} differs once read back"
 
 
+def test_the_json_format_is_the_report_documents_canonical_text(written):
+    """render_json lets orjson walk the records (record_fields per record): the same bytes as
+    the document to_json builds, written canonically (what the store and the export keep)."""
+    from checker.report.json_format import json_text, render_json
+
+    report = Report.from_json(json.loads(written["json"]))
+    assert render_json(report) == json_text(report.to_json()) == written["json"]
+
+
+def test_record_fields_and_to_json_leave_out_and_rename_the_same_fields():
+    kind = model.ListedKind("Pod", "v1", "listed", 2)  # resource "" and namespaced None: left out
+    assert model.record_fields(kind) == {
+        "kind": "Pod", "api_version": "v1", "status": "listed", "objects": 2
+    }  # fmt: skip
+    source = model.ResourceSource("a.yaml", 0, 1)
+    entry = model.ResourceEntry("r1", "kubernetes", "Pod", "v1", "web", None, source, True, {})
+    fields = model.record_fields(entry)
+    assert fields["apiVersion"] == "v1" and "api_version" not in fields and "image" not in fields
+    assert fields["source"] is source  # values as they are: the encoder converts them
+    as_json = {"file": "a.yaml", "document": 0, "line": 1}
+    assert model.to_json(entry) == {**fields, "source": as_json}
+    assert model.to_json((kind, [kind])) == [model.to_json(kind), [model.to_json(kind)]]
+    for not_a_record in (model.ListedKind, {"a": 1}, "text", 1):
+        with pytest.raises(TypeError):
+            model.record_fields(not_a_record)
+    assert model.to_json(model.ListedKind) is model.ListedKind  # a record's class: no record
+
+
 def test_reading_back_gives_typed_records_all_the_way_down(written):
     report = Report.from_json(json.loads(written["json"]))
     assert all(isinstance(fw, model.FrameworkResult) for fw in report.frameworks)

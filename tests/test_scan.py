@@ -303,3 +303,45 @@ def test_progress_lines_say_what_each_step_did_and_quiet_silences_them():
     assert "evaluating" not in dxguard("scan", path, "--as-of", AS_OF).stderr
     quiet = dxguard("scan", path, "--progress", "-q", "--as-of", AS_OF)
     assert quiet.stderr == ""
+
+
+def test_a_scan_leaves_its_process_at_once_yet_runs_its_exit_handlers(tmp_path):
+    """The CLI skips the interpreter's teardown (checker.cli.end_process): the report on stdout
+    is complete, the exit code kept, and the exit handlers ran (the timings file is written)."""
+    timings = tmp_path / "timings.json"
+    run = dxguard(
+        "scan", str(NONCOMPLIANT), "--format", "json", "--as-of", AS_OF, "-q",
+        env={"DXGUARD_TIMINGS": str(timings)},
+    )  # fmt: skip
+    assert run.code == 1, run.stderr
+    assert run.json()["summary"]["result"] == "fail"
+    assert {"load", "engine", "mapping", "render"} <= set(json.loads(timings.read_text())["stages"])
+
+
+def test_end_process_exits_at_once_only_in_a_process_the_command_owns(monkeypatch):
+    import atexit
+    import os
+
+    from checker import cli
+
+    calls: list[str] = []
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code: int) -> None:
+        calls.append(f"_exit {code}")
+        raise Exited
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(atexit, "_run_exitfuncs", lambda: calls.append("handlers"))
+    with pytest.raises(SystemExit) as ordinary:  # called in-process (tests, CliRunner)
+        cli.end_process(1)
+    assert ordinary.value.code == 1 and calls == []
+    monkeypatch.setattr(cli, "_OWNS_PROCESS", True)
+    with pytest.raises(SystemExit):
+        cli.end_process(0, fast=False)  # e.g. a run that records: its store closes as usual
+    assert calls == []
+    with pytest.raises(Exited):
+        cli.end_process(1)
+    assert calls == ["handlers", "_exit 1"]

@@ -216,21 +216,8 @@ def audit(
     try:
         report = run_audit(
             AuditOptions(
-                scan=ScanOptions(
-                    paths=list(paths),
-                    frameworks=list(frameworks),
-                    policies=list(policies),
-                    controls=list(controls),
-                    config=config,
-                    as_of=as_of,
-                    opa_url=opa_url,
-                    opa_binary=opa_binary,
-                    opa_timeout=opa_timeout,
-                    jobs=jobs,
-                    waivers=waivers,
-                    waiver_warning_days=waiver_warning_days,
-                    fail_on=fail_on,
-                    progress=say if progress else None,
+                scan=ScanOptions.from_command_line(
+                    click.get_current_context().params, progress=say if progress else None
                 ),
                 kubeconfig=kubeconfig,
                 context=context,

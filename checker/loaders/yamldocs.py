@@ -299,12 +299,29 @@ _PLAIN_1_1 = (
     r"|[-+]?\.(?i:nan|inf)|[-+]\.[0-9]|=)"
 )
 _END = r"[ \t]*(?:#[^\n]*)?(?:\n|$|[,\]}]|:[ \t\n])"
+# Every character a _PLAIN_1_1 match can start with, as a lookahead: it changes no match, but lets
+# the common key or value (`name`, `image`) fail at its first character instead of trying each
+# alternative (on the 10k corpus: 2.5 s of regular expressions → 0.5 s).
+_STARTS_1_1 = r"(?=[-+0-9._=a-fA-FxXoOyYnN])"
 # A plain value (after `key: `, `- `, `? ` or inside a flow collection) with a YAML 1.1 meaning.
-_VALUE_1_1 = re.compile(r"(?:[:\-?] |[\[{,] ?)" + _PLAIN_1_1 + _END)
-# ... or as a block mapping key (`on:`, `0o17:`), after the indentation and any `- `.
-_KEY_1_1 = re.compile(r"^[ \t]*(?:-[ \t]+)*" + _PLAIN_1_1 + r"[ \t]*:(?:[ \t\r\n]|$)", re.M)
-# An anchor, alias or tag where a node starts (a `*` in a quoted cron schedule is not one).
-_PROPERTIES = re.compile(r"(?:^|[\s\[{,:])[&*!][^\s\"']", re.M)
+# Written as one character set first (a lookbehind tells which separator it was), so that the
+# search skips to the next separator at C speed; the same matches as
+# `(?:[:\-?] |[\[{,] ?)` + _PLAIN_1_1 + _END.
+_VALUE_1_1 = re.compile(
+    r"[:\-?\[{,](?:(?<=[:\-?]) |(?<=[\[{,]) ?)" + _STARTS_1_1 + _PLAIN_1_1 + _END
+)
+# ... or as a block mapping key (`on:`, `0o17:`), after the indentation and any `- `. The
+# indentation is taken whole (possessive: no _PLAIN_1_1 match starts with a blank, nor with a
+# `-` followed by one, so giving any of it back could not match); the same matches as
+# `^[ \t]*(?:-[ \t]+)*` + _PLAIN_1_1 + `[ \t]*:(?:[ \t\r\n]|$)`.
+_KEY_1_1 = re.compile(
+    r"^[ \t]*+(?:-[ \t]++)*+" + _STARTS_1_1 + _PLAIN_1_1 + r"[ \t]*:(?:[ \t\r\n]|$)", re.M
+)
+# An anchor, alias or tag where a node starts (a `*` in a quoted cron schedule is not one):
+# `(?:^|[\s\[{,:])[&*!][^\s"']` (multi-line), written to start with its one character set
+# (the lookbehind checks the character before it; the text's first character is tested apart).
+_PROPERTIES = re.compile(r"[&*!](?<=[\s\[{,:][&*!])[^\s\"']")
+_PROPERTIES_AT_START = re.compile(r"[&*!][^\s\"']")
 # ... and text YAML 1.1 and 1.2 parse differently: `[a:, b]` (a plain scalar or an implicit
 # mapping inside a flow collection).
 _LITERALS = ("<<", "\t", "\n%", "\n...", "%YAML", "%TAG", ":,", ":]", ":}")
@@ -318,7 +335,9 @@ def _needs_libyaml(text: str) -> bool:
     """
     if text.startswith(("%", "...")) or any(lit in text for lit in _LITERALS):
         return True
-    if ("&" in text or "*" in text or "!" in text) and _PROPERTIES.search(text):
+    if ("&" in text or "*" in text or "!" in text) and (
+        _PROPERTIES_AT_START.match(text) or _PROPERTIES.search(text)
+    ):
         return True
     return _VALUE_1_1.search(text) is not None or _KEY_1_1.search(text) is not None
 

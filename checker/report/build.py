@@ -168,10 +168,13 @@ def build_report(
         )
     _distinguish_copies(findings, resources)
     findings.sort(key=lambda f: f.order_key)
-    by_id = {f.id: f for f in findings}
     ids_by_check: dict[str, dict[str, list[str]]] = {"failed": {}, "waived": {}}
+    # The waivers each check's findings name (a control cites those of its checks' findings).
+    waivers_by_check: dict[str, set[str]] = {}
     for f in findings:  # in report order, so every id list below is in report order too
         ids_by_check[f.status].setdefault(f.check, []).append(f.id)
+        if f.waiver is not None:
+            waivers_by_check.setdefault(f.check, set()).add(f.waiver.id)
     rank = {f.id: i for i, f in enumerate(findings)}
 
     framework_entries = [
@@ -181,7 +184,7 @@ def build_report(
             by_check,
             ids_by_check,
             rank,
-            by_id,
+            waivers_by_check,
             waivers,
             run.disabled_checks,
             run.out_of_scope_checks,
@@ -405,7 +408,7 @@ def _framework(
     by_check: dict[str, CheckMeta],
     ids_by_check: dict[str, dict[str, list[str]]],
     rank: dict[str, int],
-    by_id: dict[str, Finding],
+    waivers_by_check: dict[str, set[str]],
     waivers: WaiverOutcome | None,
     disabled: dict[str, str],
     out_of_scope: dict[str, str],
@@ -434,7 +437,8 @@ def _framework(
             )
         failures = _ids_of(control.checks, ids_by_check["failed"], rank)
         waived = _ids_of(control.checks, ids_by_check["waived"], rank)
-        cited = sorted({w.id for i in (*failures, *waived) if (w := by_id[i].waiver) is not None})
+        # the waivers its failures and waived failures name: those of its checks' findings
+        cited = sorted({w for cid in control.checks for w in waivers_by_check.get(cid, ())})
         manual = control.evidence != "automated"
         if off and len(off) == len(control.checks):
             manual = True

@@ -6,11 +6,20 @@ from typing import Any
 
 import orjson
 
-from checker.report.model import Report
+from checker.report.model import Report, record_fields
 
 
 def render_json(report: Report) -> str:
-    return json_text(report.to_json())
+    # orjson walks the records itself and asks record_fields for each one's fields: the same
+    # bytes as json_text(report.to_json()) without building that document in Python first.
+    return (
+        orjson.dumps(
+            report,
+            default=record_fields,
+            option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATACLASS,
+        )
+        + b"\n"
+    ).decode()
 
 
 def json_text(document: dict[str, Any]) -> str:

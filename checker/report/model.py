@@ -15,8 +15,10 @@ field's metadata names the key. Optional parts that the JSON leaves out when abs
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, TypeVar
@@ -579,22 +581,57 @@ class Report:
 # -- JSON codec -----------------------------------------------------------------------------------
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: Any) -> Any:
     """A typed record (or a list or dict of them) as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in _fields(type(value)):
-            item = getattr(value, f.name)
-            omit = f.metadata.get("omit")
-            if (omit == "none" and item is None) or (omit == "empty" and not item):
-                continue
-            out[f.metadata.get("key", f.name)] = to_json(item)
-        return out
+    cls = type(value)
+    if cls in _SCALARS:  # most values of a report: returned before any other test
+        return value
+    if _plan(cls) is not None:
+        return {k: to_json(v) for k, v in record_fields(value).items()}
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
     return value
+
+
+def record_fields(value: Any) -> dict[str, Any]:
+    """One typed record's own JSON fields, their values as they are (not converted): for an
+    encoder that converts what it meets (orjson's `default`, with OPT_PASSTHROUGH_DATACLASS).
+    Serialised, the same document as to_json(value). TypeError for anything but a record."""
+    plan = _plan(type(value))
+    if plan is None:
+        raise TypeError(f"{type(value).__name__} is not a report record")
+    keys, values, optional = plan
+    out = dict(zip(keys, values(value), strict=True))
+    for key, omit in optional:
+        item = out[key]
+        if (omit == "none" and item is None) or (omit == "empty" and not item):
+            del out[key]
+    return out
+
+
+@cache
+def _plan(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple], tuple] | None:
+    """A dataclass's JSON keys, a function giving its field values in their order, and the
+    (key, rule) of each field left out when None ("none") or empty ("empty"); None for any
+    other class (a dataclass's class object itself is not a record: its type is `type`)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    fields = _fields(cls)
+    names = [f.name for f in fields]
+    getter = operator.attrgetter(*names) if names else (lambda _value: ())
+    values = getter if len(names) != 1 else (lambda value: (getter(value),))
+    keys = tuple(f.metadata.get("key", f.name) for f in fields)
+    optional = tuple(
+        (key, f.metadata["omit"])
+        for key, f in zip(keys, fields, strict=True)
+        if f.metadata.get("omit") in ("none", "empty")
+    )
+    return keys, values, optional
 
 
 def from_json(cls: type[T], data: Any) -> T:

@@ -1,36 +1,51 @@
 """The output formats of `dxguard scan`, by name: every one renders the same built report, so
-one evaluation can be written in several formats at once and they cannot disagree."""
+one evaluation can be written in several formats at once and they cannot disagree.
+
+Each renderer's module is imported when its format is first rendered: a scan asks for one or
+two formats, and importing them all (rich for the table, the HTML and SARIF writers...) before
+the scan starts would delay the engine's start for nothing."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from checker.report.github import render_github
-from checker.report.html import render_html
-from checker.report.json_format import render_json
-from checker.report.junit import render_junit
-from checker.report.markdown import render_markdown
 from checker.report.model import Report
-from checker.report.oscal import render_oscal
-from checker.report.sarif import render_sarif
-from checker.report.table import render_table
 
 Renderer = Callable[[Report], str]
 
-RENDERERS: dict[str, Renderer] = {
-    "table": render_table,
-    "json": render_json,
-    "html": render_html,
-    "markdown": render_markdown,
-    "sarif": render_sarif,
-    "junit": render_junit,
-    "oscal": render_oscal,
-    "github": render_github,
+# format → (module, function)
+_WHERE = {
+    "table": ("checker.report.table", "render_table"),
+    "json": ("checker.report.json_format", "render_json"),
+    "html": ("checker.report.html", "render_html"),
+    "markdown": ("checker.report.markdown", "render_markdown"),
+    "sarif": ("checker.report.sarif", "render_sarif"),
+    "junit": ("checker.report.junit", "render_junit"),
+    "oscal": ("checker.report.oscal", "render_oscal"),
+    "github": ("checker.report.github", "render_github"),
 }
+
+
+def renderer(fmt: str) -> Callable[..., str]:
+    """The function that renders `fmt` (its module imported now if it was not yet)."""
+    module, name = _WHERE[fmt]
+    return getattr(importlib.import_module(module), name)
+
+
+def _deferred(fmt: str) -> Renderer:
+    def render_format(report: Report) -> str:
+        return renderer(fmt)(report)
+
+    render_format.__name__ = f"render_{fmt}"
+    return render_format
+
+
+RENDERERS: dict[str, Renderer] = {fmt: _deferred(fmt) for fmt in _WHERE}
 SCAN_FORMATS = tuple(RENDERERS)
 
 
 def render(report: Report, fmt: str, *, width: int = 80, color: bool = False) -> str:
     if fmt == "table":
-        return render_table(report, width=width, color=color)
-    return RENDERERS[fmt](report)
+        return renderer("table")(report, width=width, color=color)
+    return renderer(fmt)(report)

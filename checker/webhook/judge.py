@@ -263,22 +263,11 @@ class Judge:
 
     def _engine(self) -> Any:
         """An engine connection for this thread (requests sessions are not shared across
-        threads), on the same OPA, with the bundle's metadata already read."""
+        threads), on the same OPA, with the bundle's metadata already read (Engine.clone)."""
         engine = getattr(self._local, "engine", None)
         if engine is None:
-            from checker.engine.client import Engine
-
             assert self.bundle is not None
-            base = self.bundle.engine
-            engine = Engine(
-                base.client.host,
-                base.client.port,
-                ssl=base.client.ssl,
-                timeout=base.timeout,
-                endpoint=base.endpoint,
-                watchdog=getattr(base, "_watchdog", None),
-            )
-            engine._checks = base.checks()  # noqa: SLF001 - the same bundle, read once
+            engine = self.bundle.engine.clone()
             self._local.engine = engine
         return engine
 
