@@ -40,6 +40,10 @@ def test_objects_released_once_their_chunk_is_judged():
     assert len(seen) > 3 and seen[-1] == len(released.resources)
     assert chunked.failures == whole.failures and chunked.passes == whole.passes
     assert all(r.object for r in kept.resources)  # without `release`, nothing is dropped
+    # the rows keep the resources' own id strings, not one copy per row of OPA's answer
+    own = {r.id: r.id for r in kept.resources}
+    assert all(f.resource is own[f.resource] for f in whole.failures)
+    assert all(resource is own[resource] for _, resource in whole.passes)
     for res, identity in zip(released.resources, identities, strict=True):
         assert res.object == {}
         assert res.normalized is None or res.family == "image"  # image evidence stays
