@@ -30,6 +30,7 @@ from checker.controls import Catalogs, add_custom_catalogs, load_catalogs
 from checker.engine import DEFAULT_TIMEOUT, open_engine
 from checker.engine.binary import find_opa
 from checker.errors import ConfigError, EngineError, UsageError
+from checker.identity import resource_identity
 from checker.inventory import build_inventory, declared
 from checker.model import CheckMeta, CheckResult, Resource
 from checker.paths import controls_dir, project_root, rego_dir
@@ -218,6 +219,7 @@ class Bundle:
         batch_size: int = BATCH_SIZE,
         jobs: int = 1,
         on_batch: Callable[[int], None] | None = None,
+        release: bool = False,
     ) -> Evaluation:
         """A whole scan: the inventory from these resources loaded once, then the objects in
         chunks of `batch_size`, `jobs` queries in flight at once (each on a connection of its
@@ -226,7 +228,9 @@ class Bundle:
         as counts) and the chunks' results are added in chunk order, so the evaluation is the
         same whatever `jobs` and `batch_size`. At most 2 × jobs chunks are queued or in flight,
         so neither OPA nor dxguard holds every object's input or answer at once. The first
-        chunk whose query fails ends the evaluation with its EngineError: nothing is passed."""
+        chunk whose query fails ends the evaluation with its EngineError: nothing is passed.
+        With `release`, each resource forgets its parsed object once its chunk is judged
+        (Resource.release): a scan reports on them afterwards but never judges them again."""
         from checker.engine.client import Evaluation
 
         if batch_size < 1 or jobs < 1:
@@ -250,7 +254,12 @@ class Bundle:
             return mine
 
         def chunk(start: int) -> Evaluation:
-            return self._judge(engine(), resources[start : start + batch_size], as_of)
+            batch = resources[start : start + batch_size]
+            answer = self._judge(engine(), batch, as_of)
+            if release:
+                for res in batch:
+                    res.release(resource_identity(res))
+            return answer
 
         def cluster() -> Evaluation:
             return engine().evaluate_cluster({"as_of": as_of}, {r.id for r in resources})

@@ -39,10 +39,17 @@ def _fail(err: DxguardError) -> None:
     sys.exit(err.exit_code)
 
 
-def _write(text: str, output: str | None) -> None:
-    """stdout, or the file atomically: a report is complete or absent, never half-written."""
+def _write(text: str | list[bytes], output: str | None) -> None:
+    """stdout, or the file atomically: a report is complete or absent, never half-written.
+
+    `text` is a str, or UTF-8 byte strings written one after the other (a large JSON report,
+    written as it was rendered, never copied)."""
     if output is None or output == "-":
-        click.echo(text, nl=False)
+        if isinstance(text, str):
+            click.echo(text, nl=False)
+        else:
+            for part in text:
+                click.echo(part, nl=False)
         return
     target = Path(output)
     if target.is_symlink():
@@ -56,8 +63,8 @@ def _write(text: str, output: str | None) -> None:
         # never replaced by a file.
         if stat.S_ISDIR(mode):
             raise UsageError(f"-o {output}: is a folder", hint="name a file, e.g. report.html")
-        with open(target, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(target, "wb") as fh:
+            _write_to(fh, text)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
@@ -65,12 +72,17 @@ def _write(text: str, output: str | None) -> None:
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)  # a report is meant to be shared: not mkstemp's private 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            _write_to(fh, text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_to(fh: Any, text: str | list[bytes]) -> None:
+    for part in [text.encode()] if isinstance(text, str) else text:
+        fh.write(part)
 
 
 # The format a file name implies (longest suffix first), for --output FILE without FORMAT=.
@@ -439,6 +451,7 @@ def scan(
       dxguard scan --format table -o sarif=dxguard.sarif -o html=evidence.html deploy/
     """
     from checker.engine.server import install_signal_handlers
+    from checker.report.json_format import render_json_parts
     from checker.scan import ScanOptions, ci_context, gc_paused, run_scan
 
     plan = plan_outputs(formats, outputs)  # usage errors before anything runs
@@ -479,12 +492,21 @@ def scan(
         if recorder is not None:
             recorder.ready()  # a store that cannot be opened: exit 2, nothing written
             recorder.add_manual_evidence(report)  # per control: documents attached, or missing
+        # The JSON text goes to the recorder only when it records; otherwise no rendered text
+        # is kept once written (at 100k resources the JSON report alone is over 500 MB).
+        keep_json = recorder is not None and (record or record_inputs)
         rendered: dict[str, str] = {}
         for fmt, output in plan:
             color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             width = _terminal_width() if output is None else 80
-            rendered[fmt] = render(report, fmt, width=width, color=color)
-            _write(rendered[fmt], output)
+            if fmt == "json":
+                parts = render_json_parts(report)
+                _write(parts, output)
+                if keep_json:
+                    rendered[fmt] = b"".join(parts).decode()
+                del parts
+            else:
+                _write(render(report, fmt, width=width, color=color), output)
         if recorder is not None and not (record or record_inputs):
             recorder.close()  # --store alone: read for its manual evidence, nothing recorded
         elif recorder is not None:

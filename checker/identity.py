@@ -24,6 +24,8 @@ SEP = "\x1f"
 
 def resource_identity(res: Resource) -> str:
     """The resource's own identity, the same in every run, machine and input folder."""
+    if res.released_identity is not None:  # its object is gone; this is what it was
+        return res.released_identity
     if res.family == "image" and isinstance(res.normalized, dict):
         digest = res.normalized.get("digest")
         if isinstance(digest, str) and digest:

@@ -42,9 +42,24 @@ class Resource:
     # A format-independent model of the resource (e.g. the normalized VM or image record),
     # validated against its JSON schema by the loader that builds it; None for plain k8s objects.
     normalized: dict[str, Any] | None = None
+    # Set by release(): the resource's identity (checker.identity), kept because an unnamed
+    # object's identity is a digest of the object it no longer holds.
+    released_identity: str | None = field(default=None, compare=False, repr=False)
+
+    def release(self, identity: str) -> None:
+        """Forget the parsed object (and a VM's normalized model) once every check has judged
+        it: what a report needs afterwards (ids, names, source, an image record's evidence,
+        the identity) stays. A scan of 100k resources would otherwise hold every object until
+        the report is written. A released resource cannot be judged again."""
+        self.released_identity = identity
+        self.object = {}
+        if self.family != "image":
+            self.normalized = None
 
     def to_input(self) -> dict[str, Any]:
         """The record as the policies see it in input.resources."""
+        if self.released_identity is not None:
+            raise RuntimeError(f"{self.id} was released after it was judged")
         out = {
             "id": self.id,
             "family": self.family,

@@ -257,8 +257,9 @@ def evaluate_and_report(
         )
         start = time.perf_counter()
         with stage("engine"):
+            # the objects are forgotten as they are judged: the report needs only their records
             evaluation = bundle.evaluate_all(
-                loaded.resources, as_of, batch_size=opts.batch_size, jobs=jobs
+                loaded.resources, as_of, batch_size=opts.batch_size, jobs=jobs, release=True
             )
         examined = sum(evaluation.passes.values()) + len(evaluation.failures)
         opts.say(

@@ -373,6 +373,10 @@ class Engine:
         out: list[CheckResult] = []
         passes: Counter[tuple[str, str]] = Counter()
         seen: set[tuple[Any, ...]] = set()
+        # Each row's check and resource id become the caller's own string objects: the answer's
+        # copies (one per row, millions at 100k resources) are dropped with the answer.
+        resource_ids = {r: r for r in known_resources}
+        check_ids = {c: c for c in known_checks}
         for i, row in enumerate(rows):
             try:
                 check, resource, path, status = (
@@ -393,12 +397,13 @@ class Engine:
                 raise _bad_row(i, row, "path and resource must be strings")
             if status == "fail" and not (isinstance(message, str) and message):
                 raise _bad_row(i, row, "a failure must carry a message")
-            if check not in known_checks:
+            if check not in check_ids:
                 raise _bad_row(
                     i, row, f"check {check!r} has no metadata of this scope in the bundle"
                 )
-            if resource not in known_resources:
+            if resource not in resource_ids:
                 raise _bad_row(i, row, f"resource {resource!r} is not in {where}")
+            check, resource = check_ids[check], resource_ids[resource]
             key = (check, resource, path, subject)
             if key in seen:
                 raise _bad_row(

@@ -141,6 +141,9 @@ class Locator:
                 for (resource_id, _), segments in pairs.items():
                     default = self._resources[resource_id].source.line
                     out.append(_nearest(index, segments, default))
+            # every wanted line of this file is known: its text is not kept (a path asked for
+            # later reads the file again, digest-checked)
+            self._file_lines.pop(file, None)
         return out
 
     def _keep(self, work: _Work, lines: list[int]) -> None:
