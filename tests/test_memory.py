@@ -3,6 +3,8 @@ written without a plain-JSON copy, and OPA runs with a soft memory limit; no rep
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from checker.bundle import open_bundle, prepare
@@ -74,3 +76,17 @@ def test_opa_gets_a_soft_memory_limit_unless_the_user_set_one():
     assert opa_environment({"PATH": "/bin"}) == {"PATH": "/bin", "GOMEMLIMIT": OPA_MEMORY_LIMIT}
     assert opa_environment({"GOMEMLIMIT": "3GiB"}) == {"GOMEMLIMIT": "3GiB"}
     assert opa_environment({"GOGC": "off"}) == {"GOGC": "off"}
+
+
+def test_the_line_finding_forks_only_while_the_heap_is_small(monkeypatch):
+    """The Locator's forked child copies the parent's heap page by page as the parent writes:
+    above FORK_MAX_RSS it works in one process (at 100k resources the fork doubled the peak)."""
+    from checker.loaders import locate
+
+    resident = locate._resident_bytes()  # noqa: SLF001
+    assert resident > 10 * 1024 * 1024  # this interpreter, read from /proc
+    monkeypatch.setattr(locate, "FORK_MAX_RSS", resident // 2)
+    assert not locate._can_fork()  # noqa: SLF001
+    monkeypatch.setattr(locate, "FORK_MAX_RSS", resident * 4)
+    monkeypatch.setattr(locate.threading, "active_count", lambda: 1)
+    assert locate._can_fork() == (len(os.sched_getaffinity(0)) > 1)  # noqa: SLF001

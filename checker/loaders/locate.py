@@ -205,14 +205,36 @@ def _nearest(index: dict[tuple, int] | None, segments: tuple, default: int) -> i
     return default
 
 
+# The largest resident size at which the line-finding forks. The child's pages are shared with
+# the parent only until either writes them, and the parent writes all over its heap while the
+# child works: at 100k resources (about 2 GiB resident) the fork doubled the scan's peak memory
+# (measured: 3.97 GiB with it, 2.0 GiB without) to save a few seconds of a four-minute scan.
+FORK_MAX_RSS = 768 * 1024 * 1024
+
+
 def _can_fork() -> bool:
-    """A fork is safe and useful: a second core, and no other thread (a lock another thread
-    holds would stay locked in the child, so a threaded server stays serial)."""
+    """A fork is safe and useful: a second core, no other thread (a lock another thread holds
+    would stay locked in the child, so a threaded server stays serial), and a heap small enough
+    that a second copy of it costs little (FORK_MAX_RSS)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return hasattr(os, "fork") and cores > 1 and threading.active_count() == 1
+    return (
+        hasattr(os, "fork")
+        and cores > 1
+        and threading.active_count() == 1
+        and _resident_bytes() <= FORK_MAX_RSS
+    )
+
+
+def _resident_bytes() -> int:
+    """This process's resident size now (0 where /proc is missing: no bound is known)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 class _Child:
