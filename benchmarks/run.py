@@ -716,9 +716,9 @@ def render(rows: list[dict], info: dict[str, str], command: str, repeat: int = 1
         "all built by dxguard's own code) and an input holding the chunks dxguard sends, "
         f"{BATCH_SIZE} objects each, exactly as it sends them: the query evaluates "
         "`data.dxguard.main.object_answer` for each chunk and `cluster_results` once (reading "
-        "the input, evaluating, printing the answer), nothing else. The harness counts the "
-        "rows it returned and stops unless they equal the subjects dxguard examined on the "
-        "same corpus. For conftest, dxguard "
+        "the input and evaluating; each chunk's rows are counted in OPA, not printed), nothing "
+        "else. The harness adds up those counts and stops unless they equal the subjects "
+        "dxguard examined on the same corpus. For conftest, dxguard "
         "runs with every check but the six that `benchmarks/peers/conftest/policy` implements "
         "disabled by config, over the same files conftest reads.",
         "",
